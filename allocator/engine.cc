@@ -1,0 +1,919 @@
+// Engine: events, interning, accounting and read access. Ordering lives in engine_order.cc,
+// filters in engine_filters.cc, the allocation cycle in engine_allocate.cc and direct
+// placement in engine_place.cc.
+#include "allocator/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace steward::allocator {
+
+using internal::AddAt;
+using internal::AddVec;
+using internal::AllZero;
+using internal::At;
+
+Engine::Engine(AllocatorOptions options) : options_(std::move(options)) {}
+Engine::~Engine() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Interning and conversion.
+
+size_t Engine::InternScalar(std::string_view name) {
+  auto it = scalar_index_.find(name);
+  if (it != scalar_index_.end()) return it->second;
+  size_t index = scalar_names_.size();
+  scalar_names_.emplace_back(name);
+  scalar_index_.emplace(std::string(name), index);
+  free_columns_.emplace_back(agents_.size(), 0);
+  total_columns_.emplace_back(agents_.size(), 0);
+  scalar_name_order_.push_back(index);
+  std::sort(scalar_name_order_.begin(), scalar_name_order_.end(),
+            [this](size_t a, size_t b) { return scalar_names_[a] < scalar_names_[b]; });
+  return index;
+}
+
+uint32_t Engine::InternRole(std::string_view path) {
+  auto found = role_by_path_.find(path);
+  if (found != role_by_path_.end()) return found->second;
+  uint32_t parent = kNoNode;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    std::string_view prefix = slash == std::string_view::npos ? path : path.substr(0, slash);
+    auto it = role_by_path_.find(prefix);
+    uint32_t node;
+    if (it != role_by_path_.end()) {
+      node = it->second;
+    } else {
+      node = static_cast<uint32_t>(roles_.size());
+      RoleNode& created = roles_.emplace_back();
+      created.path = std::string(prefix);
+      created.parent = parent;
+      role_by_path_.emplace(created.path, node);
+      if (parent == kNoNode) {
+        top_level_.push_back(node);
+      } else {
+        roles_[parent].children.push_back(node);
+      }
+      RefreshPathFlags(node);
+    }
+    parent = node;
+    if (slash == std::string_view::npos) return node;
+    start = slash + 1;
+  }
+}
+
+absl::StatusOr<uint32_t> Engine::CheckRole(RoleId role) const {
+  if (!role.valid() || role.value() >= roles_.size()) {
+    return absl::NotFoundError(absl::StrCat("unknown role id ", role.value()));
+  }
+  return role.value();
+}
+
+absl::StatusOr<uint32_t> Engine::CheckAgent(AgentId agent) const {
+  if (!agent.valid() || agent.value() >= agents_.size() || !agents_[agent.value()].live) {
+    return absl::NotFoundError(absl::StrCat("unknown agent id ", agent.value()));
+  }
+  return agent.value();
+}
+
+absl::StatusOr<uint32_t> Engine::CheckFramework(FrameworkId framework) const {
+  if (!framework.valid() || framework.value() >= frameworks_.size() ||
+      !frameworks_[framework.value()].live) {
+    return absl::NotFoundError(absl::StrCat("unknown framework id ", framework.value()));
+  }
+  return framework.value();
+}
+
+void Engine::Split(const Resources& resources, Vec* unreserved, Resources* other) {
+  unreserved->clear();
+  std::vector<Resource> rest;
+  for (const Resource& entry : resources.entries()) {
+    if (entry.kind == ResourceKind::kScalar && entry.unreserved()) {
+      AddAt(*unreserved, InternScalar(entry.name), entry.scalar);
+    } else {
+      rest.push_back(entry);
+    }
+  }
+  *other = rest.empty() ? Resources() : *Resources::FromEntries(std::move(rest));
+}
+
+Engine::Vec Engine::ScalarSums(const Resources& resources) {
+  Vec sums;
+  for (const Resource& entry : resources.entries()) {
+    if (entry.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(entry.name), entry.scalar);
+  }
+  return sums;
+}
+
+Engine::Vec Engine::QuantitiesToVec(const ResourceQuantities& quantities, int64_t absent) {
+  Vec out;
+  for (const auto& [name, milli] : quantities.entries()) {
+    size_t index = InternScalar(name);
+    if (index >= out.size()) out.resize(index + 1, absent);
+    out[index] = milli;
+  }
+  return out;
+}
+
+Resources Engine::BuildResources(const Vec& unreserved, const Resources& other) const {
+  std::vector<Resource> entries;
+  entries.reserve(unreserved.size() + other.entries().size());
+  for (size_t i = 0; i < unreserved.size(); ++i) {
+    if (unreserved[i] <= 0) continue;
+    Resource& entry = entries.emplace_back();
+    entry.name = scalar_names_[i];
+    entry.scalar = unreserved[i];
+  }
+  entries.insert(entries.end(), other.entries().begin(), other.entries().end());
+  return *Resources::FromEntries(std::move(entries));
+}
+
+Resources Engine::FreeResources(uint32_t agent) const {
+  Vec unreserved(scalar_names_.size(), 0);
+  for (size_t i = 0; i < scalar_names_.size(); ++i) unreserved[i] = free_columns_[i][agent];
+  return BuildResources(unreserved, agents_[agent].free_other);
+}
+
+size_t Engine::SlotOf(const Framework& framework, uint32_t role) const {
+  for (size_t i = 0; i < framework.roles.size(); ++i) {
+    if (framework.roles[i].role == role) return i;
+  }
+  return framework.roles.size();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounting.
+
+void Engine::AddConsumption(uint32_t node, const Vec& delta, int64_t sign) {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    AddVec(roles_[n].consumption, delta, sign);
+  }
+  MarkPathDirty(node);
+  if (quota_nodes_ > 0) RefreshQuotaPath(node);
+}
+
+void Engine::RefreshQuotaPath(uint32_t node) {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    RoleNode& role = roles_[n];
+    bool was_unmet = !AllZero(role.unmet);
+    role.unmet.assign(role.guarantee.size(), 0);
+    for (size_t i = 0; i < role.guarantee.size(); ++i) {
+      role.unmet[i] = std::max<int64_t>(0, role.guarantee[i] - At(role.consumption, i));
+    }
+    bool unmet = !AllZero(role.unmet);
+    unmet_nodes_ += static_cast<int>(unmet) - static_cast<int>(was_unmet);
+    size_t width = std::max(role.unmet.size(), role.child_need_sum.size());
+    Vec need(width, 0);
+    for (size_t i = 0; i < width; ++i) {
+      need[i] = std::max(At(role.unmet, i), At(role.child_need_sum, i));
+    }
+    Vec delta = need;
+    AddVec(delta, role.need, -1);
+    role.need = std::move(need);
+    if (role.parent == kNoNode) {
+      AddVec(required_, delta);
+    } else {
+      AddVec(roles_[role.parent].child_need_sum, delta);
+    }
+  }
+}
+
+void Engine::RefreshPathFlags(uint32_t node) {
+  RoleNode& role = roles_[node];
+  bool parent_limited = role.parent != kNoNode && roles_[role.parent].path_limited;
+  bool parent_guaranteed = role.parent != kNoNode && roles_[role.parent].path_guaranteed;
+  role.path_limited = parent_limited || role.limited;
+  role.path_guaranteed = parent_guaranteed || !AllZero(role.guarantee);
+  for (uint32_t child : role.children) RefreshPathFlags(child);
+}
+
+void Engine::MarkPathDirty(uint32_t node) {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    if (roles_[n].dirty) continue;
+    roles_[n].dirty = true;
+    dirty_nodes_.push_back(n);
+  }
+}
+
+void Engine::MarkFrameworkRoleDirty(uint32_t framework, size_t slot) {
+  FrameworkRole& entry = frameworks_[framework].roles[slot];
+  if (entry.dirty) return;
+  entry.dirty = true;
+  dirty_framework_roles_.emplace_back(framework, static_cast<uint32_t>(slot));
+}
+
+void Engine::AdjustFreeUnreserved(uint32_t agent, const Vec& delta, int64_t sign) {
+  for (size_t i = 0; i < delta.size(); ++i) {
+    if (delta[i] == 0) continue;
+    free_columns_[i][agent] += sign * delta[i];
+    if (agents_[agent].active) available_[i] += sign * delta[i];
+  }
+  if (available_.size() < scalar_names_.size()) available_.resize(scalar_names_.size(), 0);
+}
+
+void Engine::AddReservedFree(uint32_t agent, const Resources& reserved, int64_t sign) {
+  (void)agent;
+  for (const Resource& entry : reserved.entries()) {
+    if (entry.unreserved() || entry.kind != ResourceKind::kScalar) continue;
+    uint32_t node = role_by_path_.at(entry.reservation);
+    Vec delta;
+    AddAt(delta, InternScalar(entry.name), entry.scalar);
+    AddVec(roles_[node].own_unallocated_reserved, delta, sign);
+    AddConsumption(node, delta, sign);
+  }
+}
+
+void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
+                           const Resources& other, const Resources& offered) {
+  Agent& host = agents_[agent];
+  if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
+  for (size_t i = 0; i < unreserved.size(); ++i) {
+    if (unreserved[i] == 0) continue;
+    free_columns_[i][agent] -= unreserved[i];
+    available_[i] -= unreserved[i];
+  }
+  if (!other.empty()) {
+    absl::Status removed = host.free_other.Subtract(other);
+    (void)removed;
+    // Reservations taken out of the free pool stop counting as unallocated reservations.
+    AddReservedFree(agent, other, -1);
+  }
+  Vec sums = unreserved;
+  for (const Resource& entry : other.entries()) {
+    if (entry.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(entry.name), entry.scalar);
+  }
+  FrameworkRole& entry = frameworks_[framework].roles[slot];
+  AddVec(entry.allocated, sums);
+  MarkFrameworkRoleDirty(framework, slot);
+  RoleNode& role = roles_[entry.role];
+  AddVec(role.own_allocated, sums);
+  AddConsumption(entry.role, sums, 1);
+
+  for (Allocation& allocation : host.allocations) {
+    if (allocation.framework == framework && allocation.role == entry.role) {
+      (void)allocation.resources.Add(offered);
+      return;
+    }
+  }
+  host.allocations.push_back({framework, entry.role, offered});
+}
+
+void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
+                               const Resources& resources) {
+  Agent& host = agents_[agent];
+  FrameworkRole& entry = frameworks_[framework].roles[slot];
+  for (size_t i = 0; i < host.allocations.size(); ++i) {
+    Allocation& allocation = host.allocations[i];
+    if (allocation.framework != framework || allocation.role != entry.role) continue;
+    (void)allocation.resources.Subtract(resources);
+    if (allocation.resources.empty()) host.allocations.erase(host.allocations.begin() + i);
+    break;
+  }
+  Vec unreserved;
+  Resources other;
+  Split(resources, &unreserved, &other);
+  AdjustFreeUnreserved(agent, unreserved, 1);
+  if (!other.empty()) {
+    (void)host.free_other.Add(other);
+    AddReservedFree(agent, other, 1);
+  }
+  Vec sums = ScalarSums(resources);
+  AddVec(entry.allocated, sums, -1);
+  MarkFrameworkRoleDirty(framework, slot);
+  AddVec(roles_[entry.role].own_allocated, sums, -1);
+  AddConsumption(entry.role, sums, -1);
+  RefreshCovering(agent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents.
+
+absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
+  if (info.name.empty()) return absl::InvalidArgumentError("agent name is empty");
+  if (agent_by_name_.contains(info.name)) {
+    return absl::AlreadyExistsError(absl::StrCat("agent '", info.name, "' already exists"));
+  }
+  for (const auto& [key, value] : info.attributes) {
+    if (key.empty()) return absl::InvalidArgumentError("agent attribute with an empty name");
+  }
+  uint32_t index = static_cast<uint32_t>(agents_.size());
+  Agent& agent = agents_.emplace_back();
+  agent.name = info.name;
+  agent.total = info.total;
+  agent.attributes = info.attributes;
+  agent.has_gpus = info.total.ScalarMilli("gpus") > 0;
+  agent_by_name_.emplace(info.name, index);
+  for (auto& column : free_columns_) column.push_back(0);
+  for (auto& column : total_columns_) column.push_back(0);
+
+  std::vector<Resource> other;
+  for (const Resource& entry : info.total.entries()) {
+    if (entry.kind == ResourceKind::kScalar) {
+      size_t name = InternScalar(entry.name);
+      total_columns_[name][index] += entry.scalar;
+      AddAt(cluster_total_, name, entry.scalar);
+      if (entry.unreserved()) {
+        free_columns_[name][index] += entry.scalar;
+        AddAt(available_, name, entry.scalar);
+        continue;
+      }
+    }
+    if (!entry.unreserved()) InternRole(entry.reservation);
+    other.push_back(entry);
+  }
+  if (!other.empty()) {
+    agents_[index].free_other = *Resources::FromEntries(std::move(other));
+    AddReservedFree(index, agents_[index].free_other, 1);
+  }
+  order_stale_ = true;
+  return AgentId(index);
+}
+
+absl::Status Engine::RemoveAgent(AgentId id) {
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
+  uint32_t index = *checked;
+  Agent& agent = agents_[index];
+  // Allocations vanish with the agent.
+  for (const Allocation& allocation : agent.allocations) {
+    Vec sums = ScalarSums(allocation.resources);
+    Framework& fw = frameworks_[allocation.framework];
+    size_t slot = SlotOf(fw, allocation.role);
+    AddVec(fw.roles[slot].allocated, sums, -1);
+    MarkFrameworkRoleDirty(allocation.framework, slot);
+    AddVec(roles_[allocation.role].own_allocated, sums, -1);
+    AddConsumption(allocation.role, sums, -1);
+  }
+  agent.allocations.clear();
+  AddReservedFree(index, agent.free_other.Reserved(), -1);
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    if (agent.active) available_[i] -= free_columns_[i][index];
+    cluster_total_[i] -= total_columns_[i][index];
+    free_columns_[i][index] = 0;
+    total_columns_[i][index] = 0;
+  }
+  std::vector<uint32_t> filtering = agent.filtering_frameworks;
+  for (uint32_t fw : filtering) EraseFilter(fw, index);
+  agent.free_other = Resources();
+  agent.live = false;
+  agent.active = false;
+  agent_by_name_.erase(agent.name);
+  order_stale_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ActivateAgent(AgentId id) {
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
+  Agent& agent = agents_[*checked];
+  if (agent.active) return absl::OkStatus();
+  agent.active = true;
+  for (size_t i = 0; i < scalar_names_.size(); ++i) available_[i] += free_columns_[i][*checked];
+  return absl::OkStatus();
+}
+
+absl::Status Engine::DeactivateAgent(AgentId id) {
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
+  Agent& agent = agents_[*checked];
+  if (!agent.active) return absl::OkStatus();
+  agent.active = false;
+  for (size_t i = 0; i < scalar_names_.size(); ++i) available_[i] -= free_columns_[i][*checked];
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frameworks.
+
+namespace {
+
+absl::Status ValidateMinAllocatable(const std::vector<Resources>& alternatives) {
+  for (const Resources& alternative : alternatives) {
+    if (alternative.empty()) {
+      return absl::InvalidArgumentError("a minimum allocatable alternative is empty");
+    }
+    for (const Resource& entry : alternative.entries()) {
+      if (entry.kind != ResourceKind::kScalar || !entry.unreserved()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "minimum allocatable resources must be unreserved scalars, got '",
+            alternative.ToString(), "'"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FrameworkId> Engine::AddFramework(const FrameworkInfo& info) {
+  if (info.name.empty()) return absl::InvalidArgumentError("framework name is empty");
+  if (framework_by_name_.contains(info.name)) {
+    return absl::AlreadyExistsError(absl::StrCat("framework '", info.name, "' already exists"));
+  }
+  if (info.roles.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("framework '", info.name, "' subscribes to no role"));
+  }
+  for (size_t i = 0; i < info.roles.size(); ++i) {
+    if (absl::Status valid = ValidateRolePath(info.roles[i]); !valid.ok()) return valid;
+    for (size_t j = 0; j < i; ++j) {
+      if (info.roles[j] == info.roles[i]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("framework '", info.name, "' lists role '", info.roles[i], "' twice"));
+      }
+    }
+  }
+  if (absl::Status valid = ValidateMinAllocatable(info.min_allocatable); !valid.ok()) {
+    return valid;
+  }
+  uint32_t index = static_cast<uint32_t>(frameworks_.size());
+  Framework& fw = frameworks_.emplace_back();
+  fw.name = info.name;
+  fw.gpu_capable = info.gpu_capable;
+  const std::vector<Resources>& alternatives =
+      info.min_allocatable.empty() ? options_.default_min_allocatable : info.min_allocatable;
+  std::vector<Vec> minimums;
+  for (const Resources& alternative : alternatives) minimums.push_back(ScalarSums(alternative));
+  frameworks_[index].min_allocatable = std::move(minimums);
+  framework_by_name_.emplace(info.name, index);
+  ++live_frameworks_;
+  for (const std::string& path : info.roles) {
+    uint32_t node = InternRole(path);
+    frameworks_[index].roles.emplace_back().role = node;
+    roles_[node].frameworks.push_back(index);
+    if (options_.sorter == SorterKind::kDrf) {
+      roles_[node].framework_order.insert({0.0, 0, index});
+    }
+    JoinWalk(node);
+  }
+  return FrameworkId(index);
+}
+
+absl::Status Engine::RemoveFramework(FrameworkId id) {
+  absl::StatusOr<uint32_t> checked = CheckFramework(id);
+  if (!checked.ok()) return checked.status();
+  uint32_t index = *checked;
+  // Return every allocation to the free pools.
+  for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+    if (!agents_[agent].live) continue;
+    std::vector<std::pair<uint32_t, Resources>> mine;
+    for (const Allocation& allocation : agents_[agent].allocations) {
+      if (allocation.framework == index) mine.emplace_back(allocation.role, allocation.resources);
+    }
+    for (const auto& [role, resources] : mine) {
+      ReleaseAllocation(index, SlotOf(frameworks_[index], role), agent, resources);
+    }
+  }
+  std::vector<uint32_t> filtered;
+  for (const auto& [agent, filter] : frameworks_[index].filters) filtered.push_back(agent);
+  for (uint32_t agent : filtered) EraseFilter(index, agent);
+  Framework& fw = frameworks_[index];
+  for (FrameworkRole& entry : fw.roles) {
+    RoleNode& role = roles_[entry.role];
+    role.frameworks.erase(std::find(role.frameworks.begin(), role.frameworks.end(), index));
+    if (options_.sorter == SorterKind::kDrf) {
+      role.framework_order.erase({entry.key_share, 0, index});
+    }
+    LeaveWalk(entry.role);
+  }
+  fw.live = false;
+  fw.active = false;
+  framework_by_name_.erase(fw.name);
+  --live_frameworks_;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ActivateFramework(FrameworkId id) {
+  absl::StatusOr<uint32_t> checked = CheckFramework(id);
+  if (!checked.ok()) return checked.status();
+  frameworks_[*checked].active = true;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::DeactivateFramework(FrameworkId id) {
+  absl::StatusOr<uint32_t> checked = CheckFramework(id);
+  if (!checked.ok()) return checked.status();
+  frameworks_[*checked].active = false;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Suppress(FrameworkId id, RoleId role) {
+  absl::StatusOr<uint32_t> fw = CheckFramework(id);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  size_t slot = SlotOf(frameworks_[*fw], *node);
+  if (slot == frameworks_[*fw].roles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+                                                   "' is not subscribed to role '",
+                                                   roles_[*node].path, "'"));
+  }
+  frameworks_[*fw].roles[slot].suppressed = true;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Revive(FrameworkId id, RoleId role) {
+  absl::StatusOr<uint32_t> fw = CheckFramework(id);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  size_t slot = SlotOf(frameworks_[*fw], *node);
+  if (slot == frameworks_[*fw].roles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+                                                   "' is not subscribed to role '",
+                                                   roles_[*node].path, "'"));
+  }
+  frameworks_[*fw].roles[slot].suppressed = false;
+  std::vector<uint32_t> filtered;
+  for (const auto& [agent, filter] : frameworks_[*fw].filters) filtered.push_back(agent);
+  for (uint32_t agent : filtered) EraseFilter(*fw, agent);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles, weights and quota.
+
+absl::StatusOr<RoleId> Engine::FindRole(std::string_view path) const {
+  auto it = role_by_path_.find(path);
+  if (it == role_by_path_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown role '", internal::Av(path), "'"));
+  }
+  return RoleId(it->second);
+}
+
+std::string Engine::RoleName(RoleId role) const {
+  if (!role.valid() || role.value() >= roles_.size()) return "";
+  return roles_[role.value()].path;
+}
+
+absl::Status Engine::SetWeight(std::string_view role, double weight) {
+  if (absl::Status valid = ValidateRolePath(role); !valid.ok()) return valid;
+  if (!std::isfinite(weight) || weight <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight of role '", internal::Av(role), "' must be positive and finite, got ", weight));
+  }
+  uint32_t node = InternRole(role);
+  roles_[node].weight = weight;
+  MarkPathDirty(node);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
+  if (absl::Status valid = ValidateRolePath(role); !valid.ok()) return valid;
+  if (role == "*") return absl::InvalidArgumentError("quota cannot be set on the '*' role");
+  // Effective guarantee eg(n) = max(G(n), sum of children's eg) must fit under the limit of
+  // every node, checked per name on the hypothetical tree before anything is created.
+  // Children always have larger indexes than their parents, so one descending pass suffices.
+  std::vector<uint32_t> parent;
+  for (const RoleNode& node : roles_) parent.push_back(node.parent);
+  uint32_t target = kNoNode;
+  {
+    uint32_t above = kNoNode;
+    size_t start = 0;
+    while (true) {
+      size_t slash = role.find('/', start);
+      std::string_view prefix = slash == std::string_view::npos ? role : role.substr(0, slash);
+      auto it = role_by_path_.find(prefix);
+      if (it != role_by_path_.end()) {
+        above = it->second;
+      } else {
+        parent.push_back(above);
+        above = static_cast<uint32_t>(parent.size() - 1);
+      }
+      if (slash == std::string_view::npos) break;
+      start = slash + 1;
+    }
+    target = above;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, milli] : quota.guarantee.entries()) names.push_back(name);
+  for (const auto& [name, milli] : quota.limit.entries()) names.push_back(name);
+  for (const RoleNode& node : roles_) {
+    for (size_t i = 0; i < scalar_names_.size(); ++i) {
+      if (At(node.guarantee, i) > 0 || (i < node.limit.size() && node.limit[i] != kUnlimited)) {
+        names.push_back(scalar_names_[i]);
+      }
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (const std::string& name : names) {
+    auto known = scalar_index_.find(name);
+    auto guarantee_of = [&](uint32_t n) -> int64_t {
+      if (n == target) return quota.guarantee.Get(name);
+      if (n >= roles_.size() || known == scalar_index_.end()) return 0;
+      return At(roles_[n].guarantee, known->second);
+    };
+    auto limit_of = [&](uint32_t n) -> int64_t {
+      if (n == target) return quota.limit.Has(name) ? quota.limit.Get(name) : kUnlimited;
+      if (n >= roles_.size() || known == scalar_index_.end() ||
+          known->second >= roles_[n].limit.size()) {
+        return kUnlimited;
+      }
+      return roles_[n].limit[known->second];
+    };
+    std::vector<int64_t> children_sum(parent.size(), 0);
+    for (size_t n = parent.size(); n-- > 0;) {
+      uint32_t id = static_cast<uint32_t>(n);
+      int64_t effective = std::max(guarantee_of(id), children_sum[n]);
+      if (effective > limit_of(id)) {
+        std::string path = n < roles_.size() ? roles_[n].path : std::string(role);
+        return absl::InvalidArgumentError(absl::StrCat(
+            "quota of role '", internal::Av(role), "' rejected: guarantees for ", name, " under role '",
+            n == target ? std::string(role) : path, "' (", FormatMilli(effective),
+            ") would exceed its limit (", FormatMilli(limit_of(id)), ")"));
+      }
+      if (parent[n] != kNoNode) children_sum[parent[n]] += effective;
+    }
+  }
+
+  uint32_t node = InternRole(role);
+  RoleNode& quota_node = roles_[node];
+  bool had_quota = quota_node.has_quota;
+  quota_node.guarantee = QuantitiesToVec(quota.guarantee, 0);
+  quota_node.limit = QuantitiesToVec(quota.limit, kUnlimited);
+  quota_node.limited = !quota.limit.empty();
+  quota_node.has_quota = !quota.guarantee.empty() || !quota.limit.empty();
+  quota_nodes_ += static_cast<int>(quota_node.has_quota) - static_cast<int>(had_quota);
+  RefreshPathFlags(node);
+  // Recompute unmet guarantees and needs everywhere (quota changes are rare).
+  required_.clear();
+  unmet_nodes_ = 0;
+  for (RoleNode& r : roles_) {
+    r.unmet.clear();
+    r.need.clear();
+    r.child_need_sum.clear();
+  }
+  for (size_t n = roles_.size(); n-- > 0;) {
+    RoleNode& r = roles_[n];
+    r.unmet.assign(r.guarantee.size(), 0);
+    for (size_t i = 0; i < r.guarantee.size(); ++i) {
+      r.unmet[i] = std::max<int64_t>(0, r.guarantee[i] - At(r.consumption, i));
+    }
+    if (!AllZero(r.unmet)) ++unmet_nodes_;
+    size_t width = std::max(r.unmet.size(), r.child_need_sum.size());
+    r.need.assign(width, 0);
+    for (size_t i = 0; i < width; ++i) r.need[i] = std::max(At(r.unmet, i), At(r.child_need_sum, i));
+    AddVec(r.parent == kNoNode ? required_ : roles_[r.parent].child_need_sum, r.need);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reservations.
+
+absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources& resources) {
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
+  if (absl::Status valid = ValidateRolePath(role); !valid.ok()) return valid;
+  if (role == "*") return absl::InvalidArgumentError("cannot reserve for the '*' role");
+  if (resources.empty()) return absl::InvalidArgumentError("nothing to reserve");
+  if (!resources.Reserved().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resources to reserve must be unreserved, got '", resources.ToString(), "'"));
+  }
+  uint32_t agent = *checked;
+  if (!FreeResources(agent).Contains(resources)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", resources.ToString(), "' is not free and unreserved on agent '", agents_[agent].name,
+        "'"));
+  }
+  // Limits along the path of an existing role.
+  auto existing = role_by_path_.find(role);
+  if (existing != role_by_path_.end()) {
+    for (uint32_t n = existing->second; n != kNoNode; n = roles_[n].parent) {
+      for (const Resource& entry : resources.entries()) {
+        if (entry.kind != ResourceKind::kScalar) continue;
+        auto name = scalar_index_.find(entry.name);
+        if (name == scalar_index_.end() || name->second >= roles_[n].limit.size()) continue;
+        int64_t limit = roles_[n].limit[name->second];
+        if (limit != kUnlimited && At(roles_[n].consumption, name->second) + entry.scalar > limit) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("reserving '", resources.ToString(), "' would take role '",
+                           roles_[n].path, "' over its quota limit"));
+        }
+      }
+    }
+  } else {
+    // New path: only ancestors that exist can carry limits.
+    for (size_t pos = role.size(); pos-- > 0;) {
+      if (role[pos] != '/') continue;
+      auto ancestor = role_by_path_.find(role.substr(0, pos));
+      if (ancestor == role_by_path_.end()) continue;
+      for (uint32_t n = ancestor->second; n != kNoNode; n = roles_[n].parent) {
+        for (const Resource& entry : resources.entries()) {
+          if (entry.kind != ResourceKind::kScalar) continue;
+          auto name = scalar_index_.find(entry.name);
+          if (name == scalar_index_.end() || name->second >= roles_[n].limit.size()) continue;
+          int64_t limit = roles_[n].limit[name->second];
+          if (limit != kUnlimited &&
+              At(roles_[n].consumption, name->second) + entry.scalar > limit) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("reserving '", resources.ToString(), "' would take role '",
+                             roles_[n].path, "' over its quota limit"));
+          }
+        }
+      }
+      break;
+    }
+  }
+  InternRole(role);
+  Resources reserved = resources.WithReservation(role);
+  Vec unreserved;
+  Resources other;
+  Split(resources, &unreserved, &other);
+  AdjustFreeUnreserved(agent, unreserved, -1);
+  Agent& host = agents_[agent];
+  if (!other.empty()) (void)host.free_other.Subtract(other);
+  (void)host.free_other.Add(reserved);
+  (void)host.dynamic_reserved.Add(reserved);
+  (void)host.total.Subtract(resources);
+  (void)host.total.Add(reserved);
+  AddReservedFree(agent, reserved, 1);
+  RefreshCovering(agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
+  if (resources.empty()) return absl::InvalidArgumentError("nothing to unreserve");
+  if (!resources.Unreserved().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "resources to unreserve must carry their reservation, got '", resources.ToString(), "'"));
+  }
+  uint32_t agent = *checked;
+  Agent& host = agents_[agent];
+  if (!host.free_other.Contains(resources)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", resources.ToString(), "' is not free on agent '", host.name, "'"));
+  }
+  if (!host.dynamic_reserved.Contains(resources)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", resources.ToString(), "' is not dynamically reserved on agent '", host.name,
+        "' (static reservations cannot be unreserved)"));
+  }
+  Resources unreserved_bag = resources.WithReservation("");
+  AddReservedFree(agent, resources, -1);
+  (void)host.free_other.Subtract(resources);
+  (void)host.dynamic_reserved.Subtract(resources);
+  (void)host.total.Subtract(resources);
+  (void)host.total.Add(unreserved_bag);
+  Vec unreserved;
+  Resources other;
+  Split(unreserved_bag, &unreserved, &other);
+  AdjustFreeUnreserved(agent, unreserved, 1);
+  if (!other.empty()) (void)host.free_other.Add(other);
+  RefreshCovering(agent);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovering resources.
+
+absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
+                             const Resources& resources) {
+  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> host = CheckAgent(agent);
+  if (!host.ok()) return host.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  size_t slot = SlotOf(frameworks_[*fw], *node);
+  if (slot == frameworks_[*fw].roles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+                                                   "' is not subscribed to role '",
+                                                   roles_[*node].path, "'"));
+  }
+  const Resources* allocated = nullptr;
+  for (const Allocation& allocation : agents_[*host].allocations) {
+    if (allocation.framework == *fw && allocation.role == *node) allocated = &allocation.resources;
+  }
+  if (resources.empty()) return absl::OkStatus();
+  if (allocated == nullptr || !allocated->Contains(resources)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot recover '", resources.ToString(), "': framework '", frameworks_[*fw].name,
+        "' holds '", allocated == nullptr ? "" : allocated->ToString(), "' on agent '",
+        agents_[*host].name, "' under role '", roles_[*node].path, "'"));
+  }
+  ReleaseAllocation(*fw, slot, *host, resources);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read access.
+
+absl::StatusOr<Resources> Engine::Total(AgentId agent) const {
+  absl::StatusOr<uint32_t> checked = CheckAgent(agent);
+  if (!checked.ok()) return checked.status();
+  return agents_[*checked].total;
+}
+
+absl::StatusOr<Resources> Engine::Free(AgentId agent) const {
+  absl::StatusOr<uint32_t> checked = CheckAgent(agent);
+  if (!checked.ok()) return checked.status();
+  return FreeResources(*checked);
+}
+
+absl::StatusOr<Resources> Engine::Allocated(AgentId agent) const {
+  absl::StatusOr<uint32_t> checked = CheckAgent(agent);
+  if (!checked.ok()) return checked.status();
+  Resources sum;
+  for (const Allocation& allocation : agents_[*checked].allocations) {
+    (void)sum.Add(allocation.resources);
+  }
+  return sum;
+}
+
+absl::StatusOr<Resources> Engine::AllocatedTo(FrameworkId framework, AgentId agent,
+                                              RoleId role) const {
+  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> host = CheckAgent(agent);
+  if (!host.ok()) return host.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  for (const Allocation& allocation : agents_[*host].allocations) {
+    if (allocation.framework == *fw && allocation.role == *node) return allocation.resources;
+  }
+  return Resources();
+}
+
+absl::StatusOr<ResourceQuantities> Engine::Consumption(RoleId role) const {
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  ResourceQuantities out;
+  const Vec& consumption = roles_[*node].consumption;
+  for (size_t i = 0; i < consumption.size(); ++i) {
+    if (consumption[i] != 0) out.Set(scalar_names_[i], consumption[i]);
+  }
+  return out;
+}
+
+absl::StatusOr<Quota> Engine::GetQuota(RoleId role) const {
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  Quota quota;
+  const RoleNode& r = roles_[*node];
+  for (size_t i = 0; i < r.guarantee.size(); ++i) {
+    if (r.guarantee[i] > 0) quota.guarantee.Set(scalar_names_[i], r.guarantee[i]);
+  }
+  for (size_t i = 0; i < r.limit.size(); ++i) {
+    if (r.limit[i] != kUnlimited) quota.limit.Set(scalar_names_[i], r.limit[i]);
+  }
+  return quota;
+}
+
+absl::StatusOr<double> Engine::RoleShare(RoleId role) const {
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  return NodeShare(roles_[*node]);
+}
+
+absl::StatusOr<double> Engine::FrameworkShare(FrameworkId framework, RoleId role) const {
+  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  size_t slot = SlotOf(frameworks_[*fw], *node);
+  if (slot == frameworks_[*fw].roles.size()) {
+    return absl::InvalidArgumentError("framework is not subscribed to the role");
+  }
+  return Share(frameworks_[*fw].roles[slot].allocated, 1.0);
+}
+
+std::vector<AgentId> Engine::Agents() const {
+  std::vector<AgentId> out;
+  for (uint32_t i = 0; i < agents_.size(); ++i) {
+    if (agents_[i].live) out.emplace_back(i);
+  }
+  return out;
+}
+
+std::vector<FrameworkId> Engine::Frameworks() const {
+  std::vector<FrameworkId> out;
+  for (uint32_t i = 0; i < frameworks_.size(); ++i) {
+    if (frameworks_[i].live) out.emplace_back(i);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Engine::AgentName(AgentId agent) const {
+  absl::StatusOr<uint32_t> checked = CheckAgent(agent);
+  if (!checked.ok()) return checked.status();
+  return agents_[*checked].name;
+}
+
+absl::StatusOr<std::string> Engine::FrameworkName(FrameworkId framework) const {
+  absl::StatusOr<uint32_t> checked = CheckFramework(framework);
+  if (!checked.ok()) return checked.status();
+  return frameworks_[*checked].name;
+}
+
+}  // namespace steward::allocator

@@ -1,0 +1,347 @@
+// Engine: the production allocator. Same decisions as ReferenceAllocator (see allocator.h for
+// the semantics), organised for speed:
+//   - agents' free unreserved scalars live in structure-of-arrays columns (one contiguous
+//     int64 column per resource name, indexed by agent), so fit tests and headroom sums touch
+//     only the columns they need; reservations, ranges and sets sit beside them per agent;
+//   - ids are dense and interned; no string lookups on the allocation path;
+//   - DRF order is incremental: every role node keeps its walk children, and every role its
+//     frameworks, in ordered sets keyed by (share, id). Only the clients whose allocation
+//     changed are re-keyed, after each agent (which keeps the "order fixed per agent"
+//     semantics), instead of re-sorting everything per agent as Mesos does;
+//   - decline filters are kept per framework as a hash map plus two bitsets over agents: "has
+//     a filter" and "filter covers everything free on the agent". The covering bit lets the
+//     walk reject a filtered framework with one bit test, and an agent that every framework
+//     covers is skipped whole;
+//   - stage 1 is skipped outright when no role has an unmet guarantee; quota arithmetic runs
+//     only along the role path of an offer.
+//
+// Explain() answers "why did this framework get no offer here" from the current state, at no
+// cost to the allocation path.
+//
+// Not thread-safe: one caller at a time.
+#ifndef STEWARD_ALLOCATOR_ENGINE_H_
+#define STEWARD_ALLOCATOR_ENGINE_H_
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <queue>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "allocator/allocator.h"
+#include "allocator/internal/strings.h"
+#include "allocator/internal/vec.h"
+
+namespace steward::allocator {
+
+class Engine final : public Allocator {
+ public:
+  explicit Engine(AllocatorOptions options = {});
+  ~Engine() override;
+
+  absl::StatusOr<AgentId> AddAgent(const AgentInfo& info) override;
+  absl::Status RemoveAgent(AgentId agent) override;
+  absl::Status ActivateAgent(AgentId agent) override;
+  absl::Status DeactivateAgent(AgentId agent) override;
+
+  absl::StatusOr<FrameworkId> AddFramework(const FrameworkInfo& info) override;
+  absl::Status RemoveFramework(FrameworkId framework) override;
+  absl::Status ActivateFramework(FrameworkId framework) override;
+  absl::Status DeactivateFramework(FrameworkId framework) override;
+  absl::Status Suppress(FrameworkId framework, RoleId role) override;
+  absl::Status Revive(FrameworkId framework, RoleId role) override;
+
+  absl::StatusOr<RoleId> FindRole(std::string_view path) const override;
+  std::string RoleName(RoleId role) const override;
+  absl::Status SetWeight(std::string_view role, double weight) override;
+  absl::Status SetQuota(std::string_view role, const Quota& quota) override;
+
+  absl::Status Reserve(AgentId agent, std::string_view role, const Resources& resources) override;
+  absl::Status Unreserve(AgentId agent, const Resources& resources) override;
+
+  absl::Status Recover(FrameworkId framework, AgentId agent, RoleId role,
+                       const Resources& resources) override;
+  absl::Status Decline(FrameworkId framework, AgentId agent, RoleId role,
+                       const Resources& resources, double refuse_seconds, double now) override;
+  absl::StatusOr<std::vector<Offer>> Allocate(double now) override;
+
+  absl::StatusOr<std::vector<PlacementDecision>> Place(std::span<const TaskRequest> requests,
+                                                       PlacementPolicy policy) override;
+
+  absl::StatusOr<Resources> Total(AgentId agent) const override;
+  absl::StatusOr<Resources> Free(AgentId agent) const override;
+  absl::StatusOr<Resources> Allocated(AgentId agent) const override;
+  absl::StatusOr<Resources> AllocatedTo(FrameworkId framework, AgentId agent,
+                                        RoleId role) const override;
+  absl::StatusOr<ResourceQuantities> Consumption(RoleId role) const override;
+  absl::StatusOr<Quota> GetQuota(RoleId role) const override;
+  absl::StatusOr<double> RoleShare(RoleId role) const override;
+  absl::StatusOr<double> FrameworkShare(FrameworkId framework, RoleId role) const override;
+  std::vector<AgentId> Agents() const override;
+  std::vector<FrameworkId> Frameworks() const override;
+  absl::StatusOr<std::string> AgentName(AgentId agent) const override;
+  absl::StatusOr<std::string> FrameworkName(FrameworkId framework) const override;
+
+  // Why the framework would or would not be offered each agent if a cycle ran at `now` (stage
+  // two rules, ignoring the order among frameworks): per role, agents counted by reason
+  // (kNone counts agents it would be offered), with a one-sentence summary.
+  absl::StatusOr<std::vector<RoleExplanation>> Explain(FrameworkId framework, double now) const;
+
+ private:
+  using Vec = internal::Vec;
+  static constexpr uint32_t kNoNode = std::numeric_limits<uint32_t>::max();
+  static constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
+
+  // A client in a node's walk order: a child role node, or (self) the node's own frameworks.
+  // `rank` is the RANDOM sorter's key (0 under DRF, where `share` decides).
+  struct ChildKey {
+    double share;
+    uint64_t rank;
+    uint32_t id;
+    bool self;
+    friend bool operator<(const ChildKey& a, const ChildKey& b) {
+      if (a.share != b.share) return a.share < b.share;
+      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.id != b.id) return a.id < b.id;
+      return a.self > b.self;
+    }
+  };
+  struct FrameworkKey {
+    double share;
+    uint64_t rank;
+    uint32_t framework;
+    friend bool operator<(const FrameworkKey& a, const FrameworkKey& b) {
+      if (a.share != b.share) return a.share < b.share;
+      if (a.rank != b.rank) return a.rank < b.rank;
+      return a.framework < b.framework;
+    }
+  };
+
+  struct RoleNode {
+    std::string path;
+    uint32_t parent = kNoNode;  // kNoNode: top level
+    std::vector<uint32_t> children;
+    double weight = 1.0;
+    // Quota, per scalar name; limit kUnlimited where absent.
+    bool has_quota = false;
+    Vec guarantee;
+    Vec limit;
+    bool limited = false;        // any limit on this node
+    bool path_limited = false;   // any limit on this node or an ancestor
+    bool path_guaranteed = false;  // any guarantee on this node or an ancestor
+    // Accounting.
+    Vec own_allocated;           // allocated to frameworks at this node
+    Vec own_unallocated_reserved;  // free reservations for exactly this node
+    Vec consumption;             // C(n): subtree sum of the two above
+    Vec unmet;                   // U(n)
+    Vec need;                    // need(n)
+    Vec child_need_sum;          // sum of children's need
+    // Membership.
+    std::vector<uint32_t> frameworks;  // subscribed here (live)
+    int frameworks_in_subtree = 0;
+    std::vector<uint32_t> walk_children;  // children with frameworks in their subtree
+    // Incremental DRF order (only maintained with the DRF sorter).
+    absl::btree_set<ChildKey> order;      // walk children + self when frameworks here
+    absl::btree_set<FrameworkKey> framework_order;
+    double key_share = 0;   // this node's key in its parent's order
+    double self_share = 0;  // the self entry's key in `order`
+    bool dirty = false;
+    // Direct placement: open frameworks in the subtree during Place.
+    int open_in_subtree = 0;
+  };
+
+  struct FrameworkRole {
+    uint32_t role;
+    bool suppressed = false;
+    Vec allocated;  // over all agents
+    double key_share = 0;
+    bool dirty = false;
+  };
+
+  struct Filter {
+    Vec refused_unreserved;  // unreserved scalars refused
+    Resources refused_other; // reserved entries and unreserved non-scalars refused
+    double expiry = 0;
+    uint64_t sequence = 0;
+  };
+
+  struct Framework {
+    std::string name;
+    bool live = true;
+    bool active = true;
+    bool gpu_capable = false;
+    std::vector<FrameworkRole> roles;
+    std::vector<Vec> min_allocatable;  // alternatives by scalar index
+    absl::flat_hash_map<uint32_t, Filter> filters;  // by agent
+    std::vector<uint64_t> filter_bits;    // has a filter, by agent
+    std::vector<uint64_t> covering_bits;  // the filter covers all free resources, by agent
+  };
+
+  struct Allocation {
+    uint32_t framework;
+    uint32_t role;
+    Resources resources;
+  };
+
+  struct Agent {
+    std::string name;
+    bool live = true;
+    bool active = true;
+    bool has_gpus = false;
+    Resources total;
+    Resources dynamic_reserved;
+    std::vector<std::pair<std::string, std::string>> attributes;
+    // Free resources other than unreserved scalars (which live in free_columns_): reserved
+    // entries of any kind and unreserved ranges and sets.
+    Resources free_other;
+    std::vector<Allocation> allocations;
+    std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
+    int covering_count = 0;
+  };
+
+  // Per-cycle candidate under construction.
+  struct Candidate {
+    Vec unreserved;       // unreserved scalars taken
+    Resources other;      // reserved entries and unreserved non-scalars taken
+    bool empty() const { return internal::AllZero(unreserved) && other.empty(); }
+  };
+
+  struct FilterExpiry {
+    double expiry;
+    uint64_t sequence;
+    uint32_t framework;
+    uint32_t agent;
+    friend bool operator>(const FilterExpiry& a, const FilterExpiry& b) {
+      return a.expiry > b.expiry;
+    }
+  };
+
+  // ---- names and roles (engine.cc) ----
+  size_t InternScalar(std::string_view name);
+  // Returns the node of `path`, creating it and its ancestors. Path must be valid.
+  uint32_t InternRole(std::string_view path);
+  absl::StatusOr<uint32_t> CheckRole(RoleId role) const;
+  absl::StatusOr<uint32_t> CheckAgent(AgentId agent) const;
+  absl::StatusOr<uint32_t> CheckFramework(FrameworkId framework) const;
+  // Splits `resources` into the unreserved-scalar vector and the rest.
+  void Split(const Resources& resources, Vec* unreserved, Resources* other);
+  // Converts scalar names of `resources` (any reservation) into a Vec, interning names.
+  Vec ScalarSums(const Resources& resources);
+  Vec QuantitiesToVec(const ResourceQuantities& quantities, int64_t absent);
+  Resources FreeResources(uint32_t agent) const;
+  Resources BuildResources(const Vec& unreserved, const Resources& other) const;
+
+  // ---- accounting (engine.cc) ----
+  void AddConsumption(uint32_t node, const Vec& delta, int64_t sign);
+  void RefreshQuotaPath(uint32_t node);
+  void RefreshPathFlags(uint32_t node);
+  void MarkPathDirty(uint32_t node);
+  void MarkFrameworkRoleDirty(uint32_t framework, size_t slot);
+  void AdjustFreeUnreserved(uint32_t agent, const Vec& delta, int64_t sign);
+  void AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
+                     const Resources& other, const Resources& offered);
+  // Removes `resources` (already validated) from the allocation of (framework, slot, agent)
+  // and returns them to the agent's free pools.
+  void ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
+                         const Resources& resources);
+  void AddReservedFree(uint32_t agent, const Resources& reserved, int64_t sign);
+  size_t SlotOf(const Framework& framework, uint32_t role) const;
+
+  // ---- sorting (engine_order.cc) ----
+  double Share(const Vec& amounts, double weight) const;
+  double NodeShare(const RoleNode& node) const;
+  double SelfShare(const RoleNode& node) const;
+  void JoinWalk(uint32_t node);   // a framework arrived in node's subtree
+  void LeaveWalk(uint32_t node);  // a framework left node's subtree
+  void ReKeyDirty();
+  void RebuildOrder();
+  void OrderChildren(uint32_t node, uint64_t position, std::vector<ChildKey>* out) const;
+  void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
+  std::vector<ChildKey>* ScratchChildren(size_t depth);
+  std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
+
+  // ---- filters (engine_filters.cc) ----
+  bool FilterCovers(const Filter& filter, uint32_t agent) const;
+  void RefreshCovering(uint32_t agent);
+  void SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering);
+  void EraseFilter(uint32_t framework, uint32_t agent);
+  void ExpireFilters(double now);
+  bool Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const;
+
+  // ---- allocation (engine_allocate.cc) ----
+  int64_t LimitHeadroom(uint32_t node, size_t name) const;
+  int64_t Surplus(size_t name) const;
+  int64_t MaxUnmet(uint32_t node, size_t name) const;
+  bool PathHasUnmet(uint32_t node) const;
+  bool Guaranteed(uint32_t node, size_t name) const;
+  // Builds the candidate for `node` on `agent` in `stage`; false if nothing to offer.
+  bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
+                      Reason* why) const;
+  bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
+  bool AgentExhausted(uint32_t agent) const;
+  void WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth,
+                     std::vector<Offer>* offers);
+  void WalkChildren(const std::vector<ChildKey>& order, uint32_t agent, int stage, size_t depth,
+                    std::vector<Offer>* offers);
+  void VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
+                       std::vector<Offer>* offers);
+  void TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
+                std::vector<Offer>* offers);
+  void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
+
+  // ---- direct placement (engine_place.cc) ----
+  struct PlaceState;
+  Reason TryPlace(uint32_t framework, size_t slot, const Vec& demand, PlacementPolicy policy,
+                  uint32_t* chosen_agent, Vec* from_unreserved, Resources* from_reserved);
+  uint32_t NextPlacementFramework(PlaceState& state, uint64_t step);
+
+  AllocatorOptions options_;
+  std::vector<std::string> scalar_names_;
+  internal::StringMap<size_t> scalar_index_;
+  std::vector<size_t> scalar_name_order_;  // indexes sorted by name
+
+  std::vector<Agent> agents_;
+  internal::StringMap<uint32_t> agent_by_name_;
+  std::vector<std::vector<int64_t>> free_columns_;  // [name][agent]: free unreserved scalars
+  std::vector<std::vector<int64_t>> total_columns_;  // [name][agent]: total, all reservations
+  Vec cluster_total_;
+  Vec available_;  // free unreserved scalars on active agents
+  Vec required_;   // required headroom
+
+  std::vector<Framework> frameworks_;
+  internal::StringMap<uint32_t> framework_by_name_;
+  int live_frameworks_ = 0;
+
+  std::vector<RoleNode> roles_;
+  internal::StringMap<uint32_t> role_by_path_;
+  std::vector<uint32_t> top_level_;       // top-level nodes
+  std::vector<uint32_t> root_walk_;       // top-level nodes with frameworks in subtree
+  absl::btree_set<ChildKey> root_order_;  // DRF order of root_walk_
+  int unmet_nodes_ = 0;                   // nodes with some unmet guarantee
+  int quota_nodes_ = 0;
+
+  // Dirty tracking for the incremental order.
+  std::vector<uint32_t> dirty_nodes_;
+  std::vector<std::pair<uint32_t, uint32_t>> dirty_framework_roles_;
+  bool order_stale_ = false;  // totals changed: every key must be recomputed
+
+  std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>
+      expiries_;
+  uint64_t filter_sequence_ = 0;
+  uint64_t cycle_ = 0;
+
+  // Scratch space reused across calls (no allocation on the hot path once warm).
+  // Deques: growing them never moves the vectors a walk further up is iterating.
+  std::deque<std::vector<ChildKey>> scratch_children_;
+  std::deque<std::vector<FrameworkKey>> scratch_frameworks_;
+  Candidate scratch_candidate_;
+};
+
+}  // namespace steward::allocator
+
+#endif  // STEWARD_ALLOCATOR_ENGINE_H_

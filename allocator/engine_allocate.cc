@@ -1,0 +1,218 @@
+// Engine: the allocation cycle (the ALLOCATE paragraph of allocator.h).
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "allocator/engine.h"
+
+namespace steward::allocator {
+
+using internal::At;
+
+int64_t Engine::LimitHeadroom(uint32_t node, size_t name) const {
+  int64_t headroom = kUnlimited;
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    const RoleNode& role = roles_[n];
+    if (!role.limited || name >= role.limit.size() || role.limit[name] == kUnlimited) continue;
+    headroom = std::min(headroom, std::max<int64_t>(0, role.limit[name] - At(role.consumption, name)));
+  }
+  return headroom;
+}
+
+int64_t Engine::Surplus(size_t name) const {
+  return std::max<int64_t>(0, At(available_, name) - At(required_, name));
+}
+
+int64_t Engine::MaxUnmet(uint32_t node, size_t name) const {
+  int64_t unmet = 0;
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    unmet = std::max(unmet, At(roles_[n].unmet, name));
+  }
+  return unmet;
+}
+
+bool Engine::PathHasUnmet(uint32_t node) const {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    if (!internal::AllZero(roles_[n].unmet)) return true;
+  }
+  return false;
+}
+
+bool Engine::Guaranteed(uint32_t node, size_t name) const {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    if (At(roles_[n].guarantee, name) > 0) return true;
+  }
+  return false;
+}
+
+bool Engine::AgentExhausted(uint32_t agent) const {
+  for (const std::vector<int64_t>& column : free_columns_) {
+    if (column[agent] != 0) return false;
+  }
+  return agents_[agent].free_other.empty();
+}
+
+bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
+                            Reason* why) const {
+  const RoleNode& role = roles_[node];
+  const Agent& host = agents_[agent];
+  candidate->unreserved.assign(scalar_names_.size(), 0);
+  candidate->other = Resources();
+  bool first_stage = stage == 1;
+  bool progress = false;
+  if (!host.free_other.empty()) {
+    std::vector<Resource> taken;
+    for (const Resource& entry : host.free_other.entries()) {
+      if (entry.unreserved()) {
+        taken.push_back(entry);  // unreserved ranges and sets: in full
+      } else if (IsSelfOrAncestor(entry.reservation, role.path)) {
+        taken.push_back(entry);
+        progress = true;
+      }
+    }
+    if (!taken.empty()) candidate->other = *Resources::FromEntries(std::move(taken));
+  }
+  bool limited = false;
+  bool held = false;
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    int64_t free = free_columns_[i][agent];
+    if (free <= 0) continue;
+    int64_t amount = free;
+    if (role.path_limited) {
+      int64_t headroom = LimitHeadroom(node, i);
+      if (headroom < amount) {
+        amount = headroom;
+        limited = true;
+      }
+    }
+    if (first_stage && role.path_guaranteed && Guaranteed(node, i)) {
+      amount = std::min(amount, MaxUnmet(node, i));
+      if (amount > 0) progress = true;
+    } else if (At(required_, i) > 0) {
+      int64_t surplus = Surplus(i);
+      if (surplus < amount) {
+        amount = surplus;
+        held = true;
+      }
+    }
+    candidate->unreserved[i] = amount;
+  }
+  if (why != nullptr) {
+    *why = held      ? Reason::kHeldForHeadroom
+           : limited ? Reason::kQuotaLimit
+                     : Reason::kInsufficientResources;
+  }
+  return !(first_stage && !progress) && !candidate->empty();
+}
+
+bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const {
+  if (fw.min_allocatable.empty()) return !candidate.empty();
+  for (const Vec& alternative : fw.min_allocatable) {
+    bool contained = true;
+    for (size_t i = 0; i < alternative.size() && contained; ++i) {
+      if (alternative[i] == 0) continue;
+      int64_t amount = At(candidate.unreserved, i);
+      for (const Resource& entry : candidate.other.entries()) {
+        if (entry.kind == ResourceKind::kScalar && entry.name == scalar_names_[i]) {
+          amount += entry.scalar;
+        }
+      }
+      contained = amount >= alternative[i];
+    }
+    if (contained) return true;
+  }
+  return false;
+}
+
+void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
+                      std::vector<Offer>* offers) {
+  Framework& fw = frameworks_[framework];
+  if (!fw.active) return;
+  size_t slot = SlotOf(fw, node);
+  if (fw.roles[slot].suppressed) return;
+  if (agents_[agent].has_gpus && !fw.gpu_capable) return;
+  Candidate& candidate = scratch_candidate_;
+  if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return;
+  if (Filtered(fw, agent, candidate)) return;
+  if (!MeetsMinAllocatable(fw, candidate)) return;
+  Resources offered = BuildResources(candidate.unreserved, candidate.other);
+  AddAllocation(framework, slot, agent, candidate.unreserved, candidate.other, offered);
+  offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node), std::move(offered)});
+}
+
+void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
+                             std::vector<Offer>* offers) {
+  if (stage == 1 && !PathHasUnmet(node)) return;
+  if (options_.sorter == SorterKind::kDrf) {
+    for (const FrameworkKey& key : roles_[node].framework_order) {
+      if (AgentExhausted(agent)) return;
+      TryOffer(key.framework, node, agent, stage, offers);
+    }
+    return;
+  }
+  std::vector<FrameworkKey>& order = *ScratchFrameworks(depth);
+  OrderFrameworks(node, agent, &order);
+  for (const FrameworkKey& key : order) {
+    if (AgentExhausted(agent)) return;
+    TryOffer(key.framework, node, agent, stage, offers);
+  }
+}
+
+void Engine::WalkChildren(const std::vector<ChildKey>& order, uint32_t agent, int stage,
+                          size_t depth, std::vector<Offer>* offers) {
+  for (const ChildKey& key : order) {
+    if (AgentExhausted(agent)) return;
+    if (key.self) {
+      VisitFrameworks(key.id, agent, stage, depth, offers);
+    } else {
+      WalkNodeOrder(key.id, agent, stage, depth + 1, offers);
+    }
+  }
+}
+
+void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth,
+                           std::vector<Offer>* offers) {
+  if (options_.sorter == SorterKind::kDrf) {
+    const absl::btree_set<ChildKey>& order = node == kNoNode ? root_order_ : roles_[node].order;
+    for (const ChildKey& key : order) {
+      if (AgentExhausted(agent)) return;
+      if (key.self) {
+        VisitFrameworks(key.id, agent, stage, depth, offers);
+      } else {
+        WalkNodeOrder(key.id, agent, stage, depth + 1, offers);
+      }
+    }
+    return;
+  }
+  std::vector<ChildKey>& order = *ScratchChildren(depth);
+  OrderChildren(node, agent, &order);
+  WalkChildren(order, agent, stage, depth, offers);
+}
+
+void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers) {
+  const Agent& host = agents_[agent];
+  if (!host.live || !host.active) return;
+  if (stage == 1 && unmet_nodes_ == 0) return;
+  if (host.covering_count >= live_frameworks_) return;  // every framework filtered it
+  if (AgentExhausted(agent)) return;
+  WalkNodeOrder(kNoNode, agent, stage, 0, offers);
+  ReKeyDirty();
+}
+
+absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
+  if (!std::isfinite(now)) {
+    return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
+  }
+  ++cycle_;
+  ExpireFilters(now);
+  ReKeyDirty();
+  std::vector<Offer> offers;
+  for (int stage = 1; stage <= 2; ++stage) {
+    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+      AllocateAgent(agent, stage, &offers);
+    }
+  }
+  return offers;
+}
+
+}  // namespace steward::allocator

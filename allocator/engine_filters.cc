@@ -1,0 +1,120 @@
+// Engine: decline filters.
+//
+// A filter (framework, agent) holds the refused resources and an expiry. Besides the hash map
+// entry, two bits per (framework, agent) make the walk cheap:
+//   has      : a filter exists (live: expired filters are erased at the start of a cycle);
+//   covering : the refused resources contain everything free on the agent, hence every
+//              candidate the agent can produce. Set when the filter is made or re-checked;
+//              cleared whenever the agent's free resources grow or change shape
+//              (RefreshCovering). A covering filter rejects the framework with one bit test.
+// `Agent::covering_count` counts covering filters, so an agent that every live framework
+// covers is skipped without walking the frameworks at all.
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "allocator/engine.h"
+
+namespace steward::allocator {
+
+using internal::At;
+
+namespace {
+
+bool TestBit(const std::vector<uint64_t>& bits, uint32_t index) {
+  size_t word = index / 64;
+  return word < bits.size() && ((bits[word] >> (index % 64)) & 1) != 0;
+}
+
+void AssignBit(std::vector<uint64_t>& bits, uint32_t index, bool value) {
+  size_t word = index / 64;
+  if (word >= bits.size()) {
+    if (!value) return;
+    bits.resize(word + 1, 0);
+  }
+  uint64_t mask = uint64_t{1} << (index % 64);
+  bits[word] = value ? (bits[word] | mask) : (bits[word] & ~mask);
+}
+
+}  // namespace
+
+bool Engine::FilterCovers(const Filter& filter, uint32_t agent) const {
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    if (free_columns_[i][agent] > At(filter.refused_unreserved, i)) return false;
+  }
+  return filter.refused_other.Contains(agents_[agent].free_other);
+}
+
+void Engine::SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering) {
+  bool was_covering = TestBit(fw.covering_bits, agent);
+  AssignBit(fw.filter_bits, agent, has);
+  AssignBit(fw.covering_bits, agent, covering);
+  agents_[agent].covering_count += static_cast<int>(covering) - static_cast<int>(was_covering);
+}
+
+void Engine::RefreshCovering(uint32_t agent) {
+  for (uint32_t framework : agents_[agent].filtering_frameworks) {
+    Framework& fw = frameworks_[framework];
+    const Filter& filter = fw.filters.at(agent);
+    SetFilterBits(fw, agent, true, FilterCovers(filter, agent));
+  }
+}
+
+void Engine::EraseFilter(uint32_t framework, uint32_t agent) {
+  Framework& fw = frameworks_[framework];
+  if (fw.filters.erase(agent) == 0) return;
+  SetFilterBits(fw, agent, false, false);
+  std::vector<uint32_t>& list = agents_[agent].filtering_frameworks;
+  list.erase(std::find(list.begin(), list.end(), framework));
+}
+
+void Engine::ExpireFilters(double now) {
+  while (!expiries_.empty() && expiries_.top().expiry <= now) {
+    FilterExpiry top = expiries_.top();
+    expiries_.pop();
+    Framework& fw = frameworks_[top.framework];
+    auto it = fw.filters.find(top.agent);
+    if (it != fw.filters.end() && it->second.sequence == top.sequence) {
+      EraseFilter(top.framework, top.agent);
+    }
+  }
+}
+
+bool Engine::Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const {
+  if (!TestBit(fw.filter_bits, agent)) return false;
+  if (TestBit(fw.covering_bits, agent)) return true;
+  const Filter& filter = fw.filters.at(agent);
+  for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
+    if (candidate.unreserved[i] > At(filter.refused_unreserved, i)) return false;
+  }
+  return filter.refused_other.Contains(candidate.other);
+}
+
+absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
+                             const Resources& resources, double refuse_seconds, double now) {
+  if (std::isnan(refuse_seconds) || refuse_seconds < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("refuse_seconds must be >= 0, got ", refuse_seconds));
+  }
+  if (!std::isfinite(now)) {
+    return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
+  }
+  if (absl::Status recovered = Recover(framework, agent, role, resources); !recovered.ok()) {
+    return recovered;
+  }
+  uint32_t fw_index = framework.value();
+  uint32_t host = agent.value();
+  Framework& fw = frameworks_[fw_index];
+  Filter filter;
+  Split(resources, &filter.refused_unreserved, &filter.refused_other);
+  filter.expiry = now + refuse_seconds;
+  filter.sequence = ++filter_sequence_;
+  if (!fw.filters.contains(host)) agents_[host].filtering_frameworks.push_back(fw_index);
+  bool covers = FilterCovers(filter, host);
+  expiries_.push({filter.expiry, filter.sequence, fw_index, host});
+  fw.filters[host] = std::move(filter);
+  SetFilterBits(fw, host, true, covers);
+  return absl::OkStatus();
+}
+
+}  // namespace steward::allocator

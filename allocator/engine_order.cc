@@ -1,0 +1,186 @@
+// Engine: shares and the incremental hierarchical order.
+//
+// With the DRF sorter every role node keeps `order` (its walk children and, when frameworks
+// subscribe to the node itself, a "self" entry) and `framework_order`, both keyed by
+// (share, id). A key is changed only by erasing and re-inserting it, and only between agents
+// (ReKeyDirty), so a walk over an agent never sees its order move. A change of the cluster
+// total changes every share: then the whole order is rebuilt once, lazily (RebuildOrder).
+// The RANDOM sorter keys depend on the agent, so its order is materialised per walk instead.
+#include <algorithm>
+
+#include "allocator/engine.h"
+#include "allocator/sort_key.h"
+
+namespace steward::allocator {
+
+using internal::At;
+
+double Engine::Share(const Vec& amounts, double weight) const {
+  double share = 0;
+  size_t n = std::min(amounts.size(), cluster_total_.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (cluster_total_[i] <= 0 || amounts[i] == 0) continue;
+    share = std::max(share, static_cast<double>(amounts[i]) / static_cast<double>(cluster_total_[i]));
+  }
+  return share / weight;
+}
+
+double Engine::NodeShare(const RoleNode& node) const { return Share(node.consumption, node.weight); }
+
+double Engine::SelfShare(const RoleNode& node) const {
+  Vec own = node.own_allocated;
+  internal::AddVec(own, node.own_unallocated_reserved);
+  return Share(own, node.weight);
+}
+
+void Engine::JoinWalk(uint32_t node) {
+  bool drf = options_.sorter == SorterKind::kDrf;
+  RoleNode& leaf = roles_[node];
+  if (leaf.frameworks.size() == 1 && drf) {
+    leaf.self_share = SelfShare(leaf);
+    leaf.order.insert({leaf.self_share, 0, node, true});
+  }
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    RoleNode& role = roles_[n];
+    if (++role.frameworks_in_subtree != 1) continue;
+    std::vector<uint32_t>& siblings =
+        role.parent == kNoNode ? root_walk_ : roles_[role.parent].walk_children;
+    siblings.push_back(n);
+    if (drf) {
+      role.key_share = NodeShare(role);
+      (role.parent == kNoNode ? root_order_ : roles_[role.parent].order)
+          .insert({role.key_share, 0, n, false});
+    }
+  }
+}
+
+void Engine::LeaveWalk(uint32_t node) {
+  bool drf = options_.sorter == SorterKind::kDrf;
+  RoleNode& leaf = roles_[node];
+  if (leaf.frameworks.empty() && drf) leaf.order.erase({leaf.self_share, 0, node, true});
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    RoleNode& role = roles_[n];
+    if (--role.frameworks_in_subtree != 0) continue;
+    std::vector<uint32_t>& siblings =
+        role.parent == kNoNode ? root_walk_ : roles_[role.parent].walk_children;
+    siblings.erase(std::find(siblings.begin(), siblings.end(), n));
+    if (drf) {
+      (role.parent == kNoNode ? root_order_ : roles_[role.parent].order)
+          .erase({role.key_share, 0, n, false});
+    }
+  }
+}
+
+void Engine::ReKeyDirty() {
+  if (order_stale_) {
+    RebuildOrder();
+    return;
+  }
+  bool drf = options_.sorter == SorterKind::kDrf;
+  for (uint32_t n : dirty_nodes_) {
+    RoleNode& role = roles_[n];
+    role.dirty = false;
+    if (!drf) continue;
+    if (role.frameworks_in_subtree > 0) {
+      auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
+      double share = NodeShare(role);
+      if (share != role.key_share) {
+        parent_order.erase({role.key_share, 0, n, false});
+        role.key_share = share;
+        parent_order.insert({share, 0, n, false});
+      }
+    }
+    if (!role.frameworks.empty()) {
+      double share = SelfShare(role);
+      if (share != role.self_share) {
+        role.order.erase({role.self_share, 0, n, true});
+        role.self_share = share;
+        role.order.insert({share, 0, n, true});
+      }
+    }
+  }
+  dirty_nodes_.clear();
+  for (auto [framework, slot] : dirty_framework_roles_) {
+    FrameworkRole& entry = frameworks_[framework].roles[slot];
+    entry.dirty = false;
+    if (!drf || !frameworks_[framework].live) continue;
+    double share = Share(entry.allocated, 1.0);
+    if (share != entry.key_share) {
+      auto& order = roles_[entry.role].framework_order;
+      order.erase({entry.key_share, 0, framework});
+      entry.key_share = share;
+      order.insert({share, 0, framework});
+    }
+  }
+  dirty_framework_roles_.clear();
+}
+
+void Engine::RebuildOrder() {
+  for (uint32_t n : dirty_nodes_) roles_[n].dirty = false;
+  dirty_nodes_.clear();
+  for (auto [framework, slot] : dirty_framework_roles_) {
+    frameworks_[framework].roles[slot].dirty = false;
+  }
+  dirty_framework_roles_.clear();
+  order_stale_ = false;
+  if (options_.sorter != SorterKind::kDrf) return;
+  root_order_.clear();
+  for (uint32_t n : root_walk_) {
+    roles_[n].key_share = NodeShare(roles_[n]);
+    root_order_.insert({roles_[n].key_share, 0, n, false});
+  }
+  for (uint32_t n = 0; n < roles_.size(); ++n) {
+    RoleNode& role = roles_[n];
+    role.order.clear();
+    for (uint32_t child : role.walk_children) {
+      roles_[child].key_share = NodeShare(roles_[child]);
+      role.order.insert({roles_[child].key_share, 0, child, false});
+    }
+    if (!role.frameworks.empty()) {
+      role.self_share = SelfShare(role);
+      role.order.insert({role.self_share, 0, n, true});
+    }
+    role.framework_order.clear();
+    for (uint32_t framework : role.frameworks) {
+      FrameworkRole& entry = frameworks_[framework].roles[SlotOf(frameworks_[framework], n)];
+      entry.key_share = Share(entry.allocated, 1.0);
+      role.framework_order.insert({entry.key_share, 0, framework});
+    }
+  }
+}
+
+void Engine::OrderChildren(uint32_t node, uint64_t position, std::vector<ChildKey>* out) const {
+  out->clear();
+  const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
+  auto key = [&](uint64_t client) {
+    return RandomSortKey(options_.seed, cycle_, position, client);
+  };
+  for (uint32_t child : children) out->push_back({0.0, key(RoleClient(child)), child, false});
+  if (node != kNoNode && !roles_[node].frameworks.empty()) {
+    out->push_back({0.0, key(SelfClient(node)), node, true});
+  }
+  std::sort(out->begin(), out->end());
+}
+
+void Engine::OrderFrameworks(uint32_t node, uint64_t position,
+                             std::vector<FrameworkKey>* out) const {
+  out->clear();
+  for (uint32_t framework : roles_[node].frameworks) {
+    out->push_back(
+        {0.0, RandomSortKey(options_.seed, cycle_, position, FrameworkClient(framework)),
+         framework});
+  }
+  std::sort(out->begin(), out->end());
+}
+
+std::vector<Engine::ChildKey>* Engine::ScratchChildren(size_t depth) {
+  if (scratch_children_.size() <= depth) scratch_children_.resize(depth + 1);
+  return &scratch_children_[depth];
+}
+
+std::vector<Engine::FrameworkKey>* Engine::ScratchFrameworks(size_t depth) {
+  if (scratch_frameworks_.size() <= depth) scratch_frameworks_.resize(depth + 1);
+  return &scratch_frameworks_[depth];
+}
+
+}  // namespace steward::allocator

@@ -1,0 +1,35 @@
+// Small dense vectors of per-resource-name amounts, indexed by the engine's interned scalar
+// name index. A missing trailing element reads as zero, so vectors created before a name was
+// first seen need no resizing.
+#ifndef STEWARD_ALLOCATOR_INTERNAL_VEC_H_
+#define STEWARD_ALLOCATOR_INTERNAL_VEC_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/container/inlined_vector.h"
+
+namespace steward::allocator::internal {
+
+using Vec = absl::InlinedVector<int64_t, 6>;
+
+inline int64_t At(const Vec& v, size_t i) { return i < v.size() ? v[i] : 0; }
+
+inline void AddAt(Vec& v, size_t i, int64_t delta) {
+  if (i >= v.size()) v.resize(i + 1, 0);
+  v[i] += delta;
+}
+
+inline void AddVec(Vec& v, const Vec& delta, int64_t sign = 1) {
+  if (delta.size() > v.size()) v.resize(delta.size(), 0);
+  for (size_t i = 0; i < delta.size(); ++i) v[i] += sign * delta[i];
+}
+
+inline bool AllZero(const Vec& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t x) { return x == 0; });
+}
+
+}  // namespace steward::allocator::internal
+
+#endif  // STEWARD_ALLOCATOR_INTERNAL_VEC_H_
