@@ -63,8 +63,10 @@
 //   The candidate is skipped if empty, if F's decline filter on the agent is live and its
 //   refused resources contain the candidate, or if it contains none of F's minimum allocatable
 //   alternatives (default: cpus:0.01 or mem:32; an alternative is contained when, for each of
-//   its names, the candidate's amount summed over reservations is at least as large). Otherwise it is offered and allocated, and
-//   the walk continues with the next framework on what is left of the agent.
+//   its names, the candidate's amount summed over reservations is at least as large). Otherwise it
+//   is offered and allocated, and the walk continues with the next framework on what is left of the
+//   agent. A cycle returns at most one Offer per (framework, agent, role): what stage two adds to a
+//   stage-one offer is merged into it. Offers come in the order of their first allocation.
 //
 // PLACE (direct placement, the simulator's DIRECT mode)
 //   Progressive filling: each framework's requests form a FIFO queue (in span order). Repeat:
@@ -79,10 +81,10 @@
 //   name r on the agent, d_r the demand and cap_r the agent's total of r (summed over
 //   reservations), summing over the demand's names in ascending name order, best-fit
 //   minimises and worst-fit maximises sum (free_r - d_r) / cap_r, dot-product maximises
-//   sum (d_r / cap_r) * (free_r / cap_r). If no agent qualifies, the head request fails with a reason and the
-//   framework's remaining requests are not tried (FIFO; they get kQueuedBehind). The failure
-//   reason is kHeldForHeadroom if some agent failed only on headroom, else kQuotaLimit if some
-//   agent failed on a limit, else kMissingGpuCapability if the demand fits only on GPU agents,
+//   sum (d_r / cap_r) * (free_r / cap_r). If no agent qualifies, the head request fails with a
+//   reason and the framework's remaining requests are not tried (FIFO; they get kQueuedBehind). The
+//   failure reason is kHeldForHeadroom if some agent failed only on headroom, else kQuotaLimit if
+//   some agent failed on a limit, else kMissingGpuCapability if the demand fits only on GPU agents,
 //   else kInsufficientResources. Requests of inactive frameworks get kFrameworkInactive.
 //   Filters and suppression do not apply to placement. Placed requests are allocated to
 //   (F, agent, role) like offers.
@@ -172,8 +174,8 @@ std::string_view ReasonName(Reason reason);
 
 struct TaskRequest {
   FrameworkId framework;
-  RoleId role;         // one of the framework's roles
-  Resources demand;    // unreserved scalars only, non-empty
+  RoleId role;       // one of the framework's roles
+  Resources demand;  // unreserved scalars only, non-empty
 };
 
 struct PlacementDecision {
@@ -188,7 +190,7 @@ struct PlacementDecision {
 struct RoleExplanation {
   RoleId role;
   std::vector<std::pair<Reason, int>> agents_by_reason;  // counts, only non-zero
-  std::string summary;                                    // one human-readable sentence
+  std::string summary;                                   // one human-readable sentence
 };
 
 class Allocator {
@@ -241,8 +243,7 @@ class Allocator {
   // agent while what it would be offered is contained in `resources`. A later decline on the
   // same agent replaces the filter. refuse_seconds >= 0 (may be +infinity); now finite.
   virtual absl::Status Decline(FrameworkId framework, AgentId agent, RoleId role,
-                               const Resources& resources, double refuse_seconds,
-                               double now) = 0;
+                               const Resources& resources, double refuse_seconds, double now) = 0;
   // One allocation cycle. InvalidArgument if `now` is not finite.
   virtual absl::StatusOr<std::vector<Offer>> Allocate(double now) = 0;
 

@@ -31,6 +31,8 @@ size_t Engine::InternScalar(std::string_view name) {
   scalar_index_.emplace(std::string(name), index);
   free_columns_.emplace_back(agents_.size(), 0);
   total_columns_.emplace_back(agents_.size(), 0);
+  available_.resize(scalar_names_.size(), 0);
+  cluster_total_.resize(scalar_names_.size(), 0);
   scalar_name_order_.push_back(index);
   std::sort(scalar_name_order_.begin(), scalar_name_order_.end(),
             [this](size_t a, size_t b) { return scalar_names_[a] < scalar_names_[b]; });
@@ -400,9 +402,9 @@ absl::Status ValidateMinAllocatable(const std::vector<Resources>& alternatives) 
     }
     for (const Resource& entry : alternative.entries()) {
       if (entry.kind != ResourceKind::kScalar || !entry.unreserved()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "minimum allocatable resources must be unreserved scalars, got '",
-            alternative.ToString(), "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("minimum allocatable resources must be unreserved scalars, got '",
+                         alternative.ToString(), "'"));
       }
     }
   }
@@ -555,8 +557,8 @@ std::string Engine::RoleName(RoleId role) const {
 absl::Status Engine::SetWeight(std::string_view role, double weight) {
   if (absl::Status valid = ValidateRolePath(role); !valid.ok()) return valid;
   if (!std::isfinite(weight) || weight <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("weight of role '", internal::Av(role), "' must be positive and finite, got ", weight));
+    return absl::InvalidArgumentError(absl::StrCat("weight of role '", internal::Av(role),
+                                                   "' must be positive and finite, got ", weight));
   }
   uint32_t node = InternRole(role);
   roles_[node].weight = weight;
@@ -625,8 +627,8 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
       if (effective > limit_of(id)) {
         std::string path = n < roles_.size() ? roles_[n].path : std::string(role);
         return absl::InvalidArgumentError(absl::StrCat(
-            "quota of role '", internal::Av(role), "' rejected: guarantees for ", name, " under role '",
-            n == target ? std::string(role) : path, "' (", FormatMilli(effective),
+            "quota of role '", internal::Av(role), "' rejected: guarantees for ", name,
+            " under role '", n == target ? std::string(role) : path, "' (", FormatMilli(effective),
             ") would exceed its limit (", FormatMilli(limit_of(id)), ")"));
       }
       if (parent[n] != kNoNode) children_sum[parent[n]] += effective;
@@ -659,7 +661,8 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
     if (!AllZero(r.unmet)) ++unmet_nodes_;
     size_t width = std::max(r.unmet.size(), r.child_need_sum.size());
     r.need.assign(width, 0);
-    for (size_t i = 0; i < width; ++i) r.need[i] = std::max(At(r.unmet, i), At(r.child_need_sum, i));
+    for (size_t i = 0; i < width; ++i)
+      r.need[i] = std::max(At(r.unmet, i), At(r.child_need_sum, i));
     AddVec(r.parent == kNoNode ? required_ : roles_[r.parent].child_need_sum, r.need);
   }
   return absl::OkStatus();
@@ -669,8 +672,6 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
 // Reservations.
 
 absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources& resources) {
-  absl::StatusOr<uint32_t> checked = CheckAgent(id);
-  if (!checked.ok()) return checked.status();
   if (absl::Status valid = ValidateRolePath(role); !valid.ok()) return valid;
   if (role == "*") return absl::InvalidArgumentError("cannot reserve for the '*' role");
   if (resources.empty()) return absl::InvalidArgumentError("nothing to reserve");
@@ -678,11 +679,13 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
     return absl::InvalidArgumentError(
         absl::StrCat("resources to reserve must be unreserved, got '", resources.ToString(), "'"));
   }
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
   uint32_t agent = *checked;
   if (!FreeResources(agent).Contains(resources)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", resources.ToString(), "' is not free and unreserved on agent '", agents_[agent].name,
-        "'"));
+    return absl::FailedPreconditionError(absl::StrCat("'", resources.ToString(),
+                                                      "' is not free and unreserved on agent '",
+                                                      agents_[agent].name, "'"));
   }
   // Limits along the path of an existing role.
   auto existing = role_by_path_.find(role);
@@ -694,9 +697,9 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
         if (name == scalar_index_.end() || name->second >= roles_[n].limit.size()) continue;
         int64_t limit = roles_[n].limit[name->second];
         if (limit != kUnlimited && At(roles_[n].consumption, name->second) + entry.scalar > limit) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("reserving '", resources.ToString(), "' would take role '",
-                           roles_[n].path, "' over its quota limit"));
+          return absl::FailedPreconditionError(absl::StrCat("reserving '", resources.ToString(),
+                                                            "' would take role '", roles_[n].path,
+                                                            "' over its quota limit"));
         }
       }
     }
@@ -714,9 +717,9 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
           int64_t limit = roles_[n].limit[name->second];
           if (limit != kUnlimited &&
               At(roles_[n].consumption, name->second) + entry.scalar > limit) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("reserving '", resources.ToString(), "' would take role '",
-                             roles_[n].path, "' over its quota limit"));
+            return absl::FailedPreconditionError(absl::StrCat("reserving '", resources.ToString(),
+                                                              "' would take role '", roles_[n].path,
+                                                              "' over its quota limit"));
           }
         }
       }
@@ -741,23 +744,23 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
 }
 
 absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
-  absl::StatusOr<uint32_t> checked = CheckAgent(id);
-  if (!checked.ok()) return checked.status();
   if (resources.empty()) return absl::InvalidArgumentError("nothing to unreserve");
   if (!resources.Unreserved().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "resources to unreserve must carry their reservation, got '", resources.ToString(), "'"));
   }
+  absl::StatusOr<uint32_t> checked = CheckAgent(id);
+  if (!checked.ok()) return checked.status();
   uint32_t agent = *checked;
   Agent& host = agents_[agent];
   if (!host.free_other.Contains(resources)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", resources.ToString(), "' is not free on agent '", host.name, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", resources.ToString(), "' is not free on agent '", host.name, "'"));
   }
   if (!host.dynamic_reserved.Contains(resources)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", resources.ToString(), "' is not dynamically reserved on agent '", host.name,
-        "' (static reservations cannot be unreserved)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", resources.ToString(), "' is not dynamically reserved on agent '",
+                     host.name, "' (static reservations cannot be unreserved)"));
   }
   Resources unreserved_bag = resources.WithReservation("");
   AddReservedFree(agent, resources, -1);

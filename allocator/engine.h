@@ -131,22 +131,22 @@ class Engine final : public Allocator {
     bool has_quota = false;
     Vec guarantee;
     Vec limit;
-    bool limited = false;        // any limit on this node
-    bool path_limited = false;   // any limit on this node or an ancestor
+    bool limited = false;          // any limit on this node
+    bool path_limited = false;     // any limit on this node or an ancestor
     bool path_guaranteed = false;  // any guarantee on this node or an ancestor
     // Accounting.
-    Vec own_allocated;           // allocated to frameworks at this node
+    Vec own_allocated;             // allocated to frameworks at this node
     Vec own_unallocated_reserved;  // free reservations for exactly this node
-    Vec consumption;             // C(n): subtree sum of the two above
-    Vec unmet;                   // U(n)
-    Vec need;                    // need(n)
-    Vec child_need_sum;          // sum of children's need
+    Vec consumption;               // C(n): subtree sum of the two above
+    Vec unmet;                     // U(n)
+    Vec need;                      // need(n)
+    Vec child_need_sum;            // sum of children's need
     // Membership.
     std::vector<uint32_t> frameworks;  // subscribed here (live)
     int frameworks_in_subtree = 0;
     std::vector<uint32_t> walk_children;  // children with frameworks in their subtree
     // Incremental DRF order (only maintained with the DRF sorter).
-    absl::btree_set<ChildKey> order;      // walk children + self when frameworks here
+    absl::btree_set<ChildKey> order;  // walk children + self when frameworks here
     absl::btree_set<FrameworkKey> framework_order;
     double key_share = 0;   // this node's key in its parent's order
     double self_share = 0;  // the self entry's key in `order`
@@ -164,8 +164,8 @@ class Engine final : public Allocator {
   };
 
   struct Filter {
-    Vec refused_unreserved;  // unreserved scalars refused
-    Resources refused_other; // reserved entries and unreserved non-scalars refused
+    Vec refused_unreserved;   // unreserved scalars refused
+    Resources refused_other;  // reserved entries and unreserved non-scalars refused
     double expiry = 0;
     uint64_t sequence = 0;
   };
@@ -176,9 +176,9 @@ class Engine final : public Allocator {
     bool active = true;
     bool gpu_capable = false;
     std::vector<FrameworkRole> roles;
-    std::vector<Vec> min_allocatable;  // alternatives by scalar index
+    std::vector<Vec> min_allocatable;               // alternatives by scalar index
     absl::flat_hash_map<uint32_t, Filter> filters;  // by agent
-    std::vector<uint64_t> filter_bits;    // has a filter, by agent
+    std::vector<uint64_t> filter_bits;              // has a filter, by agent
     std::vector<uint64_t> covering_bits;  // the filter covers all free resources, by agent
   };
 
@@ -202,12 +202,16 @@ class Engine final : public Allocator {
     std::vector<Allocation> allocations;
     std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
     int covering_count = 0;
+    // Covering bits on this agent were computed against this bound, which contains the free
+    // resources whenever filters exist: every set bit's refused resources contain it.
+    Vec covering_bound_unreserved;
+    Resources covering_bound_other;
   };
 
   // Per-cycle candidate under construction.
   struct Candidate {
-    Vec unreserved;       // unreserved scalars taken
-    Resources other;      // reserved entries and unreserved non-scalars taken
+    Vec unreserved;   // unreserved scalars taken
+    Resources other;  // reserved entries and unreserved non-scalars taken
     bool empty() const { return internal::AllZero(unreserved) && other.empty(); }
   };
 
@@ -266,7 +270,11 @@ class Engine final : public Allocator {
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
 
   // ---- filters (engine_filters.cc) ----
+  // True if the filter's refused resources contain the agent's covering bound.
   bool FilterCovers(const Filter& filter, uint32_t agent) const;
+  // True if the agent's free resources are within its covering bound.
+  bool FreeWithinBound(uint32_t agent) const;
+  void ResetCoveringBound(uint32_t agent);
   void RefreshCovering(uint32_t agent);
   void SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering);
   void EraseFilter(uint32_t framework, uint32_t agent);
@@ -274,7 +282,8 @@ class Engine final : public Allocator {
   bool Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const;
 
   // ---- allocation (engine_allocate.cc) ----
-  int64_t LimitHeadroom(uint32_t node, size_t name) const;
+  // L(n) - C(n) for one node (never negative), kUnlimited if the node does not limit `name`.
+  int64_t NodeHeadroom(uint32_t node, size_t name) const;
   int64_t Surplus(size_t name) const;
   int64_t MaxUnmet(uint32_t node, size_t name) const;
   bool PathHasUnmet(uint32_t node) const;
@@ -293,6 +302,8 @@ class Engine final : public Allocator {
   void TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                 std::vector<Offer>* offers);
   void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
+  // Folds stage-two offers into stage-one offers with the same (framework, agent, role).
+  static void MergeStageOffers(size_t first_stage_offers, std::vector<Offer>* offers);
 
   // ---- direct placement (engine_place.cc) ----
   struct PlaceState;
@@ -307,7 +318,7 @@ class Engine final : public Allocator {
 
   std::vector<Agent> agents_;
   internal::StringMap<uint32_t> agent_by_name_;
-  std::vector<std::vector<int64_t>> free_columns_;  // [name][agent]: free unreserved scalars
+  std::vector<std::vector<int64_t>> free_columns_;   // [name][agent]: free unreserved scalars
   std::vector<std::vector<int64_t>> total_columns_;  // [name][agent]: total, all reservations
   Vec cluster_total_;
   Vec available_;  // free unreserved scalars on active agents
@@ -340,6 +351,8 @@ class Engine final : public Allocator {
   std::deque<std::vector<ChildKey>> scratch_children_;
   std::deque<std::vector<FrameworkKey>> scratch_frameworks_;
   Candidate scratch_candidate_;
+  mutable std::vector<uint32_t> scratch_path_;
+  mutable std::vector<Vec> scratch_consumed_;
 };
 
 }  // namespace steward::allocator

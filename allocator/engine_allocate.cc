@@ -1,23 +1,15 @@
 // Engine: the allocation cycle (the ALLOCATE paragraph of allocator.h).
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 
 namespace steward::allocator {
 
 using internal::At;
-
-int64_t Engine::LimitHeadroom(uint32_t node, size_t name) const {
-  int64_t headroom = kUnlimited;
-  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
-    const RoleNode& role = roles_[n];
-    if (!role.limited || name >= role.limit.size() || role.limit[name] == kUnlimited) continue;
-    headroom = std::min(headroom, std::max<int64_t>(0, role.limit[name] - At(role.consumption, name)));
-  }
-  return headroom;
-}
 
 int64_t Engine::Surplus(size_t name) const {
   return std::max<int64_t>(0, At(available_, name) - At(required_, name));
@@ -52,6 +44,14 @@ bool Engine::AgentExhausted(uint32_t agent) const {
   return agents_[agent].free_other.empty();
 }
 
+int64_t Engine::NodeHeadroom(uint32_t node, size_t name) const {
+  const RoleNode& role = roles_[node];
+  if (!role.limited || name >= role.limit.size() || role.limit[name] == kUnlimited) {
+    return kUnlimited;
+  }
+  return std::max<int64_t>(0, role.limit[name] - At(role.consumption, name));
+}
+
 bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
                             Reason* why) const {
   const RoleNode& role = roles_[node];
@@ -60,28 +60,70 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
   candidate->other = Resources();
   bool first_stage = stage == 1;
   bool progress = false;
+  bool limited = false;
+  // With limits on the path, a pool reserved for an ancestor a raises the consumption of the
+  // nodes below a, so it is chopped to their headroom; `consumed` tracks what the candidate
+  // already took at each path node (index 0: the role itself).
+  std::vector<uint32_t>& path = scratch_path_;
+  std::vector<Vec>& consumed = scratch_consumed_;
+  path.clear();
+  if (role.path_limited) {
+    for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) path.push_back(n);
+    if (consumed.size() < path.size()) consumed.resize(path.size());
+    for (size_t j = 0; j < path.size(); ++j) consumed[j].clear();
+  }
+  auto allowed = [&](size_t below, size_t name) {
+    int64_t amount = kUnlimited;
+    for (size_t k = 0; k < below; ++k) {
+      int64_t headroom = NodeHeadroom(path[k], name);
+      if (headroom != kUnlimited) amount = std::min(amount, headroom - At(consumed[k], name));
+    }
+    return amount;
+  };
   if (!host.free_other.empty()) {
     std::vector<Resource> taken;
     for (const Resource& entry : host.free_other.entries()) {
-      if (entry.unreserved()) {
-        taken.push_back(entry);  // unreserved ranges and sets: in full
-      } else if (IsSelfOrAncestor(entry.reservation, role.path)) {
-        taken.push_back(entry);
-        progress = true;
+      if (entry.unreserved()) taken.push_back(entry);  // unreserved ranges and sets: in full
+    }
+    if (!role.path_limited) {
+      for (const Resource& entry : host.free_other.entries()) {
+        if (!entry.unreserved() && IsSelfOrAncestor(entry.reservation, role.path)) {
+          taken.push_back(entry);
+          progress = true;
+        }
+      }
+    } else {
+      for (size_t j = 0; j < path.size(); ++j) {  // nearest reservation first
+        const std::string& owner = roles_[path[j]].path;
+        for (const Resource& entry : host.free_other.entries()) {
+          if (entry.unreserved() || entry.reservation != owner) continue;
+          if (entry.kind != ResourceKind::kScalar) {
+            taken.push_back(entry);
+            progress = true;
+            continue;
+          }
+          size_t name = scalar_index_.find(entry.name)->second;
+          int64_t amount = std::min(entry.scalar, allowed(j, name));
+          if (amount < entry.scalar) limited = true;
+          if (amount <= 0) continue;
+          for (size_t k = 0; k < j; ++k) internal::AddAt(consumed[k], name, amount);
+          Resource& piece = taken.emplace_back(entry);
+          piece.scalar = amount;
+          progress = true;
+        }
       }
     }
     if (!taken.empty()) candidate->other = *Resources::FromEntries(std::move(taken));
   }
-  bool limited = false;
   bool held = false;
   for (size_t i = 0; i < scalar_names_.size(); ++i) {
     int64_t free = free_columns_[i][agent];
     if (free <= 0) continue;
     int64_t amount = free;
     if (role.path_limited) {
-      int64_t headroom = LimitHeadroom(node, i);
+      int64_t headroom = allowed(path.size(), i);
       if (headroom < amount) {
-        amount = headroom;
+        amount = std::max<int64_t>(0, headroom);
         limited = true;
       }
     }
@@ -199,6 +241,28 @@ void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers
   ReKeyDirty();
 }
 
+void Engine::MergeStageOffers(size_t first_stage_offers, std::vector<Offer>* offers) {
+  absl::flat_hash_map<std::tuple<uint32_t, uint32_t, uint32_t>, size_t> index;
+  for (size_t i = 0; i < first_stage_offers; ++i) {
+    const Offer& offer = (*offers)[i];
+    index.emplace(std::make_tuple(offer.framework.value(), offer.agent.value(), offer.role.value()),
+                  i);
+  }
+  size_t kept = first_stage_offers;
+  for (size_t i = first_stage_offers; i < offers->size(); ++i) {
+    Offer& offer = (*offers)[i];
+    auto it = index.find(
+        std::make_tuple(offer.framework.value(), offer.agent.value(), offer.role.value()));
+    if (it != index.end()) {
+      (void)(*offers)[it->second].resources.Add(offer.resources);
+    } else {
+      if (kept != i) (*offers)[kept] = std::move(offer);
+      ++kept;
+    }
+  }
+  offers->resize(kept);
+}
+
 absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
@@ -207,11 +271,12 @@ absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   ExpireFilters(now);
   ReKeyDirty();
   std::vector<Offer> offers;
-  for (int stage = 1; stage <= 2; ++stage) {
-    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
-      AllocateAgent(agent, stage, &offers);
-    }
+  for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
+    AllocateAgent(agent, 1, &offers);
   }
+  size_t first_stage_offers = offers.size();
+  for (uint32_t agent = 0; agent < agents_.size(); ++agent) AllocateAgent(agent, 2, &offers);
+  if (first_stage_offers > 0) MergeStageOffers(first_stage_offers, &offers);
   return offers;
 }
 

@@ -33,9 +33,9 @@ absl::StatusOr<std::vector<RoleExplanation>> Engine::Explain(FrameworkId framewo
         reason = Reason::kMissingGpuCapability;
       } else if (!BuildCandidate(entry.role, agent, 2, &candidate, &why)) {
         reason = why;
-      } else if (auto filter = fw.filters.find(agent);
-                 filter != fw.filters.end() && filter->second.expiry > now &&
-                 Filtered(fw, agent, candidate)) {
+      } else if (auto filter = fw.filters.find(agent); filter != fw.filters.end() &&
+                                                       filter->second.expiry > now &&
+                                                       Filtered(fw, agent, candidate)) {
         reason = Reason::kFiltered;
       } else if (!MeetsMinAllocatable(fw, candidate)) {
         reason = why == Reason::kInsufficientResources ? Reason::kBelowMinAllocatable : why;
@@ -52,11 +52,12 @@ absl::StatusOr<std::vector<RoleExplanation>> Engine::Explain(FrameworkId framewo
     std::vector<std::string> parts;
     for (const auto& [reason, count] : counts) {
       total += count;
-      if (reason != Reason::kNone) parts.push_back(absl::StrCat(count, " ", internal::Av(ReasonName(reason))));
+      if (reason != Reason::kNone)
+        parts.push_back(absl::StrCat(count, " ", internal::Av(ReasonName(reason))));
     }
     explanation.summary =
-        absl::StrCat("framework '", fw.name, "' in role '", roles_[entry.role].path, "': ",
-                     offerable, " of ", total, " agents offerable now",
+        absl::StrCat("framework '", fw.name, "' in role '", roles_[entry.role].path,
+                     "': ", offerable, " of ", total, " agents offerable now",
                      parts.empty() ? "" : "; not offered: ", absl::StrJoin(parts, ", "));
     out.push_back(std::move(explanation));
   }

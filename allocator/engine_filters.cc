@@ -39,10 +39,28 @@ void AssignBit(std::vector<uint64_t>& bits, uint32_t index, bool value) {
 }  // namespace
 
 bool Engine::FilterCovers(const Filter& filter, uint32_t agent) const {
-  for (size_t i = 0; i < scalar_names_.size(); ++i) {
-    if (free_columns_[i][agent] > At(filter.refused_unreserved, i)) return false;
+  const Agent& host = agents_[agent];
+  for (size_t i = 0; i < host.covering_bound_unreserved.size(); ++i) {
+    if (host.covering_bound_unreserved[i] > At(filter.refused_unreserved, i)) return false;
   }
-  return filter.refused_other.Contains(agents_[agent].free_other);
+  return filter.refused_other.Contains(host.covering_bound_other);
+}
+
+bool Engine::FreeWithinBound(uint32_t agent) const {
+  const Agent& host = agents_[agent];
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    if (free_columns_[i][agent] > At(host.covering_bound_unreserved, i)) return false;
+  }
+  return host.covering_bound_other.Contains(host.free_other);
+}
+
+void Engine::ResetCoveringBound(uint32_t agent) {
+  Agent& host = agents_[agent];
+  host.covering_bound_unreserved.assign(scalar_names_.size(), 0);
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    host.covering_bound_unreserved[i] = free_columns_[i][agent];
+  }
+  host.covering_bound_other = host.free_other;
 }
 
 void Engine::SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering) {
@@ -52,11 +70,17 @@ void Engine::SetFilterBits(Framework& fw, uint32_t agent, bool has, bool coverin
   agents_[agent].covering_count += static_cast<int>(covering) - static_cast<int>(was_covering);
 }
 
+// Called whenever the agent's free resources may have grown or changed shape. While they stay
+// within the covering bound every set bit is still right; otherwise the bound moves to the
+// current free resources and every filter on the agent is checked again. (Declines typically
+// return an agent to a state it has been in before, so the bound rarely moves.)
 void Engine::RefreshCovering(uint32_t agent) {
-  for (uint32_t framework : agents_[agent].filtering_frameworks) {
+  Agent& host = agents_[agent];
+  if (host.filtering_frameworks.empty() || FreeWithinBound(agent)) return;
+  ResetCoveringBound(agent);
+  for (uint32_t framework : host.filtering_frameworks) {
     Framework& fw = frameworks_[framework];
-    const Filter& filter = fw.filters.at(agent);
-    SetFilterBits(fw, agent, true, FilterCovers(filter, agent));
+    SetFilterBits(fw, agent, true, FilterCovers(fw.filters.at(agent), agent));
   }
 }
 
@@ -109,11 +133,22 @@ absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
   Split(resources, &filter.refused_unreserved, &filter.refused_other);
   filter.expiry = now + refuse_seconds;
   filter.sequence = ++filter_sequence_;
-  if (!fw.filters.contains(host)) agents_[host].filtering_frameworks.push_back(fw_index);
-  bool covers = FilterCovers(filter, host);
+  std::vector<uint32_t>& filtering = agents_[host].filtering_frameworks;
+  if (filtering.empty()) ResetCoveringBound(host);
+  if (!fw.filters.contains(host)) filtering.push_back(fw_index);
   expiries_.push({filter.expiry, filter.sequence, fw_index, host});
+  bool covers = FilterCovers(filter, host);
   fw.filters[host] = std::move(filter);
   SetFilterBits(fw, host, true, covers);
+  if (!covers) {
+    // The bound may be looser than what is free now; tighten it so that this filter, which
+    // may well cover the current free resources, gets its bit.
+    ResetCoveringBound(host);
+    for (uint32_t other : filtering) {
+      Framework& owner = frameworks_[other];
+      SetFilterBits(owner, host, true, FilterCovers(owner.filters.at(host), host));
+    }
+  }
   return absl::OkStatus();
 }
 

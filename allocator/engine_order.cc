@@ -20,12 +20,15 @@ double Engine::Share(const Vec& amounts, double weight) const {
   size_t n = std::min(amounts.size(), cluster_total_.size());
   for (size_t i = 0; i < n; ++i) {
     if (cluster_total_[i] <= 0 || amounts[i] == 0) continue;
-    share = std::max(share, static_cast<double>(amounts[i]) / static_cast<double>(cluster_total_[i]));
+    share =
+        std::max(share, static_cast<double>(amounts[i]) / static_cast<double>(cluster_total_[i]));
   }
   return share / weight;
 }
 
-double Engine::NodeShare(const RoleNode& node) const { return Share(node.consumption, node.weight); }
+double Engine::NodeShare(const RoleNode& node) const {
+  return Share(node.consumption, node.weight);
+}
 
 double Engine::SelfShare(const RoleNode& node) const {
   Vec own = node.own_allocated;
@@ -166,9 +169,8 @@ void Engine::OrderFrameworks(uint32_t node, uint64_t position,
                              std::vector<FrameworkKey>* out) const {
   out->clear();
   for (uint32_t framework : roles_[node].frameworks) {
-    out->push_back(
-        {0.0, RandomSortKey(options_.seed, cycle_, position, FrameworkClient(framework)),
-         framework});
+    out->push_back({0.0, RandomSortKey(options_.seed, cycle_, position, FrameworkClient(framework)),
+                    framework});
   }
   std::sort(out->begin(), out->end());
 }

@@ -35,12 +35,15 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
   for (size_t i : scalar_name_order_) {
     if (At(demand, i) > 0) names.push_back(i);
   }
-  std::vector<int64_t> limit(names.size()), unmet(names.size()), surplus(names.size());
+  std::vector<int64_t> unmet(names.size()), surplus(names.size());
   for (size_t k = 0; k < names.size(); ++k) {
-    limit[k] = role.path_limited ? LimitHeadroom(node, names[k]) : kUnlimited;
     unmet[k] = MaxUnmet(node, names[k]);
     surplus[k] = Surplus(names[k]);
   }
+  std::vector<uint32_t> path;
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) path.push_back(n);
+  // taken[j * names + k]: what the split takes of name k from the pool reserved for path[j].
+  std::vector<int64_t> taken(path.size() * names.size());
   // Splits the demand on `agent` into reserved pools (nearest reservation first) and
   // unreserved; returns the per-name usable amounts in `usable`.
   std::vector<int64_t> usable(names.size()), unreserved_part(names.size());
@@ -52,15 +55,19 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
       usable[k] = free_columns_[names[k]][agent];
       unreserved_part[k] = At(demand, names[k]);
     }
+    std::fill(taken.begin(), taken.end(), 0);
     if (host.free_other.empty()) return;
-    for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
+    for (size_t j = 0; j < path.size(); ++j) {
       for (const Resource& entry : host.free_other.entries()) {
-        if (entry.kind != ResourceKind::kScalar || entry.reservation != roles_[n].path) continue;
+        if (entry.kind != ResourceKind::kScalar || entry.reservation != roles_[path[j]].path) {
+          continue;
+        }
         for (size_t k = 0; k < names.size(); ++k) {
           if (scalar_names_[names[k]] != entry.name) continue;
           usable[k] += entry.scalar;
           int64_t take = std::min(entry.scalar, unreserved_part[k]);
           unreserved_part[k] -= take;
+          taken[j * names.size() + k] = take;
           if (record && take > 0) {
             Resource& piece = reserved_taken.emplace_back(entry);
             piece.scalar = take;
@@ -68,6 +75,22 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
         }
       }
     }
+  };
+  // Taking unreserved resources raises the consumption of every node on the path; taking
+  // from a pool reserved for path[m] raises it at path[0..m-1] only.
+  auto within_limits = [&]() {
+    if (!role.path_limited) return true;
+    for (size_t j = 0; j < path.size(); ++j) {
+      if (!roles_[path[j]].limited) continue;
+      for (size_t k = 0; k < names.size(); ++k) {
+        int64_t headroom = NodeHeadroom(path[j], names[k]);
+        if (headroom == kUnlimited) continue;
+        int64_t delta = unreserved_part[k];
+        for (size_t m = j + 1; m < path.size(); ++m) delta += taken[m * names.size() + k];
+        if (delta > headroom) return false;
+      }
+    }
+    return true;
   };
 
   Miss best_miss = Miss::kNone;
@@ -85,9 +108,7 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
     } else if (host.has_gpus && !fw.gpu_capable) {
       miss = Miss::kGpu;
     } else {
-      for (size_t k = 0; k < names.size(); ++k) {
-        if (unreserved_part[k] > limit[k]) miss = Miss::kLimit;
-      }
+      if (!within_limits()) miss = Miss::kLimit;
       if (miss == Miss::kNone) {
         for (size_t k = 0; k < names.size(); ++k) {
           int64_t excess = unreserved_part[k] - std::min(unreserved_part[k], unmet[k]);
@@ -197,8 +218,8 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
   return walk(kNoNode, 0, false);
 }
 
-absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(
-    std::span<const TaskRequest> requests, PlacementPolicy policy) {
+absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const TaskRequest> requests,
+                                                             PlacementPolicy policy) {
   // Validate everything before touching the state.
   for (size_t r = 0; r < requests.size(); ++r) {
     const TaskRequest& request = requests[r];
@@ -210,9 +231,9 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(
     absl::StatusOr<uint32_t> node = CheckRole(request.role);
     if (!node.ok()) return fail(node.status());
     if (SlotOf(frameworks_[*fw], *node) == frameworks_[*fw].roles.size()) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "framework '", frameworks_[*fw].name, "' is not subscribed to role '",
-          roles_[*node].path, "'")));
+      return fail(absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+                                                          "' is not subscribed to role '",
+                                                          roles_[*node].path, "'")));
     }
     if (request.demand.empty()) return fail(absl::InvalidArgumentError("empty demand"));
     for (const Resource& entry : request.demand.entries()) {

@@ -12,16 +12,17 @@ namespace steward::allocator {
 namespace {
 
 std::string_view Strip(std::string_view s) {
-  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
 bool ValidName(std::string_view name) {
   if (name.empty()) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-           c == '.';
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
   });
 }
 
@@ -39,9 +40,8 @@ absl::StatusOr<ResourceQuantities> ResourceQuantities::Parse(std::string_view te
     ++index;
     if (entry.empty()) continue;
     auto fail = [&](std::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat("quantity ", index, " (\"",
-                                                     internal::Av(entry), "\"): ",
-                                                     internal::Av(why)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "quantity ", index, " (\"", internal::Av(entry), "\"): ", internal::Av(why)));
     };
     size_t colon = entry.find(':');
     if (colon == std::string_view::npos) return fail("expected name:value");
