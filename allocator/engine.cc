@@ -124,16 +124,22 @@ Engine::Vec Engine::QuantitiesToVec(const ResourceQuantities& quantities, int64_
 }
 
 Resources Engine::BuildResources(const Vec& unreserved, const Resources& other) const {
+  // Merge the unreserved scalars (in name order) with `other` (canonical) into canonical
+  // order: by name, the unreserved entry (empty reservation) first.
   std::vector<Resource> entries;
   entries.reserve(unreserved.size() + other.entries().size());
-  for (size_t i = 0; i < unreserved.size(); ++i) {
-    if (unreserved[i] <= 0) continue;
+  const std::vector<Resource>& rest = other.entries();
+  size_t r = 0;
+  for (size_t index : scalar_name_order_) {
+    if (index >= unreserved.size() || unreserved[index] <= 0) continue;
+    const std::string& name = scalar_names_[index];
+    while (r < rest.size() && rest[r].name < name) entries.push_back(rest[r++]);
     Resource& entry = entries.emplace_back();
-    entry.name = scalar_names_[i];
-    entry.scalar = unreserved[i];
+    entry.name = name;
+    entry.scalar = unreserved[index];
   }
-  entries.insert(entries.end(), other.entries().begin(), other.entries().end());
-  return *Resources::FromEntries(std::move(entries));
+  while (r < rest.size()) entries.push_back(rest[r++]);
+  return Resources::FromCanonicalEntries(std::move(entries));
 }
 
 Resources Engine::FreeResources(uint32_t agent) const {
@@ -232,60 +238,90 @@ void Engine::AddReservedFree(uint32_t agent, const Resources& reserved, int64_t 
 }
 
 void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
-                           const Resources& other, const Resources& offered) {
+                           const Resources& other) {
   Agent& host = agents_[agent];
+  FrameworkRole& entry = frameworks_[framework].roles[slot];
+  Allocation* record = nullptr;
+  for (Allocation& allocation : host.allocations) {
+    if (allocation.framework == framework && allocation.role == entry.role) record = &allocation;
+  }
+  if (record == nullptr) {
+    record = &host.allocations.emplace_back();
+    record->framework = framework;
+    record->role = entry.role;
+  }
+  AddVec(record->unreserved, unreserved);
+  if (!other.empty()) (void)record->other.Add(other);
+
   if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
   for (size_t i = 0; i < unreserved.size(); ++i) {
     if (unreserved[i] == 0) continue;
     free_columns_[i][agent] -= unreserved[i];
     available_[i] -= unreserved[i];
   }
-  if (!other.empty()) {
-    absl::Status removed = host.free_other.Subtract(other);
-    (void)removed;
+  Vec sums = unreserved;
+  for (const Resource& piece : other.entries()) {
+    if (piece.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(piece.name), piece.scalar);
+  }
+  if (&other == &host.free_other) {
+    host.free_other = Resources();  // everything taken (no reservations among it)
+  } else if (!other.empty()) {
+    (void)host.free_other.Subtract(other);
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(agent, other, -1);
   }
-  Vec sums = unreserved;
-  for (const Resource& entry : other.entries()) {
-    if (entry.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(entry.name), entry.scalar);
-  }
-  FrameworkRole& entry = frameworks_[framework].roles[slot];
   AddVec(entry.allocated, sums);
   MarkFrameworkRoleDirty(framework, slot);
-  RoleNode& role = roles_[entry.role];
-  AddVec(role.own_allocated, sums);
+  AddVec(roles_[entry.role].own_allocated, sums);
   AddConsumption(entry.role, sums, 1);
+}
 
-  for (Allocation& allocation : host.allocations) {
-    if (allocation.framework == framework && allocation.role == entry.role) {
-      (void)allocation.resources.Add(offered);
-      return;
+Resources Engine::AllocationResources(const Allocation& allocation) const {
+  return BuildResources(allocation.unreserved, allocation.other);
+}
+
+bool Engine::AllocationContains(const Allocation& allocation, const Resources& resources) const {
+  std::vector<Resource> rest;
+  for (const Resource& entry : resources.entries()) {
+    if (entry.kind == ResourceKind::kScalar && entry.unreserved()) {
+      auto index = scalar_index_.find(entry.name);
+      if (index == scalar_index_.end() || At(allocation.unreserved, index->second) < entry.scalar) {
+        return false;
+      }
+    } else {
+      rest.push_back(entry);
     }
   }
-  host.allocations.push_back({framework, entry.role, offered});
+  // A subsequence of canonical entries is canonical.
+  return allocation.other.Contains(Resources::FromCanonicalEntries(std::move(rest)));
 }
 
 void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
                                const Resources& resources) {
   Agent& host = agents_[agent];
   FrameworkRole& entry = frameworks_[framework].roles[slot];
-  for (size_t i = 0; i < host.allocations.size(); ++i) {
-    Allocation& allocation = host.allocations[i];
-    if (allocation.framework != framework || allocation.role != entry.role) continue;
-    (void)allocation.resources.Subtract(resources);
-    if (allocation.resources.empty()) host.allocations.erase(host.allocations.begin() + i);
-    break;
-  }
   Vec unreserved;
   Resources other;
   Split(resources, &unreserved, &other);
+  for (size_t i = 0; i < host.allocations.size(); ++i) {
+    Allocation& allocation = host.allocations[i];
+    if (allocation.framework != framework || allocation.role != entry.role) continue;
+    AddVec(allocation.unreserved, unreserved, -1);
+    if (!other.empty()) (void)allocation.other.Subtract(other);
+    if (AllZero(allocation.unreserved) && allocation.other.empty()) {
+      host.allocations.erase(host.allocations.begin() + i);
+    }
+    break;
+  }
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
     (void)host.free_other.Add(other);
     AddReservedFree(agent, other, 1);
   }
-  Vec sums = ScalarSums(resources);
+  Vec sums = unreserved;
+  for (const Resource& piece : other.entries()) {
+    if (piece.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(piece.name), piece.scalar);
+  }
   AddVec(entry.allocated, sums, -1);
   MarkFrameworkRoleDirty(framework, slot);
   AddVec(roles_[entry.role].own_allocated, sums, -1);
@@ -344,7 +380,8 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   Agent& agent = agents_[index];
   // Allocations vanish with the agent.
   for (const Allocation& allocation : agent.allocations) {
-    Vec sums = ScalarSums(allocation.resources);
+    Vec sums = allocation.unreserved;
+    AddVec(sums, ScalarSums(allocation.other));
     Framework& fw = frameworks_[allocation.framework];
     size_t slot = SlotOf(fw, allocation.role);
     AddVec(fw.roles[slot].allocated, sums, -1);
@@ -466,7 +503,9 @@ absl::Status Engine::RemoveFramework(FrameworkId id) {
     if (!agents_[agent].live) continue;
     std::vector<std::pair<uint32_t, Resources>> mine;
     for (const Allocation& allocation : agents_[agent].allocations) {
-      if (allocation.framework == index) mine.emplace_back(allocation.role, allocation.resources);
+      if (allocation.framework == index) {
+        mine.emplace_back(allocation.role, AllocationResources(allocation));
+      }
     }
     for (const auto& [role, resources] : mine) {
       ReleaseAllocation(index, SlotOf(frameworks_[index], role), agent, resources);
@@ -794,16 +833,16 @@ absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
                                                    "' is not subscribed to role '",
                                                    roles_[*node].path, "'"));
   }
-  const Resources* allocated = nullptr;
+  const Allocation* allocated = nullptr;
   for (const Allocation& allocation : agents_[*host].allocations) {
-    if (allocation.framework == *fw && allocation.role == *node) allocated = &allocation.resources;
+    if (allocation.framework == *fw && allocation.role == *node) allocated = &allocation;
   }
   if (resources.empty()) return absl::OkStatus();
-  if (allocated == nullptr || !allocated->Contains(resources)) {
+  if (allocated == nullptr || !AllocationContains(*allocated, resources)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot recover '", resources.ToString(), "': framework '", frameworks_[*fw].name,
-        "' holds '", allocated == nullptr ? "" : allocated->ToString(), "' on agent '",
-        agents_[*host].name, "' under role '", roles_[*node].path, "'"));
+        "' holds '", allocated == nullptr ? "" : AllocationResources(*allocated).ToString(),
+        "' on agent '", agents_[*host].name, "' under role '", roles_[*node].path, "'"));
   }
   ReleaseAllocation(*fw, slot, *host, resources);
   return absl::OkStatus();
@@ -829,7 +868,7 @@ absl::StatusOr<Resources> Engine::Allocated(AgentId agent) const {
   if (!checked.ok()) return checked.status();
   Resources sum;
   for (const Allocation& allocation : agents_[*checked].allocations) {
-    (void)sum.Add(allocation.resources);
+    (void)sum.Add(AllocationResources(allocation));
   }
   return sum;
 }
@@ -843,7 +882,9 @@ absl::StatusOr<Resources> Engine::AllocatedTo(FrameworkId framework, AgentId age
   absl::StatusOr<uint32_t> node = CheckRole(role);
   if (!node.ok()) return node.status();
   for (const Allocation& allocation : agents_[*host].allocations) {
-    if (allocation.framework == *fw && allocation.role == *node) return allocation.resources;
+    if (allocation.framework == *fw && allocation.role == *node) {
+      return AllocationResources(allocation);
+    }
   }
   return Resources();
 }

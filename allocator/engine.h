@@ -182,10 +182,12 @@ class Engine final : public Allocator {
     std::vector<uint64_t> covering_bits;  // the filter covers all free resources, by agent
   };
 
+  // What (framework, role) holds on an agent, split like the free pools.
   struct Allocation {
     uint32_t framework;
     uint32_t role;
-    Resources resources;
+    Vec unreserved;   // unreserved scalars
+    Resources other;  // reserved entries and unreserved non-scalars
   };
 
   struct Agent {
@@ -209,10 +211,17 @@ class Engine final : public Allocator {
   };
 
   // Per-cycle candidate under construction.
+  // Reserved entries and unreserved non-scalars taken: when that is everything the agent has
+  // beyond its unreserved scalars (the common case: its ports), `other` points at the agent's
+  // own `free_other` and nothing is copied.
   struct Candidate {
-    Vec unreserved;   // unreserved scalars taken
-    Resources other;  // reserved entries and unreserved non-scalars taken
-    bool empty() const { return internal::AllZero(unreserved) && other.empty(); }
+    Candidate() = default;
+    Candidate(const Candidate&) = delete;
+    Candidate& operator=(const Candidate&) = delete;
+    Vec unreserved;  // unreserved scalars taken
+    Resources owned_other;
+    const Resources* other = &owned_other;
+    bool empty() const { return internal::AllZero(unreserved) && other->empty(); }
   };
 
   struct FilterExpiry {
@@ -248,7 +257,10 @@ class Engine final : public Allocator {
   void MarkFrameworkRoleDirty(uint32_t framework, size_t slot);
   void AdjustFreeUnreserved(uint32_t agent, const Vec& delta, int64_t sign);
   void AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
-                     const Resources& other, const Resources& offered);
+                     const Resources& other);
+  Resources AllocationResources(const Allocation& allocation) const;
+  // True if `resources` is within the allocation (exact, reservation by reservation).
+  bool AllocationContains(const Allocation& allocation, const Resources& resources) const;
   // Removes `resources` (already validated) from the allocation of (framework, slot, agent)
   // and returns them to the agent's free pools.
   void ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,

@@ -57,7 +57,8 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
   const RoleNode& role = roles_[node];
   const Agent& host = agents_[agent];
   candidate->unreserved.assign(scalar_names_.size(), 0);
-  candidate->other = Resources();
+  candidate->owned_other = Resources();
+  candidate->other = &candidate->owned_other;
   bool first_stage = stage == 1;
   bool progress = false;
   bool limited = false;
@@ -80,7 +81,11 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
     }
     return amount;
   };
-  if (!host.free_other.empty()) {
+  bool any_reserved = false;
+  for (const Resource& entry : host.free_other.entries()) any_reserved |= !entry.unreserved();
+  if (!any_reserved) {
+    candidate->other = &host.free_other;  // unreserved ranges and sets: in full, no copy
+  } else {
     std::vector<Resource> taken;
     for (const Resource& entry : host.free_other.entries()) {
       if (entry.unreserved()) taken.push_back(entry);  // unreserved ranges and sets: in full
@@ -113,7 +118,7 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
         }
       }
     }
-    if (!taken.empty()) candidate->other = *Resources::FromEntries(std::move(taken));
+    if (!taken.empty()) candidate->owned_other = *Resources::FromEntries(std::move(taken));
   }
   bool held = false;
   for (size_t i = 0; i < scalar_names_.size(); ++i) {
@@ -154,7 +159,7 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
     for (size_t i = 0; i < alternative.size() && contained; ++i) {
       if (alternative[i] == 0) continue;
       int64_t amount = At(candidate.unreserved, i);
-      for (const Resource& entry : candidate.other.entries()) {
+      for (const Resource& entry : candidate.other->entries()) {
         if (entry.kind == ResourceKind::kScalar && entry.name == scalar_names_[i]) {
           amount += entry.scalar;
         }
@@ -177,9 +182,9 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return;
   if (Filtered(fw, agent, candidate)) return;
   if (!MeetsMinAllocatable(fw, candidate)) return;
-  Resources offered = BuildResources(candidate.unreserved, candidate.other);
-  AddAllocation(framework, slot, agent, candidate.unreserved, candidate.other, offered);
-  offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node), std::move(offered)});
+  offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node),
+                     BuildResources(candidate.unreserved, *candidate.other)});
+  AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
 }
 
 void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,

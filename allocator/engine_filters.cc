@@ -111,7 +111,7 @@ bool Engine::Filtered(const Framework& fw, uint32_t agent, const Candidate& cand
   for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
     if (candidate.unreserved[i] > At(filter.refused_unreserved, i)) return false;
   }
-  return filter.refused_other.Contains(candidate.other);
+  return filter.refused_other.Contains(*candidate.other);
 }
 
 absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,

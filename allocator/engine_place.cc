@@ -286,7 +286,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     if (reason == Reason::kNone) {
       decision.agent = AgentId(agent);
       decision.resources = BuildResources(unreserved, reserved);
-      AddAllocation(fw, slot, agent, unreserved, reserved, decision.resources);
+      AddAllocation(fw, slot, agent, unreserved, reserved);
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {

@@ -768,10 +768,10 @@ absl::StatusOr<std::vector<Offer>> ReferenceAllocator::Allocate(double now) {
     for (uint32_t a = 0; a < agents_.size(); ++a) {
       const AgentId agent_id(a);
       const AgentState& agent = agents_[a];
-      // Shortcuts that change nothing: such an agent has no candidate for anybody (offers
-      // only lower unmet guarantees, so none appears during the walk).
-      if (agent.removed || !agent.active || agent.free.empty()) continue;
+      if (agent.removed || !agent.active) continue;
       if (stage == 1 && !AnyUnmetGuarantee()) continue;
+      // As in Mesos, the order is computed for every agent, even one with nothing free; the
+      // walk then stops at once. (The engine skips such agents without sorting anything.)
       const std::vector<Client> order = Order(a);  // fixed when the agent is entered
       std::optional<Scalars> surplus;              // recomputed after every offer
       for (const Client& client : order) {

@@ -340,9 +340,9 @@ bool Covers(const Resource& have, const Resource& want) {
 }
 
 // Sorts and merges overlapping or adjacent intervals. Every interval must have first <= second.
-std::vector<Interval> Normalize(std::vector<Interval> intervals) {
+RangeSet::Intervals Normalize(RangeSet::Intervals intervals) {
   std::sort(intervals.begin(), intervals.end());
-  std::vector<Interval> out;
+  RangeSet::Intervals out;
   out.reserve(intervals.size());
   for (const Interval& next : intervals) {
     if (!out.empty()) {
@@ -398,7 +398,7 @@ absl::StatusOr<RangeSet> RangeSet::FromIntervals(std::vector<Interval> intervals
     }
   }
   RangeSet result;
-  result.intervals_ = Normalize(std::move(intervals));
+  result.intervals_ = Normalize(RangeSet::Intervals(intervals.begin(), intervals.end()));
   return result;
 }
 
@@ -436,14 +436,14 @@ bool RangeSet::Contains(const RangeSet& other) const {
 
 void RangeSet::Add(const RangeSet& other) {
   if (other.intervals_.empty()) return;
-  std::vector<Interval> all = intervals_;
+  RangeSet::Intervals all = intervals_;
   all.insert(all.end(), other.intervals_.begin(), other.intervals_.end());
   intervals_ = Normalize(std::move(all));
 }
 
 void RangeSet::Subtract(const RangeSet& other) {
   if (other.intervals_.empty() || intervals_.empty()) return;
-  std::vector<Interval> out;
+  RangeSet::Intervals out;
   auto skip = other.intervals_.begin();
   for (const Interval& have : intervals_) {
     // Skip the removals lying entirely before this interval; they cannot touch later ones.
@@ -609,6 +609,12 @@ absl::StatusOr<Resources> Resources::FromEntries(std::vector<Resource> entries) 
     }
     if (absl::Status status = result.Merge(entry); !status.ok()) return status;
   }
+  return result;
+}
+
+Resources Resources::FromCanonicalEntries(std::vector<Resource> entries) {
+  Resources result;
+  result.entries_ = std::move(entries);
   return result;
 }
 

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -49,6 +50,8 @@ std::string FormatMilli(int64_t milli);
 class RangeSet {
  public:
   using Interval = std::pair<uint64_t, uint64_t>;
+  // Inline storage for one interval: the usual port range needs no heap allocation.
+  using Intervals = absl::InlinedVector<Interval, 1>;
 
   RangeSet() = default;
   // Builds from arbitrary intervals (overlaps and adjacency are merged). InvalidArgument if any
@@ -58,7 +61,7 @@ class RangeSet {
   bool empty() const { return intervals_.empty(); }
   // Number of integers covered (saturates at UINT64_MAX).
   uint64_t Count() const;
-  const std::vector<Interval>& intervals() const { return intervals_; }
+  const Intervals& intervals() const { return intervals_; }
 
   bool Contains(const RangeSet& other) const;
   bool Contains(uint64_t value) const;
@@ -73,7 +76,7 @@ class RangeSet {
   friend bool operator==(const RangeSet&, const RangeSet&) = default;
 
  private:
-  std::vector<Interval> intervals_;
+  Intervals intervals_;
 };
 
 enum class ResourceKind { kScalar, kRanges, kSet };
@@ -110,6 +113,10 @@ class Resources {
   // Builds a bag from entries in any order: validates names, roles, kinds and amounts as Parse
   // does, merges duplicates and drops empty entries.
   static absl::StatusOr<Resources> FromEntries(std::vector<Resource> entries);
+  // Wraps entries that are already canonical: sorted by (name, reservation), merged, without
+  // empty values, one kind per name. Nothing is checked: for trusted callers on hot paths
+  // (the allocation engine) that build bags out of bags that were validated on the way in.
+  static Resources FromCanonicalEntries(std::vector<Resource> entries);
 
   // Canonical text: entries sorted by (name, reservation), scalars in shortest decimal form,
   // reservation printed as `name(role)`. The empty bag prints "".

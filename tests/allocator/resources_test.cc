@@ -33,7 +33,7 @@ constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 constexpr int64_t kMaxMilli = 1'000'000'000'000'000;  // kMaxScalarUnits in milli-units
 
 using Interval = RangeSet::Interval;
-using Intervals = std::vector<Interval>;
+using Intervals = RangeSet::Intervals;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
@@ -49,7 +49,7 @@ Resources MustParse(std::string_view text) {
 }
 
 RangeSet MustRanges(Intervals intervals) {
-  absl::StatusOr<RangeSet> ranges = RangeSet::FromIntervals(std::move(intervals));
+  absl::StatusOr<RangeSet> ranges = RangeSet::FromIntervals({intervals.begin(), intervals.end()});
   EXPECT_TRUE(ranges.ok()) << ranges.status();
   return ranges.ok() ? *ranges : RangeSet();
 }
