@@ -175,7 +175,10 @@ void Engine::RefreshQuotaPath(uint32_t node) {
       role.unmet[i] = std::max<int64_t>(0, role.guarantee[i] - At(role.consumption, i));
     }
     bool unmet = !AllZero(role.unmet);
-    unmet_nodes_ += static_cast<int>(unmet) - static_cast<int>(was_unmet);
+    if (unmet != was_unmet) {
+      unmet_nodes_ += unmet ? 1 : -1;
+      AddUnmetAlongPath(n, unmet ? 1 : -1);
+    }
     size_t width = std::max(role.unmet.size(), role.child_need_sum.size());
     Vec need(width, 0);
     for (size_t i = 0; i < width; ++i) {
@@ -190,6 +193,10 @@ void Engine::RefreshQuotaPath(uint32_t node) {
       AddVec(roles_[role.parent].child_need_sum, delta);
     }
   }
+}
+
+void Engine::AddUnmetAlongPath(uint32_t node, int delta) {
+  for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) roles_[n].unmet_in_subtree += delta;
 }
 
 void Engine::RefreshPathFlags(uint32_t node) {
@@ -632,16 +639,10 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
     }
     target = above;
   }
-  std::vector<std::string> names;
+  // Every name any quota can mention: the known ones plus the new quota's.
+  std::vector<std::string> names = scalar_names_;
   for (const auto& [name, milli] : quota.guarantee.entries()) names.push_back(name);
   for (const auto& [name, milli] : quota.limit.entries()) names.push_back(name);
-  for (const RoleNode& node : roles_) {
-    for (size_t i = 0; i < scalar_names_.size(); ++i) {
-      if (At(node.guarantee, i) > 0 || (i < node.limit.size() && node.limit[i] != kUnlimited)) {
-        names.push_back(scalar_names_[i]);
-      }
-    }
-  }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   for (const std::string& name : names) {
@@ -690,6 +691,7 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
     r.unmet.clear();
     r.need.clear();
     r.child_need_sum.clear();
+    r.unmet_in_subtree = 0;
   }
   for (size_t n = roles_.size(); n-- > 0;) {
     RoleNode& r = roles_[n];
@@ -697,7 +699,10 @@ absl::Status Engine::SetQuota(std::string_view role, const Quota& quota) {
     for (size_t i = 0; i < r.guarantee.size(); ++i) {
       r.unmet[i] = std::max<int64_t>(0, r.guarantee[i] - At(r.consumption, i));
     }
-    if (!AllZero(r.unmet)) ++unmet_nodes_;
+    if (!AllZero(r.unmet)) {
+      ++unmet_nodes_;
+      AddUnmetAlongPath(static_cast<uint32_t>(n), 1);
+    }
     size_t width = std::max(r.unmet.size(), r.child_need_sum.size());
     r.need.assign(width, 0);
     for (size_t i = 0; i < width; ++i)

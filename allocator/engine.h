@@ -139,6 +139,7 @@ class Engine final : public Allocator {
     Vec own_unallocated_reserved;  // free reservations for exactly this node
     Vec consumption;               // C(n): subtree sum of the two above
     Vec unmet;                     // U(n)
+    int unmet_in_subtree = 0;      // nodes in the subtree (this one included) with unmet U
     Vec need;                      // need(n)
     Vec child_need_sum;            // sum of children's need
     // Membership.
@@ -276,8 +277,12 @@ class Engine final : public Allocator {
   void LeaveWalk(uint32_t node);  // a framework left node's subtree
   void ReKeyDirty();
   void RebuildOrder();
-  void OrderChildren(uint32_t node, uint64_t position, std::vector<ChildKey>* out) const;
+  // RANDOM sorter: the walk children (and self entry) of `node` with their keys, unsorted.
+  // With `owed_only`, only children whose subtree owes a guarantee, and no self entry.
+  void OrderChildren(uint32_t node, uint64_t position, bool owed_only,
+                     std::vector<ChildKey>* out) const;
   void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
+  void AddUnmetAlongPath(uint32_t node, int delta);
   std::vector<ChildKey>* ScratchChildren(size_t depth);
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
 
@@ -305,10 +310,11 @@ class Engine final : public Allocator {
                       Reason* why) const;
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
   bool AgentExhausted(uint32_t agent) const;
-  void WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth,
+  // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
+  // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below
+  // is owed; otherwise stage 1 descends only into subtrees that owe a guarantee.
+  void WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
                      std::vector<Offer>* offers);
-  void WalkChildren(const std::vector<ChildKey>& order, uint32_t agent, int stage, size_t depth,
-                    std::vector<Offer>* offers);
   void VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
                        std::vector<Offer>* offers);
   void TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,

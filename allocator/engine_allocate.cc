@@ -187,6 +187,26 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
 }
 
+namespace {
+
+// The RANDOM sorter's order is consumed lazily from a min-heap: building it is linear and the
+// walk usually stops after a few clients, when the agent is exhausted.
+template <typename Key>
+bool PopMin(std::vector<Key>& heap, Key* key) {
+  if (heap.empty()) return false;
+  std::pop_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
+  *key = heap.back();
+  heap.pop_back();
+  return true;
+}
+
+template <typename Key>
+void MakeMinHeap(std::vector<Key>& heap) {
+  std::make_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
+}
+
+}  // namespace
+
 void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
                              std::vector<Offer>* offers) {
   if (stage == 1 && !PathHasUnmet(node)) return;
@@ -197,43 +217,45 @@ void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
     }
     return;
   }
-  std::vector<FrameworkKey>& order = *ScratchFrameworks(depth);
-  OrderFrameworks(node, agent, &order);
-  for (const FrameworkKey& key : order) {
+  std::vector<FrameworkKey>& heap = *ScratchFrameworks(depth);
+  OrderFrameworks(node, agent, &heap);
+  MakeMinHeap(heap);
+  FrameworkKey key;
+  while (PopMin(heap, &key)) {
     if (AgentExhausted(agent)) return;
     TryOffer(key.framework, node, agent, stage, offers);
   }
 }
 
-void Engine::WalkChildren(const std::vector<ChildKey>& order, uint32_t agent, int stage,
-                          size_t depth, std::vector<Offer>* offers) {
-  for (const ChildKey& key : order) {
-    if (AgentExhausted(agent)) return;
-    if (key.self) {
-      VisitFrameworks(key.id, agent, stage, depth, offers);
-    } else {
-      WalkNodeOrder(key.id, agent, stage, depth + 1, offers);
-    }
-  }
-}
-
-void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth,
+void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
                            std::vector<Offer>* offers) {
+  bool owed_only = stage == 1 && !covered;
+  // Returns false when the agent is exhausted.
+  auto visit = [&](const ChildKey& key) {
+    if (AgentExhausted(agent)) return false;
+    if (key.self) {
+      if (!owed_only) VisitFrameworks(key.id, agent, stage, depth, offers);
+      return true;
+    }
+    const RoleNode& child = roles_[key.id];
+    if (owed_only && child.unmet_in_subtree == 0) return true;
+    WalkNodeOrder(key.id, agent, stage, depth + 1, covered || !internal::AllZero(child.unmet),
+                  offers);
+    return true;
+  };
   if (options_.sorter == SorterKind::kDrf) {
-    const absl::btree_set<ChildKey>& order = node == kNoNode ? root_order_ : roles_[node].order;
-    for (const ChildKey& key : order) {
-      if (AgentExhausted(agent)) return;
-      if (key.self) {
-        VisitFrameworks(key.id, agent, stage, depth, offers);
-      } else {
-        WalkNodeOrder(key.id, agent, stage, depth + 1, offers);
-      }
+    for (const ChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
+      if (!visit(key)) return;
     }
     return;
   }
-  std::vector<ChildKey>& order = *ScratchChildren(depth);
-  OrderChildren(node, agent, &order);
-  WalkChildren(order, agent, stage, depth, offers);
+  std::vector<ChildKey>& heap = *ScratchChildren(depth);
+  OrderChildren(node, agent, owed_only, &heap);
+  MakeMinHeap(heap);
+  ChildKey key;
+  while (PopMin(heap, &key)) {
+    if (!visit(key)) return;
+  }
 }
 
 void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers) {
@@ -242,7 +264,7 @@ void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers
   if (stage == 1 && unmet_nodes_ == 0) return;
   if (host.covering_count >= live_frameworks_) return;  // every framework filtered it
   if (AgentExhausted(agent)) return;
-  WalkNodeOrder(kNoNode, agent, stage, 0, offers);
+  WalkNodeOrder(kNoNode, agent, stage, 0, /*covered=*/false, offers);
   ReKeyDirty();
 }
 

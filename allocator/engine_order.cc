@@ -152,17 +152,20 @@ void Engine::RebuildOrder() {
   }
 }
 
-void Engine::OrderChildren(uint32_t node, uint64_t position, std::vector<ChildKey>* out) const {
+void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
+                           std::vector<ChildKey>* out) const {
   out->clear();
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
   auto key = [&](uint64_t client) {
     return RandomSortKey(options_.seed, cycle_, position, client);
   };
-  for (uint32_t child : children) out->push_back({0.0, key(RoleClient(child)), child, false});
-  if (node != kNoNode && !roles_[node].frameworks.empty()) {
+  for (uint32_t child : children) {
+    if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
+    out->push_back({0.0, key(RoleClient(child)), child, false});
+  }
+  if (!owed_only && node != kNoNode && !roles_[node].frameworks.empty()) {
     out->push_back({0.0, key(SelfClient(node)), node, true});
   }
-  std::sort(out->begin(), out->end());
 }
 
 void Engine::OrderFrameworks(uint32_t node, uint64_t position,
@@ -172,7 +175,6 @@ void Engine::OrderFrameworks(uint32_t node, uint64_t position,
     out->push_back({0.0, RandomSortKey(options_.seed, cycle_, position, FrameworkClient(framework)),
                     framework});
   }
-  std::sort(out->begin(), out->end());
 }
 
 std::vector<Engine::ChildKey>* Engine::ScratchChildren(size_t depth) {

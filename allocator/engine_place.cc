@@ -189,6 +189,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
       }
       std::vector<FrameworkKey>& order = *ScratchFrameworks(depth);
       OrderFrameworks(role, step, &order);
+      std::sort(order.begin(), order.end());
       for (const FrameworkKey& key : order) {
         if (head_matches(key.framework, role, tier_one)) return key.framework;
       }
@@ -206,7 +207,8 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
       return kNoNode;
     }
     std::vector<ChildKey>& order = *ScratchChildren(depth);
-    OrderChildren(node, step, &order);
+    OrderChildren(node, step, /*owed_only=*/false, &order);
+    std::sort(order.begin(), order.end());
     for (const ChildKey& key : order) {
       if (uint32_t found = visit(key); found != kNoNode) return found;
     }
