@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "allocator/internal/check.h"
 
 namespace steward::allocator {
 
@@ -258,7 +259,7 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     record->role = entry.role;
   }
   AddVec(record->unreserved, unreserved);
-  if (!other.empty()) (void)record->other.Add(other);
+  if (!other.empty()) STEWARD_CHECK_OK(record->other.Add(other));
 
   if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
   for (size_t i = 0; i < unreserved.size(); ++i) {
@@ -273,7 +274,7 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
   if (&other == &host.free_other) {
     host.free_other = Resources();  // everything taken (no reservations among it)
   } else if (!other.empty()) {
-    (void)host.free_other.Subtract(other);
+    STEWARD_CHECK_OK(host.free_other.Subtract(other));
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(agent, other, -1);
   }
@@ -314,7 +315,7 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
     Allocation& allocation = host.allocations[i];
     if (allocation.framework != framework || allocation.role != entry.role) continue;
     AddVec(allocation.unreserved, unreserved, -1);
-    if (!other.empty()) (void)allocation.other.Subtract(other);
+    if (!other.empty()) STEWARD_CHECK_OK(allocation.other.Subtract(other));
     if (AllZero(allocation.unreserved) && allocation.other.empty()) {
       host.allocations.erase(host.allocations.begin() + i);
     }
@@ -322,7 +323,7 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   }
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
-    (void)host.free_other.Add(other);
+    STEWARD_CHECK_OK(host.free_other.Add(other));
     AddReservedFree(agent, other, 1);
   }
   Vec sums = unreserved;
@@ -731,43 +732,26 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
                                                       "' is not free and unreserved on agent '",
                                                       agents_[agent].name, "'"));
   }
-  // Limits along the path of an existing role.
-  auto existing = role_by_path_.find(role);
-  if (existing != role_by_path_.end()) {
-    for (uint32_t n = existing->second; n != kNoNode; n = roles_[n].parent) {
-      for (const Resource& entry : resources.entries()) {
-        if (entry.kind != ResourceKind::kScalar) continue;
-        auto name = scalar_index_.find(entry.name);
-        if (name == scalar_index_.end() || name->second >= roles_[n].limit.size()) continue;
-        int64_t limit = roles_[n].limit[name->second];
-        if (limit != kUnlimited && At(roles_[n].consumption, name->second) + entry.scalar > limit) {
-          return absl::FailedPreconditionError(absl::StrCat("reserving '", resources.ToString(),
-                                                            "' would take role '", roles_[n].path,
-                                                            "' over its quota limit"));
-        }
+  // Reserving raises the consumption of the role and its ancestors; the ones that exist may
+  // carry limits (a node created by this call has none).
+  uint32_t deepest = kNoNode;
+  for (size_t end = 0; end != std::string_view::npos;) {
+    end = role.find('/', end + 1);
+    auto it = role_by_path_.find(role.substr(0, end));
+    if (it == role_by_path_.end()) break;
+    deepest = it->second;
+  }
+  for (uint32_t n = deepest; n != kNoNode; n = roles_[n].parent) {
+    for (const Resource& entry : resources.entries()) {
+      if (entry.kind != ResourceKind::kScalar) continue;
+      auto name = scalar_index_.find(entry.name);
+      if (name == scalar_index_.end()) continue;
+      int64_t headroom = NodeHeadroom(n, name->second);
+      if (headroom != kUnlimited && entry.scalar > headroom) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("reserving '", resources.ToString(), "' would take role '", roles_[n].path,
+                         "' over its quota limit for ", entry.name));
       }
-    }
-  } else {
-    // New path: only ancestors that exist can carry limits.
-    for (size_t pos = role.size(); pos-- > 0;) {
-      if (role[pos] != '/') continue;
-      auto ancestor = role_by_path_.find(role.substr(0, pos));
-      if (ancestor == role_by_path_.end()) continue;
-      for (uint32_t n = ancestor->second; n != kNoNode; n = roles_[n].parent) {
-        for (const Resource& entry : resources.entries()) {
-          if (entry.kind != ResourceKind::kScalar) continue;
-          auto name = scalar_index_.find(entry.name);
-          if (name == scalar_index_.end() || name->second >= roles_[n].limit.size()) continue;
-          int64_t limit = roles_[n].limit[name->second];
-          if (limit != kUnlimited &&
-              At(roles_[n].consumption, name->second) + entry.scalar > limit) {
-            return absl::FailedPreconditionError(absl::StrCat("reserving '", resources.ToString(),
-                                                              "' would take role '", roles_[n].path,
-                                                              "' over its quota limit"));
-          }
-        }
-      }
-      break;
     }
   }
   InternRole(role);
@@ -777,11 +761,11 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
   Split(resources, &unreserved, &other);
   AdjustFreeUnreserved(agent, unreserved, -1);
   Agent& host = agents_[agent];
-  if (!other.empty()) (void)host.free_other.Subtract(other);
-  (void)host.free_other.Add(reserved);
-  (void)host.dynamic_reserved.Add(reserved);
-  (void)host.total.Subtract(resources);
-  (void)host.total.Add(reserved);
+  if (!other.empty()) STEWARD_CHECK_OK(host.free_other.Subtract(other));
+  STEWARD_CHECK_OK(host.free_other.Add(reserved));
+  STEWARD_CHECK_OK(host.dynamic_reserved.Add(reserved));
+  STEWARD_CHECK_OK(host.total.Subtract(resources));
+  STEWARD_CHECK_OK(host.total.Add(reserved));
   AddReservedFree(agent, reserved, 1);
   RefreshCovering(agent);
   return absl::OkStatus();
@@ -808,15 +792,15 @@ absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
   }
   Resources unreserved_bag = resources.WithReservation("");
   AddReservedFree(agent, resources, -1);
-  (void)host.free_other.Subtract(resources);
-  (void)host.dynamic_reserved.Subtract(resources);
-  (void)host.total.Subtract(resources);
-  (void)host.total.Add(unreserved_bag);
+  STEWARD_CHECK_OK(host.free_other.Subtract(resources));
+  STEWARD_CHECK_OK(host.dynamic_reserved.Subtract(resources));
+  STEWARD_CHECK_OK(host.total.Subtract(resources));
+  STEWARD_CHECK_OK(host.total.Add(unreserved_bag));
   Vec unreserved;
   Resources other;
   Split(unreserved_bag, &unreserved, &other);
   AdjustFreeUnreserved(agent, unreserved, 1);
-  if (!other.empty()) (void)host.free_other.Add(other);
+  if (!other.empty()) STEWARD_CHECK_OK(host.free_other.Add(other));
   RefreshCovering(agent);
   return absl::OkStatus();
 }
@@ -873,7 +857,7 @@ absl::StatusOr<Resources> Engine::Allocated(AgentId agent) const {
   if (!checked.ok()) return checked.status();
   Resources sum;
   for (const Allocation& allocation : agents_[*checked].allocations) {
-    (void)sum.Add(AllocationResources(allocation));
+    STEWARD_CHECK_OK(sum.Add(AllocationResources(allocation)));
   }
   return sum;
 }

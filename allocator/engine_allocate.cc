@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
+#include "allocator/internal/check.h"
 
 namespace steward::allocator {
 
@@ -281,7 +282,7 @@ void Engine::MergeStageOffers(size_t first_stage_offers, std::vector<Offer>* off
     auto it = index.find(
         std::make_tuple(offer.framework.value(), offer.agent.value(), offer.role.value()));
     if (it != index.end()) {
-      (void)(*offers)[it->second].resources.Add(offer.resources);
+      STEWARD_CHECK_OK((*offers)[it->second].resources.Add(offer.resources));
     } else {
       if (kept != i) (*offers)[kept] = std::move(offer);
       ++kept;

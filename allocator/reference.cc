@@ -28,7 +28,6 @@ using reference_internal::Get;
 using reference_internal::Invalid;
 using reference_internal::kUnlimited;
 using reference_internal::MilliScalar;
-using reference_internal::MustOk;
 using reference_internal::NotFound;
 using reference_internal::ScalarMap;
 using reference_internal::ScalarOf;

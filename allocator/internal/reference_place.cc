@@ -21,7 +21,6 @@ using reference_internal::Describe;
 using reference_internal::Get;
 using reference_internal::Invalid;
 using reference_internal::MilliScalar;
-using reference_internal::MustOk;
 using reference_internal::NotFound;
 using reference_internal::ScalarOf;
 using reference_internal::Text;

@@ -15,7 +15,6 @@ namespace steward::allocator {
 using reference_internal::AddTo;
 using reference_internal::Describe;
 using reference_internal::Invalid;
-using reference_internal::MustOk;
 using reference_internal::NotFound;
 using reference_internal::ScalarMap;
 using reference_internal::ScalarSums;

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "allocator/ids.h"
+#include "allocator/internal/check.h"
 #include "allocator/resources.h"
 
 namespace steward::allocator::reference_internal {
@@ -64,11 +65,8 @@ inline int64_t ScalarOf(const Resources& resources, std::string_view name,
 
 // Internal invariants only: every caller has validated its input, so a failure here is a bug
 // in the reference allocator.
-inline void MustOk(const absl::Status& status) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "ReferenceAllocator internal error: %s\n", status.ToString().c_str());
-  std::abort();
-}
+// Statuses that cannot fail given the checks before them; see STEWARD_CHECK_OK.
+#define MustOk(expression) STEWARD_CHECK_OK(expression)
 
 // One scalar entry (milli > 0).
 inline Resources MilliScalar(std::string_view name, std::string_view reservation, int64_t milli) {
