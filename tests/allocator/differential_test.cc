@@ -95,11 +95,49 @@ class World {
   // Applies the same call to both implementations and checks they agree on the status.
   template <typename Call>
   absl::Status Both(const Call& call, const std::string& what) {
+    std::string before = Snapshot(engine_);
+    std::string reference_before = Snapshot(reference_);
     absl::Status e = call(static_cast<Allocator&>(engine_));
     absl::Status r = call(static_cast<Allocator&>(reference_));
     ++(e.ok() ? stats_.accepted : stats_.rejected);
+    if (!e.ok()) {
+      EXPECT_EQ(Snapshot(engine_), before) << what << " was rejected but changed the engine";
+    }
+    if (!r.ok()) {
+      EXPECT_EQ(Snapshot(reference_), reference_before)
+          << what << " was rejected but changed the reference";
+    }
     EXPECT_EQ(e.code(), r.code()) << what << ": engine says '" << e << "', reference '" << r << "'";
     return e;
+  }
+
+  // Everything observable through the interface: agents' pools, role nodes, their quota,
+  // consumption and shares.
+  std::string Snapshot(Allocator& allocator) {
+    std::string out;
+    for (AgentId agent : allocator.Agents()) {
+      absl::StrAppend(&out, *allocator.AgentName(agent),
+                      " total=", allocator.Total(agent)->ToString(),
+                      " free=", allocator.Free(agent)->ToString(),
+                      " allocated=", allocator.Allocated(agent)->ToString(), "\n");
+    }
+    for (const std::string& path : kRolePool) {
+      for (std::string prefix = path;; prefix = prefix.substr(0, prefix.rfind('/'))) {
+        if (auto role = allocator.FindRole(prefix); role.ok()) {
+          Quota quota = *allocator.GetQuota(*role);
+          absl::StrAppend(&out, prefix, " c=", allocator.Consumption(*role)->ToString(),
+                          " g=", quota.guarantee.ToString(), " l=", quota.limit.ToString(),
+                          " share=", *allocator.RoleShare(*role), "\n");
+        } else {
+          absl::StrAppend(&out, prefix, " absent\n");
+        }
+        if (prefix.find('/') == std::string::npos) break;
+      }
+    }
+    for (FrameworkId framework : allocator.Frameworks()) {
+      absl::StrAppend(&out, *allocator.FrameworkName(framework), "\n");
+    }
+    return out;
   }
 
   std::string AddAgent() {
@@ -244,10 +282,17 @@ class World {
       if (Pick(6) == 0) demand += ";gpus:1";
       requests.push_back({fw, roles[Pick(roles.size())], *Resources::Parse(demand)});
     }
+    if (Pick(10) == 0 && !requests.empty()) {
+      requests.back().demand = *Resources::Parse("ports:[1-2]");  // malformed: rejected whole
+    }
     PlacementPolicy policy = static_cast<PlacementPolicy>(Pick(4));
+    std::string before = Snapshot(engine_);
     auto e = engine_.Place(requests, policy);
     auto r = reference_.Place(requests, policy);
     EXPECT_EQ(e.status().code(), r.status().code()) << e.status() << " vs " << r.status();
+    if (!e.ok()) {
+      EXPECT_EQ(Snapshot(engine_), before) << "rejected Place changed the engine";
+    }
     if (!e.ok() || !r.ok()) return "place rejected";
     EXPECT_EQ(e->size(), r->size());
     for (size_t i = 0; i < std::min(e->size(), r->size()); ++i) {
