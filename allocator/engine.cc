@@ -259,7 +259,6 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     record->role = entry.role;
   }
   AddVec(record->unreserved, unreserved);
-  if (!other.empty()) STEWARD_CHECK_OK(record->other.Add(other));
 
   if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
   for (size_t i = 0; i < unreserved.size(); ++i) {
@@ -272,8 +271,15 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     if (piece.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(piece.name), piece.scalar);
   }
   if (&other == &host.free_other) {
-    host.free_other = Resources();  // everything taken (no reservations among it)
+    // Everything taken (no reservations among it): move it instead of copying.
+    if (record->other.empty()) {
+      record->other = std::move(host.free_other);
+    } else {
+      STEWARD_CHECK_OK(record->other.Add(host.free_other));
+    }
+    host.free_other = Resources();
   } else if (!other.empty()) {
+    STEWARD_CHECK_OK(record->other.Add(other));
     STEWARD_CHECK_OK(host.free_other.Subtract(other));
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(agent, other, -1);

@@ -205,6 +205,10 @@ class Engine final : public Allocator {
     std::vector<Allocation> allocations;
     std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
     int covering_count = 0;
+    // Offers made to this agent in stage one of cycle `stage_one_cycle`: (framework << 32 |
+    // role, index in the cycle's offers), so that stage two can merge into them.
+    uint64_t stage_one_cycle = 0;
+    std::vector<std::pair<uint64_t, size_t>> stage_one_offers;
     // Covering bits on this agent were computed against this bound, which contains the free
     // resources whenever filters exist: every set bit's refused resources contain it.
     Vec covering_bound_unreserved;
@@ -297,6 +301,8 @@ class Engine final : public Allocator {
   void EraseFilter(uint32_t framework, uint32_t agent);
   void ExpireFilters(double now);
   bool Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const;
+  // True if the framework's filter on the agent covers everything free there.
+  bool FilterCoversAgent(const Framework& fw, uint32_t agent) const;
 
   // ---- allocation (engine_allocate.cc) ----
   // L(n) - C(n) for one node (never negative), kUnlimited if the node does not limit `name`.
@@ -320,8 +326,6 @@ class Engine final : public Allocator {
   void TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                 std::vector<Offer>* offers);
   void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
-  // Folds stage-two offers into stage-one offers with the same (framework, agent, role).
-  static void MergeStageOffers(size_t first_stage_offers, std::vector<Offer>* offers);
 
   // ---- direct placement (engine_place.cc) ----
   struct PlaceState;

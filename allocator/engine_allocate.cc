@@ -1,9 +1,7 @@
 // Engine: the allocation cycle (the ALLOCATE paragraph of allocator.h).
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 #include "allocator/internal/check.h"
@@ -179,13 +177,31 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   size_t slot = SlotOf(fw, node);
   if (fw.roles[slot].suppressed) return;
   if (agents_[agent].has_gpus && !fw.gpu_capable) return;
+  if (FilterCoversAgent(fw, agent)) return;  // one bit, before building anything
   Candidate& candidate = scratch_candidate_;
   if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return;
   if (Filtered(fw, agent, candidate)) return;
   if (!MeetsMinAllocatable(fw, candidate)) return;
-  offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node),
-                     BuildResources(candidate.unreserved, *candidate.other)});
+  Resources offered = BuildResources(candidate.unreserved, *candidate.other);
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+  // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
+  Agent& host = agents_[agent];
+  uint64_t key = (uint64_t{framework} << 32) | node;
+  if (stage == 2 && host.stage_one_cycle == cycle_) {
+    for (const auto& [made, index] : host.stage_one_offers) {
+      if (made != key) continue;
+      STEWARD_CHECK_OK((*offers)[index].resources.Add(offered));
+      return;
+    }
+  }
+  if (stage == 1) {
+    if (host.stage_one_cycle != cycle_) {
+      host.stage_one_cycle = cycle_;
+      host.stage_one_offers.clear();
+    }
+    host.stage_one_offers.emplace_back(key, offers->size());
+  }
+  offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node), std::move(offered)});
 }
 
 namespace {
@@ -269,28 +285,6 @@ void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers
   ReKeyDirty();
 }
 
-void Engine::MergeStageOffers(size_t first_stage_offers, std::vector<Offer>* offers) {
-  absl::flat_hash_map<std::tuple<uint32_t, uint32_t, uint32_t>, size_t> index;
-  for (size_t i = 0; i < first_stage_offers; ++i) {
-    const Offer& offer = (*offers)[i];
-    index.emplace(std::make_tuple(offer.framework.value(), offer.agent.value(), offer.role.value()),
-                  i);
-  }
-  size_t kept = first_stage_offers;
-  for (size_t i = first_stage_offers; i < offers->size(); ++i) {
-    Offer& offer = (*offers)[i];
-    auto it = index.find(
-        std::make_tuple(offer.framework.value(), offer.agent.value(), offer.role.value()));
-    if (it != index.end()) {
-      STEWARD_CHECK_OK((*offers)[it->second].resources.Add(offer.resources));
-    } else {
-      if (kept != i) (*offers)[kept] = std::move(offer);
-      ++kept;
-    }
-  }
-  offers->resize(kept);
-}
-
 absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
@@ -302,9 +296,7 @@ absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
     AllocateAgent(agent, 1, &offers);
   }
-  size_t first_stage_offers = offers.size();
   for (uint32_t agent = 0; agent < agents_.size(); ++agent) AllocateAgent(agent, 2, &offers);
-  if (first_stage_offers > 0) MergeStageOffers(first_stage_offers, &offers);
   return offers;
 }
 

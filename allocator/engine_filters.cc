@@ -104,6 +104,10 @@ void Engine::ExpireFilters(double now) {
   }
 }
 
+bool Engine::FilterCoversAgent(const Framework& fw, uint32_t agent) const {
+  return TestBit(fw.covering_bits, agent);
+}
+
 bool Engine::Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const {
   if (!TestBit(fw.filter_bits, agent)) return false;
   if (TestBit(fw.covering_bits, agent)) return true;
