@@ -501,6 +501,7 @@ absl::StatusOr<FrameworkId> Engine::AddFramework(const FrameworkInfo& info) {
     frameworks_[index].roles.emplace_back().role = node;
     roles_[node].frameworks.push_back(index);
     if (options_.sorter == SorterKind::kDrf) {
+      RefreshSoleFramework(node);
       roles_[node].framework_order.insert({0.0, 0, index});
     }
     JoinWalk(node);

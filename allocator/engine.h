@@ -277,6 +277,9 @@ class Engine final : public Allocator {
   double Share(const Vec& amounts, double weight) const;
   double NodeShare(const RoleNode& node) const;
   double SelfShare(const RoleNode& node) const;
+  // Brings the key of an order's only entry up to date (see ReKeyDirty).
+  void RefreshSoleEntry(absl::btree_set<ChildKey>& order);
+  void RefreshSoleFramework(uint32_t node);
   void JoinWalk(uint32_t node);   // a framework arrived in node's subtree
   void LeaveWalk(uint32_t node);  // a framework left node's subtree
   void ReKeyDirty();

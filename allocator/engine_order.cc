@@ -36,10 +36,36 @@ double Engine::SelfShare(const RoleNode& node) const {
   return Share(own, node.weight);
 }
 
+void Engine::RefreshSoleEntry(absl::btree_set<ChildKey>& order) {
+  if (order.size() != 1) return;
+  ChildKey key = *order.begin();
+  RoleNode& role = roles_[key.id];
+  double share = key.self ? SelfShare(role) : NodeShare(role);
+  if (share == key.share) return;
+  order.clear();
+  (key.self ? role.self_share : role.key_share) = share;
+  key.share = share;
+  order.insert(key);
+}
+
+void Engine::RefreshSoleFramework(uint32_t node) {
+  absl::btree_set<FrameworkKey>& order = roles_[node].framework_order;
+  if (order.size() != 1) return;
+  FrameworkKey key = *order.begin();
+  FrameworkRole& entry = frameworks_[key.framework].roles[SlotOf(frameworks_[key.framework], node)];
+  double share = Share(entry.allocated, 1.0);
+  if (share == key.share) return;
+  order.clear();
+  entry.key_share = share;
+  key.share = share;
+  order.insert(key);
+}
+
 void Engine::JoinWalk(uint32_t node) {
   bool drf = options_.sorter == SorterKind::kDrf;
   RoleNode& leaf = roles_[node];
   if (leaf.frameworks.size() == 1 && drf) {
+    RefreshSoleEntry(leaf.order);
     leaf.self_share = SelfShare(leaf);
     leaf.order.insert({leaf.self_share, 0, node, true});
   }
@@ -50,9 +76,10 @@ void Engine::JoinWalk(uint32_t node) {
         role.parent == kNoNode ? root_walk_ : roles_[role.parent].walk_children;
     siblings.push_back(n);
     if (drf) {
+      auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
+      RefreshSoleEntry(parent_order);
       role.key_share = NodeShare(role);
-      (role.parent == kNoNode ? root_order_ : roles_[role.parent].order)
-          .insert({role.key_share, 0, n, false});
+      parent_order.insert({role.key_share, 0, n, false});
     }
   }
 }
@@ -84,9 +111,12 @@ void Engine::ReKeyDirty() {
     RoleNode& role = roles_[n];
     role.dirty = false;
     if (!drf) continue;
+    // An entry alone in its order cannot be out of order: its key is refreshed only when a
+    // second entry joins (RefreshSoleEntry), which saves two tree updates per offer in the
+    // common one-role and one-framework cases.
     if (role.frameworks_in_subtree > 0) {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
-      double share = NodeShare(role);
+      double share = parent_order.size() > 1 ? NodeShare(role) : role.key_share;
       if (share != role.key_share) {
         parent_order.erase({role.key_share, 0, n, false});
         role.key_share = share;
@@ -94,7 +124,7 @@ void Engine::ReKeyDirty() {
       }
     }
     if (!role.frameworks.empty()) {
-      double share = SelfShare(role);
+      double share = role.order.size() > 1 ? SelfShare(role) : role.self_share;
       if (share != role.self_share) {
         role.order.erase({role.self_share, 0, n, true});
         role.self_share = share;
@@ -107,9 +137,9 @@ void Engine::ReKeyDirty() {
     FrameworkRole& entry = frameworks_[framework].roles[slot];
     entry.dirty = false;
     if (!drf || !frameworks_[framework].live) continue;
-    double share = Share(entry.allocated, 1.0);
+    auto& order = roles_[entry.role].framework_order;
+    double share = order.size() > 1 ? Share(entry.allocated, 1.0) : entry.key_share;
     if (share != entry.key_share) {
-      auto& order = roles_[entry.role].framework_order;
       order.erase({entry.key_share, 0, framework});
       entry.key_share = share;
       order.insert({share, 0, framework});
