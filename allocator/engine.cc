@@ -163,6 +163,7 @@ void Engine::AddConsumption(uint32_t node, const Vec& delta, int64_t sign) {
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     AddVec(roles_[n].consumption, delta, sign);
   }
+  AddVec(total_consumption_, delta, sign);
   MarkPathDirty(node);
   if (quota_nodes_ > 0) RefreshQuotaPath(node);
 }
@@ -383,7 +384,8 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
     agents_[index].free_other = *Resources::FromEntries(std::move(other));
     AddReservedFree(index, agents_[index].free_other, 1);
   }
-  order_stale_ = true;
+  // Shares are consumption over the cluster total: with nothing consumed they all stay 0.
+  order_stale_ = order_stale_ || !AllZero(total_consumption_);
   return AgentId(index);
 }
 
@@ -417,7 +419,8 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   agent.live = false;
   agent.active = false;
   agent_by_name_.erase(agent.name);
-  order_stale_ = true;
+  // Shares are consumption over the cluster total: with nothing consumed they all stay 0.
+  order_stale_ = order_stale_ || !AllZero(total_consumption_);
   return absl::OkStatus();
 }
 

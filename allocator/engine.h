@@ -346,8 +346,9 @@ class Engine final : public Allocator {
   std::vector<std::vector<int64_t>> free_columns_;   // [name][agent]: free unreserved scalars
   std::vector<std::vector<int64_t>> total_columns_;  // [name][agent]: total, all reservations
   Vec cluster_total_;
-  Vec available_;  // free unreserved scalars on active agents
-  Vec required_;   // required headroom
+  Vec available_;          // free unreserved scalars on active agents
+  Vec required_;           // required headroom
+  Vec total_consumption_;  // sum of C over top-level roles
 
   std::vector<Framework> frameworks_;
   internal::StringMap<uint32_t> framework_by_name_;

@@ -390,6 +390,19 @@ std::string FormatMilli(int64_t milli) {
 // -----------------------------------------------------------------------------------------------
 // RangeSet.
 
+void RangeSet::Assign(Intervals intervals) {
+  if (intervals.empty()) {
+    shared_.reset();
+  } else {
+    shared_ = std::make_shared<const Intervals>(std::move(intervals));
+  }
+}
+
+const RangeSet::Intervals& RangeSet::Empty() {
+  static const Intervals* const empty = new Intervals();
+  return *empty;
+}
+
 absl::StatusOr<RangeSet> RangeSet::FromIntervals(std::vector<Interval> intervals) {
   for (const Interval& interval : intervals) {
     if (interval.first > interval.second) {
@@ -398,13 +411,13 @@ absl::StatusOr<RangeSet> RangeSet::FromIntervals(std::vector<Interval> intervals
     }
   }
   RangeSet result;
-  result.intervals_ = Normalize(RangeSet::Intervals(intervals.begin(), intervals.end()));
+  result.Assign(Normalize(RangeSet::Intervals(intervals.begin(), intervals.end())));
   return result;
 }
 
 uint64_t RangeSet::Count() const {
   uint64_t total = 0;
-  for (const Interval& interval : intervals_) {
+  for (const Interval& interval : intervals()) {
     const uint64_t span = interval.second - interval.first;  // count - 1
     if (span == kUint64Max || total > kUint64Max - span - 1) return kUint64Max;
     total += span + 1;
@@ -414,9 +427,9 @@ uint64_t RangeSet::Count() const {
 
 bool RangeSet::Contains(uint64_t value) const {
   // The last interval starting at or before `value`.
-  auto it = std::upper_bound(intervals_.begin(), intervals_.end(), value,
+  auto it = std::upper_bound(intervals().begin(), intervals().end(), value,
                              [](uint64_t v, const Interval& i) { return v < i.first; });
-  if (it == intervals_.begin()) return false;
+  if (it == intervals().begin()) return false;
   --it;
   return value <= it->second;
 }
@@ -424,10 +437,10 @@ bool RangeSet::Contains(uint64_t value) const {
 bool RangeSet::Contains(const RangeSet& other) const {
   // Intervals are disjoint and non-adjacent, so each interval of `other` must lie within a
   // single interval of this set.
-  auto it = intervals_.begin();
-  for (const Interval& want : other.intervals_) {
-    while (it != intervals_.end() && it->second < want.first) ++it;
-    if (it == intervals_.end() || it->first > want.first || it->second < want.second) {
+  auto it = intervals().begin();
+  for (const Interval& want : other.intervals()) {
+    while (it != intervals().end() && it->second < want.first) ++it;
+    if (it == intervals().end() || it->first > want.first || it->second < want.second) {
       return false;
     }
   }
@@ -435,22 +448,22 @@ bool RangeSet::Contains(const RangeSet& other) const {
 }
 
 void RangeSet::Add(const RangeSet& other) {
-  if (other.intervals_.empty()) return;
-  RangeSet::Intervals all = intervals_;
-  all.insert(all.end(), other.intervals_.begin(), other.intervals_.end());
-  intervals_ = Normalize(std::move(all));
+  if (other.intervals().empty()) return;
+  RangeSet::Intervals all = intervals();
+  all.insert(all.end(), other.intervals().begin(), other.intervals().end());
+  Assign(Normalize(std::move(all)));
 }
 
 void RangeSet::Subtract(const RangeSet& other) {
-  if (other.intervals_.empty() || intervals_.empty()) return;
+  if (other.intervals().empty() || intervals().empty()) return;
   RangeSet::Intervals out;
-  auto skip = other.intervals_.begin();
-  for (const Interval& have : intervals_) {
+  auto skip = other.intervals().begin();
+  for (const Interval& have : intervals()) {
     // Skip the removals lying entirely before this interval; they cannot touch later ones.
-    while (skip != other.intervals_.end() && skip->second < have.first) ++skip;
+    while (skip != other.intervals().end() && skip->second < have.first) ++skip;
     uint64_t low = have.first;  // start of the part of `have` not yet processed
     bool remaining = true;
-    for (auto cut = skip; cut != other.intervals_.end() && cut->first <= have.second; ++cut) {
+    for (auto cut = skip; cut != other.intervals().end() && cut->first <= have.second; ++cut) {
       // cut->second >= have.first here and cut->first <= have.second: they overlap.
       if (cut->first > low) out.emplace_back(low, cut->first - 1);
       if (cut->second >= have.second) {
@@ -461,31 +474,33 @@ void RangeSet::Subtract(const RangeSet& other) {
     }
     if (remaining) out.emplace_back(low, have.second);
   }
-  intervals_ = std::move(out);
+  Assign(std::move(out));
 }
 
 RangeSet RangeSet::Intersect(const RangeSet& other) const {
   RangeSet result;
-  auto a = intervals_.begin();
-  auto b = other.intervals_.begin();
-  while (a != intervals_.end() && b != other.intervals_.end()) {
+  RangeSet::Intervals out;
+  auto a = intervals().begin();
+  auto b = other.intervals().begin();
+  while (a != intervals().end() && b != other.intervals().end()) {
     const uint64_t low = std::max(a->first, b->first);
     const uint64_t high = std::min(a->second, b->second);
-    if (low <= high) result.intervals_.emplace_back(low, high);
+    if (low <= high) out.emplace_back(low, high);
     if (a->second < b->second) {
       ++a;
     } else {
       ++b;
     }
   }
+  result.Assign(std::move(out));
   return result;
 }
 
 std::string RangeSet::ToString() const {
   std::string out = "[";
-  for (size_t i = 0; i < intervals_.size(); ++i) {
+  for (size_t i = 0; i < intervals().size(); ++i) {
     if (i > 0) out += ',';
-    out += absl::StrFormat("%d-%d", intervals_[i].first, intervals_[i].second);
+    out += absl::StrFormat("%d-%d", intervals()[i].first, intervals()[i].second);
   }
   out += ']';
   return out;

@@ -23,6 +23,7 @@
 #define STEWARD_ALLOCATOR_RESOURCES_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,10 +59,10 @@ class RangeSet {
   // interval has first > second.
   static absl::StatusOr<RangeSet> FromIntervals(std::vector<Interval> intervals);
 
-  bool empty() const { return intervals_.empty(); }
+  bool empty() const { return shared_ == nullptr; }
   // Number of integers covered (saturates at UINT64_MAX).
   uint64_t Count() const;
-  const Intervals& intervals() const { return intervals_; }
+  const Intervals& intervals() const { return shared_ ? *shared_ : Empty(); }
 
   bool Contains(const RangeSet& other) const;
   bool Contains(uint64_t value) const;
@@ -73,10 +74,16 @@ class RangeSet {
   // "[31000-32000,33000-33000]"; an empty set prints "[]".
   std::string ToString() const;
 
-  friend bool operator==(const RangeSet&, const RangeSet&) = default;
+  friend bool operator==(const RangeSet& a, const RangeSet& b) {
+    return a.shared_ == b.shared_ || a.intervals() == b.intervals();
+  }
 
  private:
-  Intervals intervals_;
+  // Copy-on-write: a RangeSet is copied far more often (into offers and allocation records)
+  // than changed, so copies share one immutable, canonical interval list; null when empty.
+  void Assign(Intervals intervals);
+  static const Intervals& Empty();
+  std::shared_ptr<const Intervals> shared_;
 };
 
 enum class ResourceKind { kScalar, kRanges, kSet };
