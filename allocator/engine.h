@@ -87,9 +87,10 @@ class Engine final : public Allocator {
   absl::StatusOr<std::string> AgentName(AgentId agent) const override;
   absl::StatusOr<std::string> FrameworkName(FrameworkId framework) const override;
 
-  // Why the framework would or would not be offered each agent if a cycle ran at `now` (stage
-  // two rules, ignoring the order among frameworks): per role, agents counted by reason
-  // (kNone counts agents it would be offered), with a one-sentence summary.
+  // Why the framework would or would not be offered each agent if a cycle ran at `now`, with
+  // the rules of stage one while the role's path owes a guarantee and of stage two otherwise,
+  // ignoring the order among frameworks: per role, agents counted by reason (kNone counts
+  // agents it would be offered), with a one-sentence summary.
   absl::StatusOr<std::vector<RoleExplanation>> Explain(FrameworkId framework, double now) const;
 
  private:

@@ -1,5 +1,6 @@
-// Engine: explanations. Computed on demand from the current state with the stage-two rules,
-// so the allocation path pays nothing for them.
+// Engine: explanations. Computed on demand from the current state with the rules of the stage
+// that would serve the role (stage one while its path owes a guarantee, else stage two), so
+// the allocation path pays nothing for them.
 #include <algorithm>
 #include <map>
 
@@ -31,7 +32,9 @@ absl::StatusOr<std::vector<RoleExplanation>> Engine::Explain(FrameworkId framewo
         reason = Reason::kAgentInactive;
       } else if (host.has_gpus && !fw.gpu_capable) {
         reason = Reason::kMissingGpuCapability;
-      } else if (!BuildCandidate(entry.role, agent, 2, &candidate, &why)) {
+      } else if (!(PathHasUnmet(entry.role) &&
+                   BuildCandidate(entry.role, agent, 1, &candidate, &why)) &&
+                 !BuildCandidate(entry.role, agent, 2, &candidate, &why)) {
         reason = why;
       } else if (auto filter = fw.filters.find(agent); filter != fw.filters.end() &&
                                                        filter->second.expiry > now &&
