@@ -93,6 +93,21 @@ absl::StatusOr<uint32_t> Engine::CheckFramework(FrameworkId framework) const {
   return framework.value();
 }
 
+absl::StatusOr<Engine::Subscription> Engine::CheckSubscription(FrameworkId framework,
+                                                               RoleId role) const {
+  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
+  if (!fw.ok()) return fw.status();
+  absl::StatusOr<uint32_t> node = CheckRole(role);
+  if (!node.ok()) return node.status();
+  size_t slot = SlotOf(frameworks_[*fw], *node);
+  if (slot == frameworks_[*fw].roles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+                                                   "' is not subscribed to role '",
+                                                   roles_[*node].path, "'"));
+  }
+  return Subscription{*fw, *node, slot};
+}
+
 void Engine::Split(const Resources& resources, Vec* unreserved, Resources* other) {
   unreserved->clear();
   std::vector<Resource> rest;
@@ -563,35 +578,21 @@ absl::Status Engine::DeactivateFramework(FrameworkId id) {
 }
 
 absl::Status Engine::Suppress(FrameworkId id, RoleId role) {
-  absl::StatusOr<uint32_t> fw = CheckFramework(id);
-  if (!fw.ok()) return fw.status();
-  absl::StatusOr<uint32_t> node = CheckRole(role);
-  if (!node.ok()) return node.status();
-  size_t slot = SlotOf(frameworks_[*fw], *node);
-  if (slot == frameworks_[*fw].roles.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
-                                                   "' is not subscribed to role '",
-                                                   roles_[*node].path, "'"));
-  }
-  frameworks_[*fw].roles[slot].suppressed = true;
+  absl::StatusOr<Subscription> checked = CheckSubscription(id, role);
+  if (!checked.ok()) return checked.status();
+  auto [fw, node, slot] = *checked;
+  frameworks_[fw].roles[slot].suppressed = true;
   return absl::OkStatus();
 }
 
 absl::Status Engine::Revive(FrameworkId id, RoleId role) {
-  absl::StatusOr<uint32_t> fw = CheckFramework(id);
-  if (!fw.ok()) return fw.status();
-  absl::StatusOr<uint32_t> node = CheckRole(role);
-  if (!node.ok()) return node.status();
-  size_t slot = SlotOf(frameworks_[*fw], *node);
-  if (slot == frameworks_[*fw].roles.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
-                                                   "' is not subscribed to role '",
-                                                   roles_[*node].path, "'"));
-  }
-  frameworks_[*fw].roles[slot].suppressed = false;
+  absl::StatusOr<Subscription> checked = CheckSubscription(id, role);
+  if (!checked.ok()) return checked.status();
+  auto [fw, node, slot] = *checked;
+  frameworks_[fw].roles[slot].suppressed = false;
   std::vector<uint32_t> filtered;
-  for (const auto& [agent, filter] : frameworks_[*fw].filters) filtered.push_back(agent);
-  for (uint32_t agent : filtered) EraseFilter(*fw, agent);
+  for (const auto& [agent, filter] : frameworks_[fw].filters) filtered.push_back(agent);
+  for (uint32_t agent : filtered) EraseFilter(fw, agent);
   return absl::OkStatus();
 }
 
@@ -820,30 +821,26 @@ absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
 
 absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
                              const Resources& resources) {
-  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
-  if (!fw.ok()) return fw.status();
+  if (absl::StatusOr<uint32_t> known = CheckFramework(framework); !known.ok()) {
+    return known.status();
+  }
   absl::StatusOr<uint32_t> host = CheckAgent(agent);
   if (!host.ok()) return host.status();
-  absl::StatusOr<uint32_t> node = CheckRole(role);
-  if (!node.ok()) return node.status();
-  size_t slot = SlotOf(frameworks_[*fw], *node);
-  if (slot == frameworks_[*fw].roles.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
-                                                   "' is not subscribed to role '",
-                                                   roles_[*node].path, "'"));
-  }
+  absl::StatusOr<Subscription> checked = CheckSubscription(framework, role);
+  if (!checked.ok()) return checked.status();
+  auto [fw, node, slot] = *checked;
   const Allocation* allocated = nullptr;
   for (const Allocation& allocation : agents_[*host].allocations) {
-    if (allocation.framework == *fw && allocation.role == *node) allocated = &allocation;
+    if (allocation.framework == fw && allocation.role == node) allocated = &allocation;
   }
   if (resources.empty()) return absl::OkStatus();
   if (allocated == nullptr || !AllocationContains(*allocated, resources)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot recover '", resources.ToString(), "': framework '", frameworks_[*fw].name,
+        "cannot recover '", resources.ToString(), "': framework '", frameworks_[fw].name,
         "' holds '", allocated == nullptr ? "" : AllocationResources(*allocated).ToString(),
-        "' on agent '", agents_[*host].name, "' under role '", roles_[*node].path, "'"));
+        "' on agent '", agents_[*host].name, "' under role '", roles_[node].path, "'"));
   }
-  ReleaseAllocation(*fw, slot, *host, resources);
+  ReleaseAllocation(fw, slot, *host, resources);
   return absl::OkStatus();
 }
 
@@ -920,15 +917,9 @@ absl::StatusOr<double> Engine::RoleShare(RoleId role) const {
 }
 
 absl::StatusOr<double> Engine::FrameworkShare(FrameworkId framework, RoleId role) const {
-  absl::StatusOr<uint32_t> fw = CheckFramework(framework);
-  if (!fw.ok()) return fw.status();
-  absl::StatusOr<uint32_t> node = CheckRole(role);
-  if (!node.ok()) return node.status();
-  size_t slot = SlotOf(frameworks_[*fw], *node);
-  if (slot == frameworks_[*fw].roles.size()) {
-    return absl::InvalidArgumentError("framework is not subscribed to the role");
-  }
-  return Share(frameworks_[*fw].roles[slot].allocated, 1.0);
+  absl::StatusOr<Subscription> checked = CheckSubscription(framework, role);
+  if (!checked.ok()) return checked.status();
+  return Share(frameworks_[checked->framework].roles[checked->slot].allocated, 1.0);
 }
 
 std::vector<AgentId> Engine::Agents() const {

@@ -247,6 +247,13 @@ class Engine final : public Allocator {
   absl::StatusOr<uint32_t> CheckRole(RoleId role) const;
   absl::StatusOr<uint32_t> CheckAgent(AgentId agent) const;
   absl::StatusOr<uint32_t> CheckFramework(FrameworkId framework) const;
+  // A live framework subscribed to an existing role: NotFound or InvalidArgument otherwise.
+  struct Subscription {
+    uint32_t framework;
+    uint32_t node;
+    size_t slot;
+  };
+  absl::StatusOr<Subscription> CheckSubscription(FrameworkId framework, RoleId role) const;
   // Splits `resources` into the unreserved-scalar vector and the rest.
   void Split(const Resources& resources, Vec* unreserved, Resources* other);
   // Converts scalar names of `resources` (any reservation) into a Vec, interning names.

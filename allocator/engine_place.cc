@@ -228,14 +228,9 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     auto fail = [&](const absl::Status& status) {
       return absl::Status(status.code(), absl::StrCat("request ", r, ": ", status.message()));
     };
-    absl::StatusOr<uint32_t> fw = CheckFramework(request.framework);
-    if (!fw.ok()) return fail(fw.status());
-    absl::StatusOr<uint32_t> node = CheckRole(request.role);
-    if (!node.ok()) return fail(node.status());
-    if (SlotOf(frameworks_[*fw], *node) == frameworks_[*fw].roles.size()) {
-      return fail(absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
-                                                          "' is not subscribed to role '",
-                                                          roles_[*node].path, "'")));
+    if (absl::StatusOr<Subscription> checked = CheckSubscription(request.framework, request.role);
+        !checked.ok()) {
+      return fail(checked.status());
     }
     if (request.demand.empty()) return fail(absl::InvalidArgumentError("empty demand"));
     for (const Resource& entry : request.demand.entries()) {

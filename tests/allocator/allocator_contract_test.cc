@@ -9,24 +9,16 @@
 #include "allocator/reference.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/allocator/test_util.h"
 
 namespace steward::allocator {
 namespace {
 
+using test_util::Q;
+using test_util::R;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-Resources R(std::string_view text) {
-  absl::StatusOr<Resources> parsed = Resources::Parse(text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status();
-  return parsed.ok() ? *parsed : Resources();
-}
-
-ResourceQuantities Q(std::string_view text) {
-  absl::StatusOr<ResourceQuantities> parsed = ResourceQuantities::Parse(text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status();
-  return parsed.ok() ? *parsed : ResourceQuantities();
-}
 
 template <typename A>
 class AllocatorContractTest : public ::testing::Test {

@@ -14,13 +14,14 @@
 #include "allocator/engine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/allocator/test_util.h"
 
 namespace steward::allocator {
 
-// Readable reasons in gtest messages (found by argument-dependent lookup).
-inline void PrintTo(Reason reason, std::ostream* os) { *os << ReasonName(reason); }
-
 namespace {
+
+using test_util::Q;
+using test_util::R;
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -28,18 +29,6 @@ using ::testing::Not;
 using ::testing::Pair;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
-
-Resources R(std::string_view text) {
-  absl::StatusOr<Resources> parsed = Resources::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << text;
-  return parsed.ok() ? *parsed : Resources();
-}
-
-ResourceQuantities Q(std::string_view text) {
-  absl::StatusOr<ResourceQuantities> parsed = ResourceQuantities::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << text;
-  return parsed.ok() ? *parsed : ResourceQuantities();
-}
 
 constexpr Reason kAllReasons[] = {Reason::kNone,
                                   Reason::kFrameworkInactive,

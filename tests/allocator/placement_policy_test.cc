@@ -20,21 +20,15 @@
 #include "allocator/reference.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/allocator/test_util.h"
 
 namespace steward::allocator {
 
-// Readable reasons in gtest messages (found by argument-dependent lookup).
-inline void PrintTo(Reason reason, std::ostream* os) { *os << ReasonName(reason); }
-
 namespace {
 
-using ::testing::SizeIs;
+using test_util::R;
 
-Resources R(std::string_view text) {
-  absl::StatusOr<Resources> parsed = Resources::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << text;
-  return parsed.ok() ? *parsed : Resources();
-}
+using ::testing::SizeIs;
 
 std::string_view PolicyName(PlacementPolicy policy) {
   switch (policy) {

@@ -11,23 +11,20 @@
 #include "allocator/resources.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/allocator/test_util.h"
 
 namespace steward::allocator {
 namespace {
+
+using test_util::Q;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-ResourceQuantities Parsed(std::string_view text) {
-  absl::StatusOr<ResourceQuantities> parsed = ResourceQuantities::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << "'" << text << "'";
-  return parsed.ok() ? *parsed : ResourceQuantities();
-}
-
 TEST(ResourceQuantitiesTest, ParsesSortsAndPrints) {
-  ResourceQuantities q = Parsed("mem:1024;cpus:2.5;disk:100");
+  ResourceQuantities q = Q("mem:1024;cpus:2.5;disk:100");
   EXPECT_FALSE(q.empty());
   EXPECT_THAT(q.entries(),
               ElementsAre(Pair("cpus", 2500), Pair("disk", 100000), Pair("mem", 1024000)));
@@ -38,12 +35,12 @@ TEST(ResourceQuantitiesTest, ParsesSortsAndPrints) {
   EXPECT_TRUE(q.Has("disk"));
   EXPECT_FALSE(q.Has("gpus"));
   EXPECT_FALSE(q.Has("cpu"));  // no prefix matching
-  EXPECT_EQ(Parsed(q.ToString()), q);
+  EXPECT_EQ(Q(q.ToString()), q);
 }
 
 TEST(ResourceQuantitiesTest, EmptyInputsGiveEmptyQuantities) {
   for (std::string_view text : {"", " ", ";", " ; ;\t", ";;;"}) {
-    ResourceQuantities q = Parsed(text);
+    ResourceQuantities q = Q(text);
     EXPECT_TRUE(q.empty()) << "'" << text << "'";
     EXPECT_THAT(q.entries(), IsEmpty());
     EXPECT_EQ(q.ToString(), "");
@@ -52,54 +49,54 @@ TEST(ResourceQuantitiesTest, EmptyInputsGiveEmptyQuantities) {
 }
 
 TEST(ResourceQuantitiesTest, ZerosAreKept) {
-  ResourceQuantities q = Parsed("cpus:0;mem:0.0;gpus:0.000");
+  ResourceQuantities q = Q("cpus:0;mem:0.0;gpus:0.000");
   EXPECT_FALSE(q.empty());
   EXPECT_THAT(q.entries(), ElementsAre(Pair("cpus", 0), Pair("gpus", 0), Pair("mem", 0)));
   EXPECT_TRUE(q.Has("cpus"));
   EXPECT_EQ(q.Get("cpus"), 0);
   EXPECT_EQ(q.ToString(), "cpus:0;gpus:0;mem:0");
   // A zero is not the same as absent ("cpus:0" as a limit forbids CPUs).
-  EXPECT_NE(Parsed("cpus:0"), ResourceQuantities());
-  EXPECT_NE(Parsed("cpus:0"), Parsed("mem:0"));
-  EXPECT_EQ(Parsed(q.ToString()), q);
+  EXPECT_NE(Q("cpus:0"), ResourceQuantities());
+  EXPECT_NE(Q("cpus:0"), Q("mem:0"));
+  EXPECT_EQ(Q(q.ToString()), q);
 }
 
 TEST(ResourceQuantitiesTest, DuplicatesAreSummed) {
-  EXPECT_THAT(Parsed("cpus:1;mem:2;cpus:0.5").entries(),
+  EXPECT_THAT(Q("cpus:1;mem:2;cpus:0.5").entries(),
               ElementsAre(Pair("cpus", 1500), Pair("mem", 2000)));
-  EXPECT_THAT(Parsed("cpus:0;cpus:0").entries(), ElementsAre(Pair("cpus", 0)));
-  EXPECT_THAT(Parsed("cpus:0;cpus:0.001;cpus:0").entries(), ElementsAre(Pair("cpus", 1)));
-  EXPECT_EQ(Parsed("a:1;b:2;a:3;b:4;a:5").ToString(), "a:9;b:6");
+  EXPECT_THAT(Q("cpus:0;cpus:0").entries(), ElementsAre(Pair("cpus", 0)));
+  EXPECT_THAT(Q("cpus:0;cpus:0.001;cpus:0").entries(), ElementsAre(Pair("cpus", 1)));
+  EXPECT_EQ(Q("a:1;b:2;a:3;b:4;a:5").ToString(), "a:9;b:6");
 }
 
 TEST(ResourceQuantitiesTest, WhitespaceAroundTokensIsIgnored) {
-  ResourceQuantities expected = Parsed("cpus:1.5;mem:2");
-  EXPECT_EQ(Parsed(" cpus : 1.5 ;\tmem:\n2 "), expected);
-  EXPECT_EQ(Parsed("cpus:1.5;mem:2;"), expected);
-  EXPECT_EQ(Parsed(";cpus:1.5; ;mem:2"), expected);
-  EXPECT_EQ(Parsed("\t\ncpus\t:\t1.5\t;\tmem\t:\t2\t"), expected);
+  ResourceQuantities expected = Q("cpus:1.5;mem:2");
+  EXPECT_EQ(Q(" cpus : 1.5 ;\tmem:\n2 "), expected);
+  EXPECT_EQ(Q("cpus:1.5;mem:2;"), expected);
+  EXPECT_EQ(Q(";cpus:1.5; ;mem:2"), expected);
+  EXPECT_EQ(Q("\t\ncpus\t:\t1.5\t;\tmem\t:\t2\t"), expected);
 }
 
 TEST(ResourceQuantitiesTest, RoundsToTheNearestMilliUnit) {
-  EXPECT_EQ(Parsed("cpus:0.0004").Get("cpus"), 0);
-  EXPECT_TRUE(Parsed("cpus:0.0004").Has("cpus"));  // rounded to zero, still present
-  EXPECT_EQ(Parsed("cpus:0.0006").Get("cpus"), 1);
-  EXPECT_EQ(Parsed("cpus:1.9996").Get("cpus"), 2000);
-  EXPECT_EQ(Parsed("cpus:2.0004").Get("cpus"), 2000);
-  EXPECT_EQ(Parsed("cpus:0.1234").Get("cpus"), 123);
-  EXPECT_EQ(Parsed("cpus:0.1236").Get("cpus"), 124);
-  EXPECT_EQ(Parsed("mem:0.999").Get("mem"), 999);  // not truncated by binary imprecision
-  EXPECT_EQ(Parsed("mem:4.35").Get("mem"), 4350);
-  EXPECT_EQ(Parsed("cpus:0.0006").ToString(), "cpus:0.001");
+  EXPECT_EQ(Q("cpus:0.0004").Get("cpus"), 0);
+  EXPECT_TRUE(Q("cpus:0.0004").Has("cpus"));  // rounded to zero, still present
+  EXPECT_EQ(Q("cpus:0.0006").Get("cpus"), 1);
+  EXPECT_EQ(Q("cpus:1.9996").Get("cpus"), 2000);
+  EXPECT_EQ(Q("cpus:2.0004").Get("cpus"), 2000);
+  EXPECT_EQ(Q("cpus:0.1234").Get("cpus"), 123);
+  EXPECT_EQ(Q("cpus:0.1236").Get("cpus"), 124);
+  EXPECT_EQ(Q("mem:0.999").Get("mem"), 999);  // not truncated by binary imprecision
+  EXPECT_EQ(Q("mem:4.35").Get("mem"), 4350);
+  EXPECT_EQ(Q("cpus:0.0006").ToString(), "cpus:0.001");
   // Each duplicate is rounded on its own, then summed.
-  EXPECT_EQ(Parsed("cpus:0.0004;cpus:0.0004;cpus:0.0004").Get("cpus"), 0);
+  EXPECT_EQ(Q("cpus:0.0004;cpus:0.0004;cpus:0.0004").Get("cpus"), 0);
 }
 
 TEST(ResourceQuantitiesTest, LargestValueIsAccepted) {
-  ResourceQuantities q = Parsed("mem:1000000000000");
+  ResourceQuantities q = Q("mem:1000000000000");
   EXPECT_EQ(q.Get("mem"), 1000000000000 * kMilliPerUnit);
   EXPECT_EQ(q.ToString(), "mem:1000000000000");
-  EXPECT_EQ(Parsed("mem:999999999999.999;cpus:0.001").Get("mem"), 999999999999999);
+  EXPECT_EQ(Q("mem:999999999999.999;cpus:0.001").Get("mem"), 999999999999999);
 }
 
 TEST(ResourceQuantitiesTest, SetGetHas) {
@@ -117,7 +114,7 @@ TEST(ResourceQuantitiesTest, SetGetHas) {
   q.Set("mem", 0);  // zero keeps the entry
   EXPECT_TRUE(q.Has("mem"));
   EXPECT_EQ(q.ToString(), "cpus:4;gpus:0;mem:0");
-  EXPECT_EQ(q, Parsed("gpus:0;mem:0;cpus:4"));
+  EXPECT_EQ(q, Q("gpus:0;mem:0;cpus:4"));
   q.Set("a", 1500);  // sorts before everything
   EXPECT_EQ(q.entries().front(), (std::pair<std::string, int64_t>("a", 1500)));
   EXPECT_EQ(q.ToString(), "a:1.5;cpus:4;gpus:0;mem:0");

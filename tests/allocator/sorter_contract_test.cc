@@ -23,28 +23,17 @@
 #include "allocator/sort_key.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/allocator/test_util.h"
 
 namespace steward::allocator {
 
-// Readable reasons in gtest messages (found by argument-dependent lookup).
-inline void PrintTo(Reason reason, std::ostream* os) { *os << ReasonName(reason); }
-
 namespace {
+
+using test_util::Q;
+using test_util::R;
 
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-Resources R(std::string_view text) {
-  absl::StatusOr<Resources> parsed = Resources::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << text;
-  return parsed.ok() ? *parsed : Resources();
-}
-
-ResourceQuantities Q(std::string_view text) {
-  absl::StatusOr<ResourceQuantities> parsed = ResourceQuantities::Parse(text);
-  EXPECT_EQ(parsed.status(), absl::OkStatus()) << text;
-  return parsed.ok() ? *parsed : ResourceQuantities();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers working on the Allocator interface.
