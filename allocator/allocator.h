@@ -25,7 +25,11 @@
 //   headroom is the sum of need(t) over top-level roles t. Available headroom is the sum over
 //   active agents of free unreserved scalars. Limit headroom of a role r for a name is the
 //   minimum over r and its ancestors that limit that name of L(n) - C(n) (never negative;
-//   unlimited when nobody on the path limits the name).
+//   unlimited when nobody on the path limits the name). Allocating unreserved resources to r
+//   raises C of r and all its ancestors; allocating a pool reserved for r itself changes no C
+//   (it already counted as an unallocated reservation); allocating a pool reserved for a
+//   strict ancestor a raises C of the nodes from r up to, not including, a. Every allocation
+//   keeps each node whose C it raises within that node's limit.
 //
 // ORDER (DRF, the default sorter)
 //   Hierarchical DRF as in Mesos ("naive" H-DRF in the terms of Bhattacharya et al., SoCC'13):
@@ -51,7 +55,9 @@
 //   only for later agents. For each role r (in order) with frameworks, and each framework F of
 //   r (in order), skip if F is inactive, F suppressed r, the agent has GPUs and F is not GPU
 //   capable, or the agent is inactive. Then compute the candidate:
-//     reserved part: free pools of the agent reserved for r or an ancestor of r, in full;
+//     reserved part: free pools of the agent reserved for r or an ancestor of r, nearest
+//       first: r's own in full, an ancestor's scalars up to the headroom left under the limits
+//       of the nodes they raise (see MODEL), non-scalars in full;
 //     stage 1 (only if some node on r's path has unmet guarantee): unreserved scalars whose
 //       name is guaranteed somewhere on r's path, up to min(max over the path of U(n), limit
 //       headroom); other unreserved scalars up to min(limit headroom, available - required
@@ -75,7 +81,9 @@
 //   demands; if none, the first in order. Try to place its head request: an agent qualifies if
 //   it is active, GPU rules allow it, and the demand fits in what the role may use there
 //   (reserved pools for the role's path first, nearest reservation first, then unreserved);
-//   the unreserved part must respect limit headroom, and the part exceeding the role's own
+//   the allocation must keep every node whose consumption it raises within its limit (see
+//   MODEL; a request taking nothing that raises a node's C passes at that node even if the node
+//   is over a lowered limit), and the unreserved part exceeding the role's own
 //   unmet guarantee must fit in the surplus headroom. The policy picks among qualifying agents
 //   (ties: lowest id): first-fit takes the lowest id; with free_r the role's usable amount of
 //   name r on the agent, d_r the demand and cap_r the agent's total of r (summed over

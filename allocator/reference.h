@@ -51,11 +51,11 @@
 //      agent's Total() (the entries change reservation).
 //   7. Place: free_r (for scoring) is the role's physical usable amount on the agent: the free
 //      pools reserved for the role's path plus the free unreserved amount, not capped by limit
-//      or headroom. The limit check applies to the unreserved part u only and is u <= limit
-//      headroom (the header's wording), i.e. C(n) + u <= L(n) for every node n on the path
-//      limiting the name, except that u = 0 always passes, also when C(n) > L(n) already (a
-//      limit lowered below consumption): a demand served entirely from reservations is placed,
-//      as Allocate offers the reserved part in full. Scores are summed in double over the
+//      or headroom. The limit check (WithinLimits) takes, for every node n on the path that
+//      limits a name, what the placement raises C(n) by (the unreserved part, plus what it
+//      takes from pools reserved above n) and requires C(n) + delta <= L(n) unless delta is 0,
+//      which passes even when C(n) > L(n) already (a limit lowered below consumption). Allocate
+//      chops ancestors' pools the same way (Candidate). Scores are summed in double over the
 //      demand's names in ascending order, starting from 0.0, with terms
 //      double(free_r - d_r) / double(cap_r) (best/worst fit) and
 //      (double(d_r) / double(cap_r)) * (double(free_r) / double(cap_r)) (dot product).
