@@ -184,30 +184,30 @@ void Engine::AddConsumption(uint32_t node, const Vec& delta, int64_t sign) {
 }
 
 void Engine::RefreshQuotaPath(uint32_t node) {
+  // Walks up the path: C changed at every node on it, so U and need change there; a change of
+  // need(n) moves the sum its parent keeps (or the cluster's required headroom).
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     RoleNode& role = roles_[n];
-    bool was_unmet = !AllZero(role.unmet);
-    role.unmet.assign(role.guarantee.size(), 0);
+    bool was_unmet = false;
+    bool unmet = false;
+    if (role.unmet.size() != role.guarantee.size()) role.unmet.resize(role.guarantee.size(), 0);
     for (size_t i = 0; i < role.guarantee.size(); ++i) {
+      was_unmet |= role.unmet[i] > 0;
       role.unmet[i] = std::max<int64_t>(0, role.guarantee[i] - At(role.consumption, i));
+      unmet |= role.unmet[i] > 0;
     }
-    bool unmet = !AllZero(role.unmet);
     if (unmet != was_unmet) {
       unmet_nodes_ += unmet ? 1 : -1;
       AddUnmetAlongPath(n, unmet ? 1 : -1);
     }
     size_t width = std::max(role.unmet.size(), role.child_need_sum.size());
-    Vec need(width, 0);
-    for (size_t i = 0; i < width; ++i) {
-      need[i] = std::max(At(role.unmet, i), At(role.child_need_sum, i));
-    }
-    Vec delta = need;
-    AddVec(delta, role.need, -1);
-    role.need = std::move(need);
-    if (role.parent == kNoNode) {
-      AddVec(required_, delta);
-    } else {
-      AddVec(roles_[role.parent].child_need_sum, delta);
+    if (role.need.size() < width) role.need.resize(width, 0);
+    Vec& sum = role.parent == kNoNode ? required_ : roles_[role.parent].child_need_sum;
+    if (sum.size() < role.need.size()) sum.resize(role.need.size(), 0);
+    for (size_t i = 0; i < role.need.size(); ++i) {
+      int64_t need = std::max(At(role.unmet, i), At(role.child_need_sum, i));
+      sum[i] += need - role.need[i];
+      role.need[i] = need;
     }
   }
 }

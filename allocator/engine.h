@@ -203,8 +203,8 @@ class Engine final : public Allocator {
     // Free resources other than unreserved scalars (which live in free_columns_): reserved
     // entries of any kind and unreserved ranges and sets.
     Resources free_other;
-    std::vector<Allocation> allocations;
-    std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
+    absl::InlinedVector<Allocation, 1> allocations;  // usually one holder per agent
+    std::vector<uint32_t> filtering_frameworks;      // frameworks with a filter on this agent
     int covering_count = 0;
     // Offers made to this agent in stage one of cycle `stage_one_cycle`: (framework << 32 |
     // role, index in the cycle's offers), so that stage two can merge into them.

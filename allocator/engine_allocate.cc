@@ -293,6 +293,7 @@ absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   ExpireFilters(now);
   ReKeyDirty();
   std::vector<Offer> offers;
+  offers.reserve(agent_by_name_.size());  // typically about one offer per live agent
   for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
     AllocateAgent(agent, 1, &offers);
   }
