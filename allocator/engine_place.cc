@@ -228,16 +228,16 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     auto fail = [&](const absl::Status& status) {
       return absl::Status(status.code(), absl::StrCat("request ", r, ": ", status.message()));
     };
-    if (absl::StatusOr<Subscription> checked = CheckSubscription(request.framework, request.role);
-        !checked.ok()) {
-      return fail(checked.status());
-    }
     if (request.demand.empty()) return fail(absl::InvalidArgumentError("empty demand"));
     for (const Resource& entry : request.demand.entries()) {
       if (entry.kind != ResourceKind::kScalar || !entry.unreserved()) {
         return fail(absl::InvalidArgumentError(absl::StrCat(
             "demand must be unreserved scalars, got '", request.demand.ToString(), "'")));
       }
+    }
+    if (absl::StatusOr<Subscription> checked = CheckSubscription(request.framework, request.role);
+        !checked.ok()) {
+      return fail(checked.status());
     }
   }
   ++cycle_;

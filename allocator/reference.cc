@@ -497,7 +497,7 @@ absl::Status ReferenceAllocator::DeactivateFramework(FrameworkId framework) {
   return absl::OkStatus();
 }
 
-absl::Status ReferenceAllocator::Suppress(FrameworkId framework, RoleId role) {
+absl::Status ReferenceAllocator::CheckSubscription(FrameworkId framework, RoleId role) const {
   const FrameworkState* state = LiveFramework(framework);
   if (state == nullptr) return NotFound("framework", framework.value());
   if (!RoleExists(role)) return NotFound("role", role.value());
@@ -505,18 +505,17 @@ absl::Status ReferenceAllocator::Suppress(FrameworkId framework, RoleId role) {
     return Invalid(Describe("framework", framework) + " is not subscribed to role \"" +
                    RoleName(role) + "\"");
   }
+  return absl::OkStatus();
+}
+
+absl::Status ReferenceAllocator::Suppress(FrameworkId framework, RoleId role) {
+  if (absl::Status status = CheckSubscription(framework, role); !status.ok()) return status;
   frameworks_[framework.value()].suppressed.insert(role);
   return absl::OkStatus();
 }
 
 absl::Status ReferenceAllocator::Revive(FrameworkId framework, RoleId role) {
-  const FrameworkState* state = LiveFramework(framework);
-  if (state == nullptr) return NotFound("framework", framework.value());
-  if (!RoleExists(role)) return NotFound("role", role.value());
-  if (std::find(state->roles.begin(), state->roles.end(), role) == state->roles.end()) {
-    return Invalid(Describe("framework", framework) + " is not subscribed to role \"" +
-                   RoleName(role) + "\"");
-  }
+  if (absl::Status status = CheckSubscription(framework, role); !status.ok()) return status;
   FrameworkState& mutable_state = frameworks_[framework.value()];
   mutable_state.suppressed.erase(role);
   mutable_state.filters.clear();
@@ -661,12 +660,7 @@ absl::Status ReferenceAllocator::Recover(FrameworkId framework, AgentId agent, R
                                          const Resources& resources) {
   if (LiveFramework(framework) == nullptr) return NotFound("framework", framework.value());
   if (LiveAgent(agent) == nullptr) return NotFound("agent", agent.value());
-  if (!RoleExists(role)) return NotFound("role", role.value());
-  const std::vector<RoleId>& roles = frameworks_[framework.value()].roles;
-  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
-    return Invalid(Describe("framework", framework) + " is not subscribed to role \"" +
-                   RoleName(role) + "\"");
-  }
+  if (absl::Status status = CheckSubscription(framework, role); !status.ok()) return status;
   auto it = allocations_.find(AllocationKey(agent, framework, role));
   const bool contained =
       it == allocations_.end() ? resources.empty() : it->second.Contains(resources);

@@ -228,6 +228,9 @@ class ReferenceAllocator final : public Allocator {
   bool RoleExists(RoleId role) const;
   // The role and its ancestors, nearest first.
   std::vector<RoleId> PathOf(RoleId role) const;
+  // NotFound for an unknown framework or role, InvalidArgument if the framework is not
+  // subscribed to the role.
+  absl::Status CheckSubscription(FrameworkId framework, RoleId role) const;
 
   // The only places where free pools and allocations change (they keep the caches current).
   void AddFree(AgentId agent, const Resources& resources);

@@ -30,15 +30,7 @@ absl::Status ReferenceAllocator::ValidateRequest(const TaskRequest& request) con
   if (request.demand.Scalars() != request.demand || !request.demand.Reserved().empty()) {
     return Invalid("task demand " + Text(request.demand) + " must be unreserved scalars only");
   }
-  const FrameworkState* framework = LiveFramework(request.framework);
-  if (framework == nullptr) return NotFound("framework", request.framework.value());
-  if (!RoleExists(request.role)) return NotFound("role", request.role.value());
-  if (std::find(framework->roles.begin(), framework->roles.end(), request.role) ==
-      framework->roles.end()) {
-    return Invalid(Describe("framework", request.framework) + " is not subscribed to role \"" +
-                   RoleName(request.role) + "\"");
-  }
-  return absl::OkStatus();
+  return CheckSubscription(request.framework, request.role);
 }
 
 // Whether the demand fits on the agent for the role whose path is `role_path`: per name, the

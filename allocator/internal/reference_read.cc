@@ -72,13 +72,7 @@ absl::StatusOr<double> ReferenceAllocator::RoleShare(RoleId role) const {
 
 absl::StatusOr<double> ReferenceAllocator::FrameworkShare(FrameworkId framework,
                                                           RoleId role) const {
-  const FrameworkState* state = LiveFramework(framework);
-  if (state == nullptr) return NotFound("framework", framework.value());
-  if (!RoleExists(role)) return NotFound("role", role.value());
-  if (std::find(state->roles.begin(), state->roles.end(), role) == state->roles.end()) {
-    return Invalid(Describe("framework", framework) + " is not subscribed to role \"" +
-                   RoleName(role) + "\"");
-  }
+  if (absl::Status status = CheckSubscription(framework, role); !status.ok()) return status;
   auto it = framework_allocated_.find({framework, role});
   return it == framework_allocated_.end() ? 0.0 : Share(it->second);
 }
