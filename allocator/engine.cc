@@ -249,8 +249,7 @@ void Engine::AdjustFreeUnreserved(uint32_t agent, const Vec& delta, int64_t sign
   if (available_.size() < scalar_names_.size()) available_.resize(scalar_names_.size(), 0);
 }
 
-void Engine::AddReservedFree(uint32_t agent, const Resources& reserved, int64_t sign) {
-  (void)agent;
+void Engine::AddReservedFree(const Resources& reserved, int64_t sign) {
   for (const Resource& entry : reserved.entries()) {
     if (entry.unreserved() || entry.kind != ResourceKind::kScalar) continue;
     uint32_t node = role_by_path_.at(entry.reservation);
@@ -298,7 +297,7 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     STEWARD_CHECK_OK(record->other.Add(other));
     STEWARD_CHECK_OK(host.free_other.Subtract(other));
     // Reservations taken out of the free pool stop counting as unallocated reservations.
-    AddReservedFree(agent, other, -1);
+    AddReservedFree(other, -1);
   }
   AddVec(entry.allocated, sums);
   MarkFrameworkRoleDirty(framework, slot);
@@ -346,7 +345,7 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
     STEWARD_CHECK_OK(host.free_other.Add(other));
-    AddReservedFree(agent, other, 1);
+    AddReservedFree(other, 1);
   }
   Vec sums = unreserved;
   for (const Resource& piece : other.entries()) {
@@ -397,7 +396,7 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
   }
   if (!other.empty()) {
     agents_[index].free_other = *Resources::FromEntries(std::move(other));
-    AddReservedFree(index, agents_[index].free_other, 1);
+    AddReservedFree(agents_[index].free_other, 1);
   }
   // Shares are consumption over the cluster total: with nothing consumed they all stay 0.
   order_stale_ = order_stale_ || !AllZero(total_consumption_);
@@ -421,7 +420,7 @@ absl::Status Engine::RemoveAgent(AgentId id) {
     AddConsumption(allocation.role, sums, -1);
   }
   agent.allocations.clear();
-  AddReservedFree(index, agent.free_other.Reserved(), -1);
+  AddReservedFree(agent.free_other.Reserved(), -1);
   for (size_t i = 0; i < scalar_names_.size(); ++i) {
     if (agent.active) available_[i] -= free_columns_[i][index];
     cluster_total_[i] -= total_columns_[i][index];
@@ -777,7 +776,7 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
   STEWARD_CHECK_OK(host.dynamic_reserved.Add(reserved));
   STEWARD_CHECK_OK(host.total.Subtract(resources));
   STEWARD_CHECK_OK(host.total.Add(reserved));
-  AddReservedFree(agent, reserved, 1);
+  AddReservedFree(reserved, 1);
   RefreshCovering(agent);
   return absl::OkStatus();
 }
@@ -802,7 +801,7 @@ absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
                      host.name, "' (static reservations cannot be unreserved)"));
   }
   Resources unreserved_bag = resources.WithReservation("");
-  AddReservedFree(agent, resources, -1);
+  AddReservedFree(resources, -1);
   STEWARD_CHECK_OK(host.free_other.Subtract(resources));
   STEWARD_CHECK_OK(host.dynamic_reserved.Subtract(resources));
   STEWARD_CHECK_OK(host.total.Subtract(resources));

@@ -278,7 +278,8 @@ class Engine final : public Allocator {
   // and returns them to the agent's free pools.
   void ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
                          const Resources& resources);
-  void AddReservedFree(uint32_t agent, const Resources& reserved, int64_t sign);
+  // Free reservations appear (+1) or disappear (-1): they count as unallocated reservations.
+  void AddReservedFree(const Resources& reserved, int64_t sign);
   size_t SlotOf(const Framework& framework, uint32_t role) const;
 
   // ---- sorting (engine_order.cc) ----
