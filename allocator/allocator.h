@@ -206,6 +206,8 @@ class Allocator {
   virtual ~Allocator() = default;
 
   // ---- Agents ----
+  // InvalidArgument for an empty name or attribute name, or if the cluster's total of a
+  // resource would pass kMaxScalarUnits; AlreadyExists for a live agent's name.
   virtual absl::StatusOr<AgentId> AddAgent(const AgentInfo& info) = 0;
   // Drops the agent, everything allocated on it and every filter naming it.
   virtual absl::Status RemoveAgent(AgentId agent) = 0;

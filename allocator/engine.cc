@@ -93,6 +93,12 @@ absl::StatusOr<uint32_t> Engine::CheckFramework(FrameworkId framework) const {
   return framework.value();
 }
 
+Resources Engine::TrustedBag(std::vector<Resource> entries) {
+  absl::StatusOr<Resources> bag = Resources::FromEntries(std::move(entries));
+  STEWARD_CHECK_OK(bag.status());
+  return *std::move(bag);
+}
+
 absl::StatusOr<Engine::Subscription> Engine::CheckSubscription(FrameworkId framework,
                                                                RoleId role) const {
   absl::StatusOr<uint32_t> fw = CheckFramework(framework);
@@ -118,7 +124,8 @@ void Engine::Split(const Resources& resources, Vec* unreserved, Resources* other
       rest.push_back(entry);
     }
   }
-  *other = rest.empty() ? Resources() : *Resources::FromEntries(std::move(rest));
+  // A subsequence of a canonical bag is canonical.
+  *other = Resources::FromCanonicalEntries(std::move(rest));
 }
 
 Engine::Vec Engine::ScalarSums(const Resources& resources) {
@@ -369,6 +376,16 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
   for (const auto& [key, value] : info.attributes) {
     if (key.empty()) return absl::InvalidArgumentError("agent attribute with an empty name");
   }
+  for (const Resource& entry : info.total.entries()) {
+    if (entry.kind != ResourceKind::kScalar) continue;
+    auto name = scalar_index_.find(entry.name);
+    int64_t known = name == scalar_index_.end() ? 0 : At(cluster_total_, name->second);
+    if (static_cast<double>(known + info.total.ScalarMilli(entry.name)) >
+        kMaxScalarUnits * kMilliPerUnit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the cluster's total of ", entry.name, " would exceed the maximum"));
+    }
+  }
   uint32_t index = static_cast<uint32_t>(agents_.size());
   Agent& agent = agents_.emplace_back();
   agent.name = info.name;
@@ -395,7 +412,7 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
     other.push_back(entry);
   }
   if (!other.empty()) {
-    agents_[index].free_other = *Resources::FromEntries(std::move(other));
+    agents_[index].free_other = Resources::FromCanonicalEntries(std::move(other));
     AddReservedFree(agents_[index].free_other, 1);
   }
   // Shares are consumption over the cluster total: with nothing consumed they all stay 0.

@@ -260,6 +260,9 @@ class Engine final : public Allocator {
   Vec ScalarSums(const Resources& resources);
   Vec QuantitiesToVec(const ResourceQuantities& quantities, int64_t absent);
   Resources FreeResources(uint32_t agent) const;
+  // Sorts and merges entries taken out of validated bags (in path order, say) into a bag;
+  // a failure there is an internal invariant violation.
+  static Resources TrustedBag(std::vector<Resource> entries);
   Resources BuildResources(const Vec& unreserved, const Resources& other) const;
 
   // ---- accounting (engine.cc) ----

@@ -117,7 +117,7 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
         }
       }
     }
-    if (!taken.empty()) candidate->owned_other = *Resources::FromEntries(std::move(taken));
+    if (!taken.empty()) candidate->owned_other = TrustedBag(std::move(taken));
   }
   bool held = false;
   for (size_t i = 0; i < scalar_names_.size(); ++i) {

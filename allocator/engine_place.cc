@@ -157,8 +157,7 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
   *chosen_agent = best;
   from_unreserved->assign(scalar_names_.size(), 0);
   for (size_t k = 0; k < names.size(); ++k) (*from_unreserved)[names[k]] = unreserved_part[k];
-  *from_reserved =
-      reserved_taken.empty() ? Resources() : *Resources::FromEntries(std::move(reserved_taken));
+  *from_reserved = reserved_taken.empty() ? Resources() : TrustedBag(std::move(reserved_taken));
   return Reason::kNone;
 }
 

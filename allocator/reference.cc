@@ -376,6 +376,14 @@ absl::StatusOr<AgentId> ReferenceAllocator::AddAgent(const AgentInfo& info) {
     if (absl::Status status = ValidateRolePath(entry.reservation); !status.ok()) return status;
     if (entry.reservation == "*") return Invalid("a reservation cannot be for '*'");
   }
+  for (const auto& [key, value] : info.attributes) {
+    if (key.empty()) return Invalid("agent attribute with an empty name");
+  }
+  for (const auto& [name, amount] : ScalarSums(info.total)) {
+    if (static_cast<double>(Get(cluster_total_, name) + amount) > kMaxScalarUnits * kMilliPerUnit) {
+      return Invalid("the cluster's total of " + name + " would exceed the maximum");
+    }
+  }
   if (live_agent_names_.contains(info.name)) {
     return absl::AlreadyExistsError("agent \"" + info.name + "\" already exists");
   }

@@ -389,6 +389,13 @@ TYPED_TEST(AllocatorContractTest, BadInputIsRejectedWithoutStateChange) {
   EXPECT_EQ(a.AddAgent({"agent", R("cpus:1"), {}}).status().code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(a.AddAgent({"", R("cpus:1"), {}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.AddAgent({"x", R("cpus:1"), {{"", "r1"}}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // One more agent near the largest amount would take the cluster's total past it.
+  ASSERT_TRUE(a.AddAgent({"huge", R("mem:999999990000"), {}}).ok());
+  EXPECT_EQ(a.AddAgent({"huger", R("mem:10000"), {}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.AgentName(AgentId(2)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(a.AddFramework({"g", {}, false, {}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(a.AddFramework({"g", {"a//b"}, false, {}}).status().code(),
