@@ -50,6 +50,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -176,11 +177,17 @@ absl::StatusOr<std::unique_ptr<A>> BuildDeclineOffersCluster(int num_agents, int
   return allocator;
 }
 
+// Returns every offer to the allocator: declined with a filter of `refuse_seconds` when one is
+// given, else recovered (unused resources, no filter).
 template <typename A>
-absl::Status DeclineAll(A& allocator, const std::vector<Offer>& offers, double now) {
+absl::Status ReturnAll(A& allocator, const std::vector<Offer>& offers,
+                       std::optional<double> refuse_seconds, double now) {
   for (const Offer& offer : offers) {
-    absl::Status status = allocator.Decline(offer.framework, offer.agent, offer.role,
-                                            offer.resources, kRefuseForever, now);
+    absl::Status status =
+        refuse_seconds
+            ? allocator.Decline(offer.framework, offer.agent, offer.role, offer.resources,
+                                *refuse_seconds, now)
+            : allocator.Recover(offer.framework, offer.agent, offer.role, offer.resources);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -203,7 +210,8 @@ void BM_DeclineOffers(benchmark::State& state) {
   int64_t first_offers = -1;
   int64_t last_offers = 0;
   for (auto _ : state) {
-    if (absl::Status status = DeclineAll(allocator, outstanding, now); !status.ok()) {
+    if (absl::Status status = ReturnAll(allocator, outstanding, kRefuseForever, now);
+        !status.ok()) {
       Skip(state, status);
       break;
     }
@@ -386,16 +394,6 @@ absl::StatusOr<std::unique_ptr<A>> BuildFullCycleCluster(int num_agents, int num
   return allocator;
 }
 
-template <typename A>
-absl::Status RecoverAll(A& allocator, const std::vector<Offer>& offers) {
-  for (const Offer& offer : offers) {
-    absl::Status status =
-        allocator.Recover(offer.framework, offer.agent, offer.role, offer.resources);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
-
 // Args: agents, frameworks. Each iteration recovers every outstanding offer (untimed) and runs
 // one cycle (timed), which therefore starts from an idle cluster every time.
 template <typename A>
@@ -410,7 +408,7 @@ void BM_FullCycle(benchmark::State& state) {
   double now = 0.0;
   int64_t total_offers = 0;
   for (auto _ : state) {
-    if (absl::Status status = RecoverAll(allocator, outstanding); !status.ok()) {
+    if (absl::Status status = ReturnAll(allocator, outstanding, std::nullopt, now); !status.ok()) {
       Skip(state, status);
       break;
     }

@@ -691,6 +691,30 @@ TYPED_TEST(DrfSorterTest, EveryIdleFrameworkIsOfferedWithinOneCycle) {
   }
 }
 
+// A dominant share computed from the outside of an allocator, from Total(): max over names of
+// amount / cluster total, divided by the weight.
+class OutsideShare {
+ public:
+  explicit OutsideShare(const Allocator& a) {
+    for (AgentId agent : a.Agents()) {
+      for (const auto& [name, amount] : ScalarSums(*a.Total(agent))) totals_[name] += amount;
+    }
+  }
+  double operator()(const std::map<std::string, int64_t>& amounts, double weight) const {
+    double out = 0;
+    for (const auto& [name, amount] : amounts) {
+      auto total = totals_.find(name);
+      if (total != totals_.end() && total->second > 0 && amount > 0) {
+        out = std::max(out, static_cast<double>(amount) / static_cast<double>(total->second));
+      }
+    }
+    return out / weight;
+  }
+
+ private:
+  std::map<std::string, int64_t> totals_;
+};
+
 TYPED_TEST(DrfSorterTest, FirstAgentGoesToTheLowestWeightedDominantShare) {
   static const std::vector<std::string> kDemands = {"cpus:1;mem:512", "cpus:0.5;mem:2048",
                                                     "cpus:2;mem:1024", "cpus:1;mem:1024"};
@@ -729,19 +753,7 @@ TYPED_TEST(DrfSorterTest, FirstAgentGoesToTheLowestWeightedDominantShare) {
     ASSERT_EQ(a->ActivateAgent(prize), absl::OkStatus());
 
     // Shares recomputed from the outside: max over names of allocated / cluster total.
-    std::map<std::string, int64_t> totals;
-    for (AgentId agent : a->Agents()) {
-      for (const auto& [name, amount] : ScalarSums(*a->Total(agent))) totals[name] += amount;
-    }
-    auto share = [&](const std::map<std::string, int64_t>& amounts, double weight) {
-      double out = 0;
-      for (const auto& [name, amount] : amounts) {
-        if (totals[name] > 0 && amount > 0) {
-          out = std::max(out, static_cast<double>(amount) / static_cast<double>(totals[name]));
-        }
-      }
-      return out / weight;
-    };
+    OutsideShare share(*a);
     std::vector<std::map<std::string, int64_t>> role_alloc(role_count);
     std::vector<double> fw_share;
     for (const auto& [id, role] : fws) {
@@ -816,19 +828,7 @@ bool IsWithin(const std::string& path, const std::string& node) {
 std::pair<FrameworkId, std::string> FirstClient(const Allocator& a, const Hierarchy& h,
                                                 SorterKind sorter, uint64_t seed, uint64_t cycle,
                                                 uint64_t position) {
-  std::map<std::string, int64_t> totals;
-  for (AgentId agent : a.Agents()) {
-    for (const auto& [name, amount] : ScalarSums(*a.Total(agent))) totals[name] += amount;
-  }
-  auto share = [&](const std::map<std::string, int64_t>& amounts, double weight) {
-    double out = 0;
-    for (const auto& [name, amount] : amounts) {
-      if (totals[name] > 0 && amount > 0) {
-        out = std::max(out, static_cast<double>(amount) / static_cast<double>(totals[name]));
-      }
-    }
-    return out / weight;
-  };
+  OutsideShare share(a);
   auto allocated = [&](FrameworkId framework, const std::string& role) {
     std::map<std::string, int64_t> out;
     for (AgentId agent : a.Agents()) {
