@@ -455,23 +455,20 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   return absl::OkStatus();
 }
 
-absl::Status Engine::ActivateAgent(AgentId id) {
-  absl::StatusOr<uint32_t> checked = CheckAgent(id);
-  if (!checked.ok()) return checked.status();
-  Agent& agent = agents_[*checked];
-  if (agent.active) return absl::OkStatus();
-  agent.active = true;
-  for (size_t i = 0; i < scalar_names_.size(); ++i) available_[i] += free_columns_[i][*checked];
-  return absl::OkStatus();
-}
+absl::Status Engine::ActivateAgent(AgentId id) { return SetAgentActive(id, true); }
 
-absl::Status Engine::DeactivateAgent(AgentId id) {
+absl::Status Engine::DeactivateAgent(AgentId id) { return SetAgentActive(id, false); }
+
+// An inactive agent's free resources do not count as available headroom.
+absl::Status Engine::SetAgentActive(AgentId id, bool active) {
   absl::StatusOr<uint32_t> checked = CheckAgent(id);
   if (!checked.ok()) return checked.status();
   Agent& agent = agents_[*checked];
-  if (!agent.active) return absl::OkStatus();
-  agent.active = false;
-  for (size_t i = 0; i < scalar_names_.size(); ++i) available_[i] -= free_columns_[i][*checked];
+  if (agent.active == active) return absl::OkStatus();
+  agent.active = active;
+  for (size_t i = 0; i < scalar_names_.size(); ++i) {
+    available_[i] += (active ? 1 : -1) * free_columns_[i][*checked];
+  }
   return absl::OkStatus();
 }
 

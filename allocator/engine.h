@@ -247,6 +247,7 @@ class Engine final : public Allocator {
   absl::StatusOr<uint32_t> CheckRole(RoleId role) const;
   absl::StatusOr<uint32_t> CheckAgent(AgentId agent) const;
   absl::StatusOr<uint32_t> CheckFramework(FrameworkId framework) const;
+  absl::Status SetAgentActive(AgentId agent, bool active);
   // A live framework subscribed to an existing role: NotFound or InvalidArgument otherwise.
   struct Subscription {
     uint32_t framework;

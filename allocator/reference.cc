@@ -425,20 +425,19 @@ absl::Status ReferenceAllocator::RemoveAgent(AgentId agent) {
 }
 
 absl::Status ReferenceAllocator::ActivateAgent(AgentId agent) {
+  return SetAgentActive(agent, true);
+}
+
+absl::Status ReferenceAllocator::DeactivateAgent(AgentId agent) {
+  return SetAgentActive(agent, false);
+}
+
+absl::Status ReferenceAllocator::SetAgentActive(AgentId agent, bool active) {
   if (LiveAgent(agent) == nullptr) return NotFound("agent", agent.value());
   // Re-adding the free pool under the new state keeps available_ right.
   const Resources free = agents_[agent.value()].free;
   SubtractFree(agent, free);
-  agents_[agent.value()].active = true;
-  AddFree(agent, free);
-  return absl::OkStatus();
-}
-
-absl::Status ReferenceAllocator::DeactivateAgent(AgentId agent) {
-  if (LiveAgent(agent) == nullptr) return NotFound("agent", agent.value());
-  const Resources free = agents_[agent.value()].free;
-  SubtractFree(agent, free);
-  agents_[agent.value()].active = false;
+  agents_[agent.value()].active = active;
   AddFree(agent, free);
   return absl::OkStatus();
 }

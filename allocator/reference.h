@@ -231,6 +231,7 @@ class ReferenceAllocator final : public Allocator {
   // NotFound for an unknown framework or role, InvalidArgument if the framework is not
   // subscribed to the role.
   absl::Status CheckSubscription(FrameworkId framework, RoleId role) const;
+  absl::Status SetAgentActive(AgentId agent, bool active);
 
   // The only places where free pools and allocations change (they keep the caches current).
   void AddFree(AgentId agent, const Resources& resources);
