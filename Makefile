@@ -21,7 +21,7 @@ build: deps $(BUILD)/CMakeCache.txt
 # The main job. Until the simulator lands it runs the allocator engine on the DRF paper's
 # example and explains the allocation.
 demo: build
-	$(BUILD)/tools/steward-demo
+	$(BUILD)/sim/steward-demo
 
 # Every test: the warnings-as-errors build, then the whole suite again under ASan+UBSan.
 test: test-fast test-asan
