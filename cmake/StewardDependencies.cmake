@@ -1,11 +1,12 @@
 # Every third-party dependency is found here, once, from the Debian 12 packages that
-# scripts/install-deps installs. Debian ships CMake configs for all of them except Protobuf,
-# which is found in module mode (FindProtobuf.cmake from CMake itself).
+# scripts/install-deps installs. Debian ships CMake configs for all of them except Protobuf
+# and zlib, which are found in module mode (Find*.cmake from CMake itself).
 find_package(absl REQUIRED CONFIG)
 find_package(Protobuf REQUIRED MODULE)
 find_package(TBB REQUIRED CONFIG)
 find_package(Eigen3 3.4 REQUIRED CONFIG NO_MODULE)
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)  # gzip-compressed traces (FindZLIB.cmake from CMake itself)
 if(STEWARD_BUILD_TESTS)
   find_package(GTest REQUIRED CONFIG)
 endif()

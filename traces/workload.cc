@@ -1,0 +1,66 @@
+#include "traces/workload.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "allocator/internal/strings.h"
+
+namespace steward::traces {
+namespace {
+
+using allocator::internal::Av;
+
+constexpr std::array<std::string_view, 6> kGroupKeyNames = {"user", "job",   "app",
+                                                            "qos",  "queue", "group"};
+
+// Shortest text that reads back as the same double (Mesos notation accepts decimals).
+std::string Number(double value) { return absl::StrCat(value); }
+
+}  // namespace
+
+std::string ToMesosText(const ResourceVector& resources) {
+  std::vector<std::string> parts;
+  if (resources.cpus != 0) parts.push_back("cpus:" + Number(resources.cpus));
+  if (resources.mem != 0) parts.push_back("mem:" + Number(resources.mem));
+  if (resources.disk != 0) parts.push_back("disk:" + Number(resources.disk));
+  if (resources.gpus != 0) parts.push_back("gpus:" + Number(resources.gpus));
+  return absl::StrJoin(parts, ";");
+}
+
+absl::StatusOr<GroupKey> ParseGroupKey(std::string_view name) {
+  for (size_t i = 0; i < kGroupKeyNames.size(); ++i) {
+    if (name == kGroupKeyNames[i]) return static_cast<GroupKey>(i);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown framework_by '", Av(name),
+                                                 "': expected one of user, job, app, qos, "
+                                                 "queue, group"));
+}
+
+std::string_view GroupKeyName(GroupKey key) { return kGroupKeyNames[static_cast<size_t>(key)]; }
+
+const std::string& TaskRecord::Key(GroupKey key) const {
+  switch (key) {
+    case GroupKey::kUser:
+      return user;
+    case GroupKey::kJob:
+      return job;
+    case GroupKey::kApp:
+      return app;
+    case GroupKey::kQos:
+      return qos;
+    case GroupKey::kQueue:
+      return queue;
+    case GroupKey::kGroup:
+      return group;
+  }
+  return user;
+}
+
+int64_t ReadStats::TotalSkipped() const {
+  int64_t total = 0;
+  for (const auto& [reason, count] : skipped) total += count;
+  return total;
+}
+
+}  // namespace steward::traces

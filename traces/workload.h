@@ -1,0 +1,127 @@
+// The workload model every trace format maps to, and the streaming reader interface.
+//
+// A workload is a set of machines (capacity, added and removed over time) and a stream of
+// tasks (submit time, run time, demand, grouping keys). Units are fixed here, and each reader
+// converts its format's units explicitly (docs/traces.md says how, format by format):
+//   cpus in cores, mem and disk in MB, gpus in devices (fractional for a shared GPU),
+//   times in seconds from the start of the trace.
+//
+// Readers stream: machines are small and read when the reader opens, tasks are pulled one at
+// a time, so a trace of many gigabytes replays in bounded memory. Tasks come in file order,
+// which for most traces is close to, but not exactly, submit order; the simulator orders them
+// (see sim/).
+//
+// Malformed records: in strict mode the first one is an InvalidArgument error naming
+// `file:line`; in lenient mode (the default) it is skipped and counted in ReadStats under a
+// reason, and the first few messages are kept for the summary. Nothing is dropped silently.
+#ifndef STEWARD_TRACES_WORKLOAD_H_
+#define STEWARD_TRACES_WORKLOAD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace steward::traces {
+
+// Scalar resources of the model. All non-negative and finite.
+struct ResourceVector {
+  double cpus = 0;  // cores
+  double mem = 0;   // MB
+  double disk = 0;  // MB
+  double gpus = 0;  // devices
+
+  friend bool operator==(const ResourceVector&, const ResourceVector&) = default;
+};
+
+// Mesos text notation of the non-zero entries, e.g. "cpus:4;mem:8192" ("" when all zero).
+std::string ToMesosText(const ResourceVector& resources);
+
+// How trace entities map to frameworks (TraceSource.framework_by in the scenario).
+enum class GroupKey { kUser, kJob, kApp, kQos, kQueue, kGroup };
+// "user", "job", "app", "qos", "queue" or "group"; InvalidArgument naming the choices otherwise.
+absl::StatusOr<GroupKey> ParseGroupKey(std::string_view name);
+std::string_view GroupKeyName(GroupKey key);
+
+struct TaskRecord {
+  double submit_time = 0;  // seconds from trace start; never negative
+  double duration = 0;     // run time once started, seconds; 0 = runs until the simulation ends
+  ResourceVector demand;   // of this one task
+  // Grouping keys; empty when the format has no such field.
+  std::string user;
+  std::string job;
+  std::string app;
+  std::string qos;
+  std::string queue;
+  std::string group;
+  int64_t priority = 0;  // priority or scheduling class where the format has one
+  std::string trace_id;  // the task's identity in the trace (e.g. "job/task/instance")
+
+  const std::string& Key(GroupKey key) const;
+};
+
+struct MachineEvent {
+  enum class Type { kAdd, kRemove };
+  double time = 0;  // seconds from trace start; 0 = present from the start
+  Type type = Type::kAdd;
+  std::string name;
+  ResourceVector capacity;  // kAdd only
+  std::vector<std::pair<std::string, std::string>> attributes;  // e.g. {"gpu_model", "V100"}
+};
+
+struct ReadOptions {
+  bool strict = false;  // first malformed record is an error (default: counted skip)
+  int64_t limit = 0;    // stop after this many tasks; 0 = all
+  // The machine that normalised values (Google 2011, Alibaba) are scaled against. A zero
+  // field means the format's stated default (docs/traces.md).
+  ResourceVector normalised_machine;
+  // SWF has no machine list and memory only per job: memory per processor (MB) given to the
+  // machines built from the header and to jobs that state none. 0 = the stated default.
+  double swf_mem_per_proc_mb = 0;
+};
+
+// What a reader read and skipped.
+struct ReadStats {
+  int64_t lines = 0;           // data lines read (headers and comments excluded)
+  int64_t tasks = 0;           // tasks produced
+  int64_t machine_events = 0;  // machine events produced
+  std::map<std::string, int64_t> skipped;  // reason -> count of skipped records
+  std::vector<std::string> examples;       // "file:line: message" for the first few skips
+
+  int64_t TotalSkipped() const;
+};
+
+class TraceReader {
+ public:
+  virtual ~TraceReader() = default;
+
+  // Machines the trace defines (node lists, machine events, or built from an SWF header),
+  // sorted by (time, name). Empty for formats or file sets without machines.
+  virtual const std::vector<MachineEvent>& machines() const = 0;
+
+  // The next task in file order. Returns false at the end (or once `limit` tasks were read).
+  // Errors: InvalidArgument "file:line: ..." in strict mode, or an I/O failure.
+  virtual absl::StatusOr<bool> Next(TaskRecord* task) = 0;
+
+  virtual const ReadStats& stats() const = 0;
+};
+
+// The formats OpenTrace knows, as written in TraceSource.format.
+const std::vector<std::string_view>& TraceFormats();
+
+// Opens a trace of `format` made of `paths` (in any order: each file is recognised by its
+// header or name). InvalidArgument for an unknown format or a file that fits no role of the
+// format, NotFound for a missing file.
+absl::StatusOr<std::unique_ptr<TraceReader>> OpenTrace(std::string_view format,
+                                                       const std::vector<std::string>& paths,
+                                                       const ReadOptions& options);
+
+}  // namespace steward::traces
+
+#endif  // STEWARD_TRACES_WORKLOAD_H_
