@@ -1,0 +1,138 @@
+#include "sim/workload_feed.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace steward::sim {
+
+absl::StatusOr<allocator::Resources> ToResources(const traces::ResourceVector& vector) {
+  std::vector<allocator::Resource> entries;
+  for (const auto& [name, units] : {std::pair{"cpus", vector.cpus}, std::pair{"mem", vector.mem},
+                                    std::pair{"disk", vector.disk}, std::pair{"gpus", vector.gpus}}) {
+    absl::StatusOr<int64_t> milli = allocator::UnitsToMilli(units);
+    if (!milli.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", milli.status().message()));
+    }
+    if (*milli == 0) continue;
+    allocator::Resource entry;
+    entry.name = name;
+    entry.kind = allocator::ResourceKind::kScalar;
+    entry.scalar = *milli;
+    entries.push_back(std::move(entry));
+  }
+  return allocator::Resources::FromEntries(std::move(entries));
+}
+
+WorkloadFeed::WorkloadFeed(std::unique_ptr<traces::TraceReader> reader, const TraceConfig& config)
+    : reader_(std::move(reader)), config_(config) {}
+
+absl::StatusOr<std::vector<AgentConfig>> WorkloadFeed::Machines() const {
+  // Machine events in time order become agent lifetimes: an add opens one, a remove of the
+  // same name closes it (a machine that comes back is a new agent row with the same name).
+  std::vector<AgentConfig> agents;
+  std::map<std::string, size_t> open;
+  for (const traces::MachineEvent& event : reader_->machines()) {
+    const double time = std::max(0.0, event.time + config_.time_offset);
+    const auto it = open.find(event.name);
+    if (event.type == traces::MachineEvent::Type::kAdd) {
+      if (it != open.end()) agents[it->second].removed = time;  // re-added: a new lifetime
+      absl::StatusOr<allocator::Resources> total = ToResources(event.capacity);
+      if (!total.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(config_.where, ": machine ", event.name,
+                                                       ": ", total.status().message()));
+      }
+      if (total->empty()) continue;  // a machine with nothing to offer is not an agent
+      AgentConfig agent;
+      agent.name = event.name;
+      agent.total = *std::move(total);
+      agent.attributes = event.attributes;
+      agent.added = time;
+      open[event.name] = agents.size();
+      agents.push_back(std::move(agent));
+    } else if (it != open.end()) {
+      agents[it->second].removed = time;
+      open.erase(it);
+    }
+  }
+  return agents;
+}
+
+absl::Status WorkloadFeed::Fill() {
+  while (!exhausted_ && heap_.size() < kReorderWindow) {
+    absl::StatusOr<bool> more = reader_->Next(&record_);
+    if (!more.ok()) return more.status();
+    if (!*more) {
+      exhausted_ = true;
+      break;
+    }
+    FeedTask task;
+    task.submit = std::max(0.0, record_.submit_time + config_.time_offset);
+    task.duration = record_.duration;
+    absl::StatusOr<allocator::Resources> demand = ToResources(record_.demand);
+    if (!demand.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(config_.where, ": task ", record_.trace_id,
+                                                     ": ", demand.status().message()));
+    }
+    task.demand = *std::move(demand);
+    task.key = record_.Key(config_.framework_by);
+    const double submit = task.submit;
+    heap_.push(Entry{submit, order_++, std::move(task)});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> WorkloadFeed::Peek() {
+  // Refill only when the window runs low, so the heap holds a full window of lookahead.
+  if (heap_.size() < kReorderWindow / 2 && !exhausted_) {
+    if (absl::Status s = Fill(); !s.ok()) return s;
+  }
+  if (heap_.empty()) return kNever;
+  return heap_.top().submit;
+}
+
+FeedTask WorkloadFeed::Pop() {
+  FeedTask task = std::move(const_cast<Entry&>(heap_.top()).task);
+  heap_.pop();
+  return task;
+}
+
+std::string WorkloadFeed::Report() const {
+  const traces::ReadStats& stats = reader_->stats();
+  std::string text = absl::StrCat(config_.format, ": ", stats.lines, " lines, ", stats.tasks,
+                                  " tasks, ", stats.machine_events, " machine events, ",
+                                  stats.TotalSkipped(), " skipped");
+  if (!stats.skipped.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [reason, count] : stats.skipped) parts.push_back(absl::StrCat(reason, ": ", count));
+    absl::StrAppend(&text, " (", absl::StrJoin(parts, ", "), ")");
+  }
+  return text;
+}
+
+const std::vector<std::string>& SupportedFormats() {
+  static const std::vector<std::string> formats = [] {
+    std::vector<std::string> out;
+    for (std::string_view format : traces::TraceFormats()) out.emplace_back(format);
+    return out;
+  }();
+  return formats;
+}
+
+absl::StatusOr<std::unique_ptr<WorkloadFeed>> OpenWorkloadFeed(const TraceConfig& config,
+                                                               uint64_t seed) {
+  (void)seed;  // the synthetic generator's default seed
+  absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader =
+      traces::OpenTrace(config.format, config.paths, config.read);
+  if (!reader.ok()) {
+    return absl::Status(reader.status().code(),
+                        absl::StrCat(config.where, ": ", reader.status().message()));
+  }
+  return std::make_unique<WorkloadFeed>(*std::move(reader), config);
+}
+
+}  // namespace steward::sim
