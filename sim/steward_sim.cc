@@ -2,18 +2,27 @@
 // "Simulator contract"; docs/simulator.md).
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "allocator/quantities.h"
 #include "sim/config.h"
+#include "sim/inspect.h"
 #include "sim/results.h"
 #include "sim/simulator.h"
+#include "traces/native.h"
+#include "traces/workload.h"
 
 namespace steward::sim {
 namespace {
@@ -22,19 +31,33 @@ constexpr char kUsage[] = R"(steward-sim: trace-driven cluster simulator on Stew
 
 Usage:
   steward-sim run SCENARIO [--out DIR] [--seed N] [--progress|--quiet]
+  steward-sim convert --format FORMAT INPUT... --out FILE [trace options]
+  steward-sim inspect TRACE_OR_SCENARIO... [--format FORMAT] [trace options]
+  steward-sim formats
   steward-sim --help
 
 Commands:
   run      Simulate SCENARIO (a steward.sim.Scenario in text format, .textproto/.pbtxt, or
            JSON, .json) and write summary.json, tasks.csv, agents.csv and timeline.csv into
            DIR (default: ./sim-out/<scenario name>). Prints a summary table on stdout.
+  convert  Read an external trace (its files in any order) and write it as one native trace
+           FILE, which replays several times faster than the original CSV.
+  inspect  Describe a scenario, or a trace: machines, tasks, time span, total demand,
+           distinct users and jobs, and skipped records. A native trace needs no --format.
+  formats  List the trace formats this build reads.
 
 Options:
-  --out DIR     output folder, created if missing
-  --seed N      replaces the scenario's options.seed
-  --progress    show a progress bar on stderr even when it is not a terminal
-  --quiet       no progress bar
-  --help        this text
+  --out DIR|FILE            run: output folder, created if missing; convert: the native file
+  --seed N                  run: replaces the scenario's options.seed
+  --progress                run: show a progress bar on stderr even when it is not a terminal
+  --quiet                   run: no progress bar
+  --format FORMAT           convert, inspect: the trace's format ('steward-sim formats')
+  --strict                  the first malformed record is an error (default: skip and count)
+  --limit N                 read at most N tasks
+  --normalised-machine R    machine that normalised trace values scale to, e.g.
+                            "cpus:64;mem:262144" (default: the format's, docs/traces.md)
+  --swf-mem-per-proc-mb X   SWF memory per processor when the trace has none
+  --help                    this text
 
 Exit status: 0 success, 1 the run failed, 2 bad command line or bad input file (the message
 names file:line:col). See docs/simulator.md for the scenario format and the outputs.
@@ -43,6 +66,158 @@ names file:line:col). See docs/simulator.md for the scenario format and the outp
 int UsageError(const std::string& message) {
   std::cerr << "steward-sim: " << message << "\nRun 'steward-sim --help' for usage.\n";
   return 2;
+}
+
+// Exit code for a failed status: 2 for bad input (the message names the file), 1 otherwise.
+int Fail(const absl::Status& status) {
+  std::cerr << "steward-sim: " << status.message() << "\n";
+  const absl::StatusCode code = status.code();
+  return code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound ? 2 : 1;
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;
+  std::set<std::string> switches;
+};
+
+// Parses "--flag value", "--flag=value" and switches; anything else starting with '-' is an
+// error, as is a value flag without a value.
+absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& args,
+                               const std::set<std::string>& value_flags,
+                               const std::set<std::string>& switch_flags) {
+  Args out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (switch_flags.contains(arg) && !has_value) {
+      out.switches.insert(arg);
+    } else if (value_flags.contains(arg)) {
+      if (!has_value) {
+        if (i + 1 >= args.size()) return absl::InvalidArgumentError(arg + " needs a value");
+        value = args[++i];
+      }
+      out.values[arg] = value;
+    } else {
+      return absl::InvalidArgumentError("unknown option '" + arg + "'");
+    }
+  }
+  return out;
+}
+
+const std::set<std::string> kTraceFlags = {"--format", "--limit", "--normalised-machine",
+                                           "--swf-mem-per-proc-mb"};
+
+// The trace options shared by convert and inspect.
+absl::StatusOr<traces::ReadOptions> TraceOptions(const Args& args) {
+  traces::ReadOptions options;
+  options.strict = args.switches.contains("--strict");
+  if (auto it = args.values.find("--limit"); it != args.values.end()) {
+    if (!absl::SimpleAtoi(it->second, &options.limit) || options.limit < 0) {
+      return absl::InvalidArgumentError("--limit needs a non-negative integer");
+    }
+  }
+  if (auto it = args.values.find("--swf-mem-per-proc-mb"); it != args.values.end()) {
+    if (!absl::SimpleAtod(it->second, &options.swf_mem_per_proc_mb) ||
+        !std::isfinite(options.swf_mem_per_proc_mb) || options.swf_mem_per_proc_mb <= 0) {
+      return absl::InvalidArgumentError("--swf-mem-per-proc-mb needs a number > 0");
+    }
+  }
+  if (auto it = args.values.find("--normalised-machine"); it != args.values.end()) {
+    absl::StatusOr<allocator::ResourceQuantities> machine =
+        allocator::ResourceQuantities::Parse(it->second);
+    if (!machine.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--normalised-machine: ", machine.status().message()));
+    }
+    for (const auto& [name, milli] : machine->entries()) {
+      const double units = static_cast<double>(milli) / 1000;
+      if (name == "cpus") {
+        options.normalised_machine.cpus = units;
+      } else if (name == "mem") {
+        options.normalised_machine.mem = units;
+      } else if (name == "disk") {
+        options.normalised_machine.disk = units;
+      } else if (name == "gpus") {
+        options.normalised_machine.gpus = units;
+      } else {
+        return absl::InvalidArgumentError("--normalised-machine: unknown resource '" + name +
+                                          "' (cpus, mem, disk, gpus)");
+      }
+    }
+  }
+  return options;
+}
+
+int Convert(const std::vector<std::string>& raw) {
+  std::set<std::string> values = kTraceFlags;
+  values.insert("--out");
+  absl::StatusOr<Args> args = ParseArgs(raw, values, {"--strict"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->values.contains("--format")) return UsageError("convert needs --format");
+  if (!args->values.contains("--out")) return UsageError("convert needs --out FILE");
+  if (args->positional.empty()) return UsageError("convert needs the trace's files");
+  absl::StatusOr<traces::ReadOptions> options = TraceOptions(*args);
+  if (!options.ok()) return UsageError(std::string(options.status().message()));
+  absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader =
+      traces::OpenTrace(args->values["--format"], args->positional, *options);
+  if (!reader.ok()) return Fail(reader.status());
+  const std::string& out = args->values["--out"];
+  if (absl::Status s = traces::ConvertToNative(**reader, out); !s.ok()) return Fail(s);
+  const traces::ReadStats& stats = (*reader)->stats();
+  std::cout << "wrote " << out << ": " << stats.tasks << " tasks, "
+            << (*reader)->machines().size() << " machine events, from " << stats.lines
+            << " lines; skipped " << stats.TotalSkipped() << "\n";
+  for (const auto& [reason, count] : stats.skipped) {
+    std::cout << "  skipped " << reason << ": " << count << "\n";
+  }
+  return 0;
+}
+
+bool IsScenarioFile(const std::string& path) {
+  for (const char* suffix : {".textproto", ".pbtxt", ".txtpb", ".json"}) {
+    if (absl::EndsWith(path, suffix)) return true;
+  }
+  return false;
+}
+
+int Inspect(const std::vector<std::string>& raw) {
+  absl::StatusOr<Args> args = ParseArgs(raw, kTraceFlags, {"--strict"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->positional.empty()) return UsageError("inspect needs a trace or a scenario");
+  if (args->positional.size() == 1 && IsScenarioFile(args->positional[0]) &&
+      !args->values.contains("--format")) {
+    absl::StatusOr<SimConfig> config = LoadScenario(args->positional[0]);
+    if (!config.ok()) return Fail(config.status());
+    absl::StatusOr<std::string> text = InspectScenario(*config);
+    if (!text.ok()) return Fail(text.status());
+    std::cout << *text;
+    return 0;
+  }
+  std::string format;
+  if (auto it = args->values.find("--format"); it != args->values.end()) {
+    format = it->second;
+  } else if (args->positional.size() == 1 && IsNativeTrace(args->positional[0])) {
+    format = "native";
+  } else {
+    return UsageError("inspect needs --format for a trace that is not a native trace");
+  }
+  absl::StatusOr<traces::ReadOptions> options = TraceOptions(*args);
+  if (!options.ok()) return UsageError(std::string(options.status().message()));
+  absl::StatusOr<std::string> text = InspectTrace(format, args->positional, *options);
+  if (!text.ok()) return Fail(text.status());
+  std::cout << *text;
+  return 0;
 }
 
 class ProgressBar {
@@ -80,57 +255,35 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_{};
 };
 
-int Run(const std::vector<std::string>& args) {
-  std::optional<std::string> scenario;
-  std::optional<std::string> out;
-  std::optional<uint64_t> seed;
-  bool progress = isatty(STDERR_FILENO) != 0;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](const char* flag) -> std::optional<std::string> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      (void)flag;
-      return args[++i];
-    };
-    if (arg == "--out") {
-      out = value("--out");
-      if (!out) return UsageError("--out needs a folder");
-    } else if (arg == "--seed") {
-      std::optional<std::string> text = value("--seed");
-      uint64_t parsed = 0;
-      if (!text || !absl::SimpleAtoi(*text, &parsed)) {
-        return UsageError("--seed needs a non-negative integer");
-      }
-      seed = parsed;
-    } else if (arg == "--progress") {
-      progress = true;
-    } else if (arg == "--quiet") {
-      progress = false;
-    } else if (!arg.empty() && arg[0] == '-') {
-      return UsageError(absl::StrCat("unknown option '", arg, "'"));
-    } else if (scenario) {
-      return UsageError(absl::StrCat("unexpected argument '", arg, "'"));
-    } else {
-      scenario = arg;
-    }
+int Run(const std::vector<std::string>& raw) {
+  absl::StatusOr<Args> args = ParseArgs(raw, {"--out", "--seed"}, {"--progress", "--quiet"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->positional.size() > 1) {
+    return UsageError("unexpected argument '" + args->positional[1] + "'");
   }
+  std::optional<std::string> scenario;
+  if (!args->positional.empty()) scenario = args->positional[0];
+  std::optional<std::string> out;
+  if (args->values.contains("--out")) out = args->values["--out"];
+  std::optional<uint64_t> seed;
+  if (args->values.contains("--seed")) {
+    uint64_t parsed = 0;
+    if (!absl::SimpleAtoi(args->values["--seed"], &parsed)) {
+      return UsageError("--seed needs a non-negative integer");
+    }
+    seed = parsed;
+  }
+  bool progress = isatty(STDERR_FILENO) != 0;
+  if (args->switches.contains("--progress")) progress = true;
+  if (args->switches.contains("--quiet")) progress = false;
   if (!scenario) return UsageError("run needs a SCENARIO file");
   absl::StatusOr<SimConfig> config = LoadScenario(*scenario, seed);
-  if (!config.ok()) {
-    std::cerr << "steward-sim: " << config.status().message() << "\n";
-    return 2;
-  }
+  if (!config.ok()) return Fail(config.status());
   ProgressBar bar;
   RunHooks hooks;
   if (progress) hooks.progress = [&bar](const Progress& p) { bar.Update(p); };
   absl::StatusOr<Results> results = Simulate(*config, hooks);
-  if (!results.ok()) {
-    std::cerr << "steward-sim: " << results.status().message() << "\n";
-    return results.status().code() == absl::StatusCode::kInvalidArgument ||
-                   results.status().code() == absl::StatusCode::kNotFound
-               ? 2
-               : 1;
-  }
+  if (!results.ok()) return Fail(results.status());
   const std::string dir = out ? *out : absl::StrCat("sim-out/", config->name);
   if (absl::Status s = WriteOutputs(*results, dir); !s.ok()) {
     std::cerr << "steward-sim: " << s.message() << "\n";
@@ -151,6 +304,12 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (command == "run") return Run(args);
+  if (command == "convert") return Convert(args);
+  if (command == "inspect") return Inspect(args);
+  if (command == "formats") {
+    for (std::string_view format : traces::TraceFormats()) std::cout << format << "\n";
+    return 0;
+  }
   return UsageError(absl::StrCat("unknown command '", command, "'"));
 }
 

@@ -123,15 +123,22 @@ const std::vector<std::string>& SupportedFormats() {
   return formats;
 }
 
-absl::StatusOr<std::unique_ptr<WorkloadFeed>> OpenWorkloadFeed(const TraceConfig& config,
-                                                               uint64_t seed) {
-  (void)seed;  // the synthetic generator's default seed
+absl::StatusOr<std::unique_ptr<traces::TraceReader>> OpenSourceReader(const TraceConfig& config,
+                                                                      uint64_t seed) {
+  (void)seed;
   absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader =
       traces::OpenTrace(config.format, config.paths, config.read);
   if (!reader.ok()) {
     return absl::Status(reader.status().code(),
                         absl::StrCat(config.where, ": ", reader.status().message()));
   }
+  return reader;
+}
+
+absl::StatusOr<std::unique_ptr<WorkloadFeed>> OpenWorkloadFeed(const TraceConfig& config,
+                                                               uint64_t seed) {
+  absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader = OpenSourceReader(config, seed);
+  if (!reader.ok()) return reader.status();
   return std::make_unique<WorkloadFeed>(*std::move(reader), config);
 }
 

@@ -68,7 +68,13 @@ class WorkloadFeed {
 // Formats a scenario may name in TraceSource.format.
 const std::vector<std::string>& SupportedFormats();
 
-// Opens the source: traces::OpenTrace for a trace format, the generator for "synthetic".
+// The source's reader: traces::OpenTrace for a trace format, the generator for "synthetic"
+// (seeded with the scenario's seed unless the source gives its own). Errors are prefixed with
+// the source's place in the scenario file.
+absl::StatusOr<std::unique_ptr<traces::TraceReader>> OpenSourceReader(const TraceConfig& config,
+                                                                      uint64_t seed);
+
+// OpenSourceReader wrapped in a WorkloadFeed.
 absl::StatusOr<std::unique_ptr<WorkloadFeed>> OpenWorkloadFeed(const TraceConfig& config,
                                                                uint64_t seed);
 

@@ -19,7 +19,9 @@ struct Format {
 
 // One row per format with a reader.
 const std::vector<Format>& Formats() {
-  static const std::vector<Format> formats = {};
+  static const std::vector<Format> formats = {
+      {"native", internal::OpenNative},
+  };
   return formats;
 }
 

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/sim/sim_test_util.h"
+#include "traces/native.h"
 
 namespace steward::sim {
 namespace {
@@ -74,6 +75,57 @@ TEST(StewardSimCli, BadCommandLinesExitTwo) {
   const Outcome missing = RunSim("run /nonexistent.textproto");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.output, HasSubstr("/nonexistent.textproto"));
+}
+
+std::string SmallNativeTrace() {
+  traces::MachineEvent machine;
+  machine.name = "n1";
+  machine.capacity = {.cpus = 8, .mem = 4096, .disk = 0, .gpus = 1};
+  const std::string path = ::testing::TempDir() + "cli.native";
+  auto writer = traces::NativeWriter::Create(path, {machine});
+  EXPECT_TRUE(writer.ok());
+  for (int i = 0; i < 3; ++i) {
+    traces::TaskRecord task;
+    task.submit_time = 10 * i;
+    task.duration = 100;
+    task.demand = {.cpus = 2, .mem = 512, .disk = 0, .gpus = 0};
+    task.user = i == 0 ? "ann" : "bo";
+    EXPECT_TRUE((*writer)->Write(task).ok());
+  }
+  EXPECT_TRUE((*writer)->Close().ok());
+  return path;
+}
+
+TEST(StewardSimCli, InspectAndConvertANativeTrace) {
+  const std::string trace = SmallNativeTrace();
+  const Outcome inspect = RunSim("inspect " + trace);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output, HasSubstr("machines: 1 distinct"));
+  EXPECT_THAT(inspect.output, HasSubstr("tasks: 3, submitted from 0 s to 20 s"));
+  EXPECT_THAT(inspect.output, HasSubstr("distinct users 2"));
+  const std::string copy = ::testing::TempDir() + "cli-copy.native";
+  const Outcome convert = RunSim("convert --format native " + trace + " --out " + copy + " --limit 2");
+  EXPECT_EQ(convert.exit_code, 0) << convert.output;
+  EXPECT_THAT(convert.output, HasSubstr("2 tasks"));
+  EXPECT_THAT(RunSim("inspect " + copy).output, HasSubstr("tasks: 2,"));
+}
+
+TEST(StewardSimCli, InspectAndConvertErrors) {
+  const Outcome no_format = RunSim("inspect " + WriteTemp("plain.csv", "a,b\n"));
+  EXPECT_EQ(no_format.exit_code, 2);
+  EXPECT_THAT(no_format.output, HasSubstr("needs --format"));
+  const Outcome unknown = RunSim("inspect --format nope x.csv");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown trace format 'nope'"));
+  EXPECT_EQ(RunSim("convert --format native").exit_code, 2);
+  EXPECT_EQ(RunSim("convert --format native x --out").exit_code, 2);
+  EXPECT_THAT(RunSim("inspect --format native x --limit -1").output, HasSubstr("--limit"));
+  EXPECT_THAT(RunSim("inspect --format native x --normalised-machine cpus:x").output,
+              HasSubstr("--normalised-machine"));
+  const Outcome scenario = RunSim("inspect " + std::string(STEWARD_SOURCE_DIR) +
+                                  "/sim/scenarios/drf-paper.textproto");
+  EXPECT_EQ(scenario.exit_code, 0) << scenario.output;
+  EXPECT_THAT(scenario.output, HasSubstr("framework A (role *): 1 task groups, 10 tasks"));
 }
 
 TEST(StewardSimCli, HelpDescribesTheCommands) {

@@ -1,0 +1,121 @@
+// Replaying traces: machines from the trace come and go (tasks on a removed machine are lost
+// and run again), tasks out of order in the file are reordered, framework_by groups tasks.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/config.h"
+#include "sim/results.h"
+#include "sim/simulator.h"
+#include "tests/sim/sim_test_util.h"
+#include "traces/native.h"
+
+namespace steward::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+traces::TaskRecord Task(double submit, double duration, double cpus, std::string user) {
+  traces::TaskRecord task;
+  task.submit_time = submit;
+  task.duration = duration;
+  task.demand = {.cpus = cpus, .mem = 100, .disk = 0, .gpus = 0};
+  task.user = std::move(user);
+  task.job = "j";
+  return task;
+}
+
+// Two machines of 2 CPUs; m2 leaves at t=15 and comes back at t=40.
+std::string WriteTrace(const std::string& name, const std::vector<traces::TaskRecord>& tasks) {
+  std::vector<traces::MachineEvent> machines;
+  for (const char* host : {"m1", "m2"}) {
+    traces::MachineEvent add;
+    add.name = host;
+    add.capacity = {.cpus = 2, .mem = 1000, .disk = 0, .gpus = 0};
+    machines.push_back(add);
+  }
+  traces::MachineEvent remove;
+  remove.time = 15;
+  remove.type = traces::MachineEvent::Type::kRemove;
+  remove.name = "m2";
+  machines.push_back(remove);
+  traces::MachineEvent again = machines[1];
+  again.time = 40;
+  machines.push_back(again);
+  const std::string path = ::testing::TempDir() + name;
+  auto writer = traces::NativeWriter::Create(path, machines);
+  EXPECT_TRUE(writer.ok());
+  for (const traces::TaskRecord& task : tasks) EXPECT_TRUE((*writer)->Write(task).ok());
+  EXPECT_TRUE((*writer)->Close().ok());
+  return path;
+}
+
+SimConfig TraceScenario(const std::string& trace, Mode mode) {
+  SimConfig config = testing::Scenario("replay.textproto", absl::StrCat(R"(
+traces { format: "native" paths: ")", trace, R"(" framework_by: "user" cluster_from_trace: true
+         refuse_seconds: 1 }
+options { sample_interval_seconds: 5 }
+)"));
+  config.mode = mode;
+  return config;
+}
+
+TEST(TraceReplay, MachinesComeAndGoAndLostTasksRunAgain) {
+  // Four 1-CPU tasks of 30 s at t=0 fill both machines; m2's two are lost at t=15, wait
+  // until m1's two finish at t=30, and run again there (before m2 comes back at t=40).
+  const std::string trace = WriteTrace("churn.native", {Task(0, 30, 1, "alice"), Task(0, 30, 1, "alice"),
+                                                        Task(0, 30, 1, "bob"), Task(0, 30, 1, "bob")});
+  for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
+    SCOPED_TRACE(ModeName(mode));
+    RunHooks hooks;
+    hooks.check_invariants_every_event = true;
+    absl::StatusOr<Results> results = Simulate(TraceScenario(trace, mode), hooks);
+    ASSERT_TRUE(results.ok()) << results.status();
+    EXPECT_EQ(results->tasks_lost, 2);
+    ASSERT_EQ(results->agents.size(), 3u);  // m1, m2 (first life), m2 (second life)
+    EXPECT_EQ(results->agents[1].removed, 15);
+    EXPECT_EQ(results->agents[2].added, 40);
+    int rerun = 0;
+    for (const TaskRow& task : results->tasks) {
+      EXPECT_EQ(task.state, TaskState::kFinished);
+      if (task.losses == 1) {
+        ++rerun;
+        EXPECT_EQ(task.start, 30);
+        EXPECT_EQ(task.end, 60);
+        EXPECT_EQ(results->agents[task.agent].name, "m1");
+      }
+    }
+    EXPECT_EQ(rerun, 2);
+    EXPECT_EQ(results->end_time, 60);
+    ASSERT_EQ(results->frameworks.size(), 2u);
+    EXPECT_EQ(results->frameworks[0].name, "alice");
+    EXPECT_EQ(results->frameworks[1].name, "bob");
+  }
+}
+
+TEST(TraceReplay, OutOfOrderTasksAreReordered) {
+  std::vector<traces::TaskRecord> tasks;
+  for (int i = 9; i >= 0; --i) tasks.push_back(Task(i, 1, 0.5, "u" + std::to_string(i % 2)));
+  const std::string trace = WriteTrace("disorder.native", tasks);
+  absl::StatusOr<Results> results = Simulate(TraceScenario(trace, Mode::kDirect));
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(results->trace_tasks_late, 0);
+  ASSERT_EQ(results->tasks.size(), 10u);
+  for (size_t i = 0; i < results->tasks.size(); ++i) {
+    EXPECT_EQ(results->tasks[i].submit, static_cast<double>(i));  // ids in submit order
+    EXPECT_EQ(results->tasks[i].start, static_cast<double>(i));
+  }
+}
+
+TEST(TraceReplay, MissingTraceFileNamesTheScenarioField) {
+  SimConfig config = TraceScenario("/nonexistent/trace.native", Mode::kDirect);
+  absl::StatusOr<Results> results = Simulate(config);
+  ASSERT_FALSE(results.ok());
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(results.status().message(), HasSubstr("replay.textproto:2:1"));
+  EXPECT_THAT(results.status().message(), HasSubstr("/nonexistent/trace.native"));
+}
+
+}  // namespace
+}  // namespace steward::sim
