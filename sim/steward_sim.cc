@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "sim/inspect.h"
 #include "sim/results.h"
 #include "sim/simulator.h"
+#include "sim/sweep.h"
 #include "traces/native.h"
 #include "traces/workload.h"
 
@@ -33,6 +35,7 @@ Usage:
   steward-sim run SCENARIO [--out DIR] [--seed N] [--progress|--quiet]
   steward-sim convert --format FORMAT INPUT... --out FILE [trace options]
   steward-sim inspect TRACE_OR_SCENARIO... [--format FORMAT] [trace options]
+  steward-sim sweep SWEEP [--jobs N] [--out DIR] [--quiet]
   steward-sim formats
   steward-sim --help
 
@@ -44,13 +47,19 @@ Commands:
            FILE, which replays several times faster than the original CSV.
   inspect  Describe a scenario, or a trace: machines, tasks, time span, total demand,
            distinct users and jobs, and skipped records. A native trace needs no --format.
+  sweep    Run every scenario of SWEEP (a steward.sim.Sweep file) for every combination of
+           its parameter values and every seed, N runs at a time (default: one per core),
+           each into DIR/<run name>/ (default DIR: ./sweep-out/<sweep name>), and write
+           DIR/sweep.csv with one row of results per run.
   formats  List the trace formats this build reads.
 
 Options:
-  --out DIR|FILE            run: output folder, created if missing; convert: the native file
+  --out DIR|FILE            run, sweep: output folder, created if missing; convert: the
+                            native file
+  --jobs N                  sweep: runs at a time
   --seed N                  run: replaces the scenario's options.seed
   --progress                run: show a progress bar on stderr even when it is not a terminal
-  --quiet                   run: no progress bar
+  --quiet                   run: no progress bar; sweep: no line per finished run
   --format FORMAT           convert, inspect: the trace's format ('steward-sim formats')
   --strict                  the first malformed record is an error (default: skip and count)
   --limit N                 read at most N tasks
@@ -184,6 +193,36 @@ int Convert(const std::vector<std::string>& raw) {
   return 0;
 }
 
+int Sweep(const std::vector<std::string>& raw) {
+  absl::StatusOr<Args> args = ParseArgs(raw, {"--jobs", "--out"}, {"--quiet"});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->positional.size() != 1) return UsageError("sweep needs one SWEEP file");
+  SweepOptions options;
+  if (auto it = args->values.find("--jobs"); it != args->values.end()) {
+    if (!absl::SimpleAtoi(it->second, &options.jobs) || options.jobs < 1) {
+      return UsageError("--jobs needs a positive integer");
+    }
+  }
+  const std::string& path = args->positional[0];
+  options.out_dir = args->values.contains("--out")
+                        ? args->values["--out"]
+                        : "sweep-out/" + std::filesystem::path(path).stem().string();
+  absl::StatusOr<std::vector<SweepRun>> runs = PlanSweep(path);
+  if (!runs.ok()) return Fail(runs.status());
+  size_t done = 0;
+  if (!args->switches.contains("--quiet")) {
+    options.on_done = [&](const SweepRun& run, const absl::Status& status) {
+      ++done;
+      std::cerr << "[" << done << "/" << runs->size() << "] " << run.name << ": "
+                << (status.ok() ? std::string("ok") : std::string(status.message())) << "\n";
+    };
+  }
+  absl::Status status = RunSweep(*runs, options);
+  std::cout << runs->size() << " runs; results in " << options.out_dir << "/sweep.csv\n";
+  if (!status.ok()) return Fail(status);
+  return 0;
+}
+
 bool IsScenarioFile(const std::string& path) {
   for (const char* suffix : {".textproto", ".pbtxt", ".txtpb", ".json"}) {
     if (absl::EndsWith(path, suffix)) return true;
@@ -306,6 +345,7 @@ int Main(int argc, char** argv) {
   if (command == "run") return Run(args);
   if (command == "convert") return Convert(args);
   if (command == "inspect") return Inspect(args);
+  if (command == "sweep") return Sweep(args);
   if (command == "formats") {
     for (std::string_view format : traces::TraceFormats()) std::cout << format << "\n";
     return 0;
