@@ -253,10 +253,34 @@ absl::Status BuildTraces(const Scenario& scenario, const SourceMap& where,
     if (trace.format == "synthetic") {
       if (spec.paths_size() > 0) return where.Error(path + ".paths", "format synthetic reads no files");
       const SyntheticWorkload& synthetic = spec.synthetic();
-      if (synthetic.tasks() < 0 || synthetic.machines() < 0 || synthetic.frameworks() < 0) {
-        return where.Error(path + ".synthetic", "machines, tasks and frameworks must be >= 0");
+      traces::SyntheticOptions& options = trace.synthetic;
+      if (synthetic.has_machines()) options.machines = synthetic.machines();
+      if (synthetic.has_tasks()) options.tasks = synthetic.tasks();
+      if (synthetic.has_frameworks()) options.frameworks = synthetic.frameworks();
+      if (synthetic.has_span_seconds()) options.span_seconds = synthetic.span_seconds();
+      if (synthetic.has_diurnal_amplitude()) options.diurnal_amplitude = synthetic.diurnal_amplitude();
+      if (synthetic.has_gpu_fraction()) options.gpu_fraction = synthetic.gpu_fraction();
+      if (synthetic.has_median_duration_seconds()) {
+        options.median_duration_seconds = synthetic.median_duration_seconds();
       }
-      trace.synthetic = synthetic;
+      if (synthetic.has_zipf_exponent()) options.zipf_exponent = synthetic.zipf_exponent();
+      if (synthetic.has_max_duration_seconds()) {
+        options.max_duration_seconds = synthetic.max_duration_seconds();
+      }
+      if (synthetic.has_seed()) {
+        options.seed = synthetic.seed();
+        trace.synthetic_seed_set = true;
+      }
+      if (!synthetic.machine().empty()) {
+        absl::StatusOr<traces::ResourceVector> shape =
+            ParseMachine(where, path + ".synthetic.machine", synthetic.machine());
+        if (!shape.ok()) return shape.status();
+        options.machine_shape = *shape;
+      }
+      // The generator checks its options; report its complaint at the source.
+      absl::StatusOr<std::unique_ptr<traces::TraceReader>> probe =
+          traces::MakeSyntheticWorkload(options);
+      if (!probe.ok()) return where.Error(path + ".synthetic", probe.status().message());
     } else {
       if (spec.paths_size() == 0) return where.Error(path + ".paths", "no trace files given");
       if (spec.has_synthetic()) {

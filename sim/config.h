@@ -15,6 +15,7 @@
 #include "allocator/resources.h"
 #include "proto/sim/scenario.pb.h"
 #include "sim/proto_file.h"
+#include "traces/synthetic.h"
 #include "traces/workload.h"
 
 namespace steward::sim {
@@ -71,7 +72,10 @@ struct TraceConfig {
   std::string role = "*";
   OfferBehaviour behaviour;
   double time_offset = 0;
-  SyntheticWorkload synthetic;  // format "synthetic" only
+  // Format "synthetic" only: the generator's options; without an explicit seed it takes the
+  // scenario's.
+  traces::SyntheticOptions synthetic;
+  bool synthetic_seed_set = false;
   std::string where;            // "file:line:col" of the source, for messages
 };
 

@@ -23,6 +23,7 @@
 #include "sim/results.h"
 #include "sim/simulator.h"
 #include "sim/sweep.h"
+#include "sim/workload_feed.h"
 #include "traces/native.h"
 #include "traces/workload.h"
 
@@ -347,7 +348,7 @@ int Main(int argc, char** argv) {
   if (command == "inspect") return Inspect(args);
   if (command == "sweep") return Sweep(args);
   if (command == "formats") {
-    for (std::string_view format : traces::TraceFormats()) std::cout << format << "\n";
+    for (const std::string& format : SupportedFormats()) std::cout << format << "\n";
     return 0;
   }
   return UsageError(absl::StrCat("unknown command '", command, "'"));

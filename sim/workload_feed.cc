@@ -118,6 +118,7 @@ const std::vector<std::string>& SupportedFormats() {
   static const std::vector<std::string> formats = [] {
     std::vector<std::string> out;
     for (std::string_view format : traces::TraceFormats()) out.emplace_back(format);
+    out.emplace_back("synthetic");
     return out;
   }();
   return formats;
@@ -125,9 +126,14 @@ const std::vector<std::string>& SupportedFormats() {
 
 absl::StatusOr<std::unique_ptr<traces::TraceReader>> OpenSourceReader(const TraceConfig& config,
                                                                       uint64_t seed) {
-  (void)seed;
-  absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader =
-      traces::OpenTrace(config.format, config.paths, config.read);
+  absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader;
+  if (config.format == "synthetic") {
+    traces::SyntheticOptions options = config.synthetic;
+    if (!config.synthetic_seed_set) options.seed = seed;
+    reader = traces::MakeSyntheticWorkload(options);
+  } else {
+    reader = traces::OpenTrace(config.format, config.paths, config.read);
+  }
   if (!reader.ok()) {
     return absl::Status(reader.status().code(),
                         absl::StrCat(config.where, ": ", reader.status().message()));

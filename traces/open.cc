@@ -20,6 +20,9 @@ struct Format {
 // One row per format with a reader.
 const std::vector<Format>& Formats() {
   static const std::vector<Format> formats = {
+      {"openb", internal::OpenOpenb},             {"alibaba2017", internal::OpenAlibaba2017},
+      {"alibaba2018", internal::OpenAlibaba2018}, {"alibaba2025", internal::OpenAlibaba2025},
+      {"google2011", internal::OpenGoogle2011},   {"swf", internal::OpenSwf},
       {"native", internal::OpenNative},
   };
   return formats;

@@ -1,6 +1,7 @@
 #include "traces/workload.h"
 
 #include <array>
+#include <charconv>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,7 +16,11 @@ constexpr std::array<std::string_view, 6> kGroupKeyNames = {"user", "job",   "ap
                                                             "qos",  "queue", "group"};
 
 // Shortest text that reads back as the same double (Mesos notation accepts decimals).
-std::string Number(double value) { return absl::StrCat(value); }
+std::string Number(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
 
 }  // namespace
 
@@ -57,10 +62,24 @@ const std::string& TaskRecord::Key(GroupKey key) const {
   return user;
 }
 
-int64_t ReadStats::TotalSkipped() const {
+namespace {
+
+int64_t SumWhere(const std::map<std::string, int64_t>& counts, bool (*keep)(std::string_view)) {
   int64_t total = 0;
-  for (const auto& [reason, count] : skipped) total += count;
+  for (const auto& [key, count] : counts) {
+    if (keep(key)) total += count;
+  }
   return total;
 }
+
+bool IsAdjusted(std::string_view key) { return key.starts_with(kAdjustedPrefix); }
+bool IsIgnored(std::string_view key) { return key.starts_with(kIgnoredPrefix); }
+bool IsSkip(std::string_view key) { return !IsAdjusted(key) && !IsIgnored(key); }
+
+}  // namespace
+
+int64_t ReadStats::TotalSkipped() const { return SumWhere(skipped, IsSkip); }
+int64_t ReadStats::TotalAdjusted() const { return SumWhere(skipped, IsAdjusted); }
+int64_t ReadStats::TotalIgnored() const { return SumWhere(skipped, IsIgnored); }
 
 }  // namespace steward::traces

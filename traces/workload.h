@@ -86,16 +86,28 @@ struct ReadOptions {
   double swf_mem_per_proc_mb = 0;
 };
 
-// What a reader read and skipped.
+// What a reader read, and everything it did to records on the way. `counts` holds three
+// kinds of entries, told apart by the key (docs/traces.md, "The workload model"):
+//   "reason"             a malformed record, skipped (an error in strict mode);
+//   "adjusted: reason"   a record kept with a value changed or filled in;
+//   "ignored: reason"    a well-formed record that carries nothing the model uses.
 struct ReadStats {
   int64_t lines = 0;           // data lines read (headers and comments excluded)
   int64_t tasks = 0;           // tasks produced
   int64_t machine_events = 0;  // machine events produced
-  std::map<std::string, int64_t> skipped;  // reason -> count of skipped records
+  std::map<std::string, int64_t> skipped;  // key (see above) -> count
   std::vector<std::string> examples;       // "file:line: message" for the first few skips
 
+  // Malformed records skipped (keys without a prefix).
   int64_t TotalSkipped() const;
+  // Records kept with a changed value ("adjusted: ..." keys).
+  int64_t TotalAdjusted() const;
+  // Well-formed records not used ("ignored: ..." keys).
+  int64_t TotalIgnored() const;
 };
+
+inline constexpr std::string_view kAdjustedPrefix = "adjusted: ";
+inline constexpr std::string_view kIgnoredPrefix = "ignored: ";
 
 class TraceReader {
  public:

@@ -119,3 +119,68 @@ TEST(TraceReplay, MissingTraceFileNamesTheScenarioField) {
 
 }  // namespace
 }  // namespace steward::sim
+
+namespace steward::sim {
+namespace {
+
+// The real openb trace (Alibaba GPU cluster, 2023): 8,152 pods on 1,523 nodes.
+TEST(TraceReplay, OpenbOnItsOwnNodesInBothModes) {
+  const std::string dir = std::string(STEWARD_SHARED_TRACES) + "/openb/";
+  for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
+    SCOPED_TRACE(ModeName(mode));
+    SimConfig config = testing::Scenario("openb.textproto", absl::StrCat(R"(
+traces { format: "openb" framework_by: "qos" cluster_from_trace: true
+         paths: ")", dir, R"(openb_pod_list_default.csv"
+         paths: ")", dir, R"(openb_node_list_all_node.csv" }
+options { sample_interval_seconds: 3600 }
+)"));
+    config.mode = mode;
+    absl::StatusOr<Results> results = Simulate(config);
+    ASSERT_TRUE(results.ok()) << results.status();
+    const Summary summary = Summarize(*results);
+    EXPECT_EQ(summary.submitted, 8152);
+    EXPECT_EQ(results->agents.size(), 1523u);
+    EXPECT_EQ(summary.finished + summary.running_at_end + summary.pending_at_end + summary.failed,
+              8152);
+    EXPECT_GT(summary.finished, 7000);
+    ASSERT_EQ(results->frameworks.size(), 4u);  // BE, Burstable, Guaranteed, LS
+    for (double u : summary.mean_utilisation) {
+      if (u >= 0) {
+        EXPECT_LE(u, 1);
+      }
+    }
+  }
+}
+
+TEST(TraceReplay, SyntheticWorkloadIsDeterministicAndAccounted) {
+  constexpr char kSynthetic[] = R"(
+traces { format: "synthetic" framework_by: "user"
+         synthetic { machines: 20 tasks: 2000 frameworks: 5 span_seconds: 3600
+                     machine: "cpus:16;mem:65536" max_duration_seconds: 7200 } }
+options { seed: 9 sample_interval_seconds: 600 }
+)";
+  for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
+    SCOPED_TRACE(ModeName(mode));
+    SimConfig config = testing::Scenario("synthetic.textproto", kSynthetic);
+    config.mode = mode;
+    RunHooks hooks;
+    hooks.check_invariants_every_event = true;
+    absl::StatusOr<Results> first = Simulate(config, hooks);
+    ASSERT_TRUE(first.ok()) << first.status();
+    absl::StatusOr<Results> second = Simulate(config);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(first->agents.size(), 20u);
+    EXPECT_EQ(first->tasks.size(), 2000u);
+    EXPECT_EQ(first->frameworks.size(), 5u);
+    const Summary summary = Summarize(*first);
+    EXPECT_EQ(summary.finished, 2000);
+    ASSERT_EQ(first->tasks.size(), second->tasks.size());
+    for (size_t i = 0; i < first->tasks.size(); ++i) {
+      EXPECT_EQ(first->tasks[i].start, second->tasks[i].start) << i;
+      EXPECT_EQ(first->tasks[i].agent, second->tasks[i].agent) << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace steward::sim

@@ -126,6 +126,10 @@ TEST(Diagnostics, LenientCountsAndStrictFails) {
     EXPECT_TRUE(lenient.Reject("f.csv:" + std::to_string(k + 1), "empty cpu", "no cpu").ok());
   }
   EXPECT_TRUE(lenient.Reject("f.csv:99", "bad time", "time 'x'").ok());
+  stats.skipped["adjusted: negative timestamp"] = 4;
+  stats.skipped["ignored: softerror"] = 2;
+  EXPECT_EQ(stats.TotalAdjusted(), 4);
+  EXPECT_EQ(stats.TotalIgnored(), 2);
   EXPECT_EQ(stats.skipped["empty cpu"], 12);
   EXPECT_EQ(stats.TotalSkipped(), 13);
   ASSERT_EQ(stats.examples.size(), internal::Diagnostics::kMaxExamples);
@@ -151,6 +155,7 @@ TEST(Workload, GroupKeysAndMesosText) {
   EXPECT_EQ(ToMesosText({.cpus = 0.5, .mem = 1024, .disk = 0, .gpus = 1}),
             "cpus:0.5;mem:1024;gpus:1");
   EXPECT_EQ(ToMesosText({}), "");
+  EXPECT_EQ(ToMesosText({.cpus = 0, .mem = 0, .disk = 1048576, .gpus = 0}), "disk:1048576");
 }
 
 }  // namespace
