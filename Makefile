@@ -3,6 +3,8 @@ BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_BENCH ?= build-release
 JOBS        ?= $(shell nproc)
+# Debian's python3, where install-deps puts pandas, matplotlib and nbconvert.
+PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all deps build demo test test-fast test-asan bench format clean
@@ -18,10 +20,11 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job. Until the simulator lands it runs the allocator engine on the DRF paper's
-# example and explains the allocation.
+# The main job: a simulator replay of the built-in synthetic workload (1,000 machines, 100,000
+# tasks, DRF, offers), its summary on stdout, and its outputs and report in sim-out/demo.
 demo: build
-	$(BUILD)/sim/steward-demo
+	$(BUILD)/sim/steward-sim run sim/scenarios/demo.textproto --out sim-out/demo
+	PYTHONPATH=notebooks MPLBACKEND=Agg $(PYTHON) -m steward_report sim-out/demo
 
 # Every test: the warnings-as-errors build, then the whole suite again under ASan+UBSan.
 test: test-fast test-asan
