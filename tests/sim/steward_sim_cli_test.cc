@@ -128,6 +128,31 @@ TEST(StewardSimCli, InspectAndConvertErrors) {
   EXPECT_THAT(scenario.output, HasSubstr("framework A (role *): 1 task groups, 10 tasks"));
 }
 
+TEST(StewardSimCli, MalformedTraceRecordStrictExitsTwoLenientCounts) {
+  const std::string pods = WriteTemp("cli-pods.csv",
+                                     "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,"
+                                     "pod_phase,creation_time,deletion_time,scheduled_time\n"
+                                     "p0,1000,1024,0,0,,LS,Running,0,100,0\n"
+                                     "p1,lots,1024,0,0,,LS,Running,0,100,0\n");
+  const std::string nodes = WriteTemp("cli-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,8192,0,\n");
+  for (bool strict : {true, false}) {
+    const std::string scenario = WriteTemp(
+        "cli-trace.textproto", "traces { format: \"openb\" paths: \"" + pods + "\" paths: \"" +
+                                   nodes + "\" cluster_from_trace: true framework_by: \"qos\"" +
+                                   (strict ? " strict: true" : "") + " }\n");
+    const Outcome outcome = RunSim("run " + scenario + " --quiet --out " + ::testing::TempDir() +
+                                   "cli-trace-out");
+    if (strict) {
+      EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+      EXPECT_THAT(outcome.output, HasSubstr(pods + ":3: "));
+    } else {
+      EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+      EXPECT_THAT(outcome.output, HasSubstr("1 tasks"));
+      EXPECT_THAT(outcome.output, HasSubstr("1 skipped"));
+    }
+  }
+}
+
 TEST(StewardSimCli, HelpDescribesTheCommands) {
   const Outcome help = RunSim("--help");
   EXPECT_EQ(help.exit_code, 0);
