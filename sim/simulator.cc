@@ -1025,9 +1025,8 @@ absl::StatusOr<Results> Simulation::Run() {
   while (!queue_.empty()) {
     const Event event = queue_.top();
     if (event.time > stop) break;
-    // Only scheduling and sampling left, with nothing running or queued that could change:
-    // the run is over.
-    if (work_events_ == 0 && pending_ == 0 && config_.duration == 0) break;
+    // Only samples left: nothing can change any more, the run is over.
+    if (config_.duration == 0 && work_events_ == 0 && !schedule_queued_) break;
     queue_.pop();
     if (IsWork(event.kind)) --work_events_;
     Advance(event.time);

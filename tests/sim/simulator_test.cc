@@ -162,6 +162,25 @@ frameworks { name: "f"
   }
 }
 
+TEST(Simulator, RunEndsWhenQueuedWorkCanNeverStart) {
+  // A task that runs forever holds the only machine; the rest can never start. Without a
+  // duration the run must still end, reporting them as pending.
+  SimConfig config = Scenario("stuck.textproto", R"(
+agents { resources: "cpus:2;mem:2048" }
+frameworks { name: "hog" tasks { resources: "cpus:2" count: 1 duration_seconds: 0 } }
+frameworks { name: "wait" tasks { resources: "cpus:1" count: 3 submit_seconds: 1 duration_seconds: 5 } }
+)");
+  for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
+    SCOPED_TRACE(ModeName(mode));
+    config.mode = mode;
+    const Results results = MustSimulate(config);
+    const Summary summary = Summarize(results);
+    EXPECT_EQ(summary.running_at_end, 1);
+    EXPECT_EQ(summary.pending_at_end, 3);
+    EXPECT_LT(results.end_time, 60);
+  }
+}
+
 constexpr char kContended[] = R"(
 agents { resources: "cpus:4;mem:4096" count: 3 }
 frameworks { name: "a" tasks { resources: "cpus:1;mem:512" count: 30 duration_seconds: 7 } }
