@@ -1,13 +1,14 @@
 # Steward: the two set-up commands are `make demo` and `make test` (see README.md).
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
+BUILD_TSAN  ?= build-tsan
 BUILD_BENCH ?= build-release
 JOBS        ?= $(shell nproc)
 # Debian's python3, where install-deps puts pandas, matplotlib and nbconvert.
 PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build demo test test-fast test-asan bench format clean
+.PHONY: all deps build demo test test-fast test-asan test-tsan bench format clean
 
 all: build
 
@@ -26,8 +27,9 @@ demo: build
 	$(BUILD)/sim/steward-sim run sim/scenarios/demo.textproto --out sim-out/demo
 	PYTHONPATH=notebooks MPLBACKEND=Agg $(PYTHON) -m steward_report sim-out/demo
 
-# Every test: the warnings-as-errors build, then the whole suite again under ASan+UBSan.
-test: test-fast test-asan
+# Every test: the warnings-as-errors build, the whole suite again under ASan+UBSan, and the
+# tests of concurrent code (ctest label "concurrent") under ThreadSanitizer.
+test: test-fast test-asan test-tsan
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -37,6 +39,14 @@ test-asan: deps
 	  -DSTEWARD_SANITIZE=address,undefined -DSTEWARD_BUILD_BENCHMARKS=OFF
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+# Only the concurrent tests are built here (TSan slows everything else for nothing).
+TSAN_TESTS := sweep_test
+test-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEWARD_WERROR=ON \
+	  -DSTEWARD_SANITIZE=thread -DSTEWARD_BUILD_BENCHMARKS=OFF
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target $(TSAN_TESTS)
+	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L concurrent
 
 # Allocator benchmarks, engine and reference side by side; JSON in $(BUILD_BENCH)/bench.json.
 bench: deps
@@ -49,4 +59,4 @@ format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_BENCH)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_BENCH)

@@ -73,10 +73,24 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttributes
   return attributes;
 }
 
+// A role path ("*" when empty), checked.
+absl::StatusOr<std::string> RoleOf(const SourceMap& where, const std::string& path,
+                                   const std::string& role) {
+  if (role.empty()) return std::string("*");
+  if (absl::Status valid = allocator::ValidateRolePath(role); !valid.ok()) {
+    return where.Error(path, valid.message());
+  }
+  return role;
+}
+
+// OFFER-mode behaviour, from a FrameworkSpec or a TraceSource (they share the fields).
+template <typename Spec>
 absl::StatusOr<OfferBehaviour> BuildBehaviour(const SourceMap& where, const std::string& path,
-                                              int32_t tasks_per_offer,
-                                              std::optional<double> refuse_seconds,
-                                              double decision_seconds) {
+                                              const Spec& spec) {
+  const int32_t tasks_per_offer = spec.tasks_per_offer();
+  const std::optional<double> refuse_seconds =
+      spec.has_refuse_seconds() ? std::optional<double>(spec.refuse_seconds()) : std::nullopt;
+  const double decision_seconds = spec.decision_seconds();
   OfferBehaviour behaviour;
   if (tasks_per_offer < 0) {
     return where.Error(path + ".tasks_per_offer", "must be >= 0 (0 = as many as fit)");
@@ -197,15 +211,10 @@ absl::Status BuildFrameworks(const Scenario& scenario, const SourceMap& where, S
       return where.Error(path + ".name", absl::StrCat("duplicate framework name '", spec.name(), "'"));
     }
     framework.name = spec.name();
-    if (!spec.role().empty()) framework.role = spec.role();
-    if (absl::Status valid = allocator::ValidateRolePath(framework.role); !valid.ok()) {
-      return where.Error(path + ".role", valid.message());
-    }
-    absl::StatusOr<OfferBehaviour> behaviour =
-        BuildBehaviour(where, path, spec.tasks_per_offer(),
-                       spec.has_refuse_seconds() ? std::optional<double>(spec.refuse_seconds())
-                                                 : std::nullopt,
-                       spec.decision_seconds());
+    absl::StatusOr<std::string> role = RoleOf(where, path + ".role", spec.role());
+    if (!role.ok()) return role.status();
+    framework.role = *std::move(role);
+    absl::StatusOr<OfferBehaviour> behaviour = BuildBehaviour(where, path, spec);
     if (!behaviour.ok()) return behaviour.status();
     framework.behaviour = *behaviour;
     bool wants_gpus = false;
@@ -311,15 +320,10 @@ absl::Status BuildTraces(const Scenario& scenario, const SourceMap& where,
       return s;
     }
     trace.read.swf_mem_per_proc_mb = spec.swf_mem_per_proc_mb();
-    if (!spec.role().empty()) trace.role = spec.role();
-    if (absl::Status valid = allocator::ValidateRolePath(trace.role); !valid.ok()) {
-      return where.Error(path + ".role", valid.message());
-    }
-    absl::StatusOr<OfferBehaviour> behaviour =
-        BuildBehaviour(where, path, spec.tasks_per_offer(),
-                       spec.has_refuse_seconds() ? std::optional<double>(spec.refuse_seconds())
-                                                 : std::nullopt,
-                       spec.decision_seconds());
+    absl::StatusOr<std::string> role = RoleOf(where, path + ".role", spec.role());
+    if (!role.ok()) return role.status();
+    trace.role = *std::move(role);
+    absl::StatusOr<OfferBehaviour> behaviour = BuildBehaviour(where, path, spec);
     if (!behaviour.ok()) return behaviour.status();
     trace.behaviour = *behaviour;
     if (!std::isfinite(spec.time_offset_seconds())) {

@@ -153,6 +153,8 @@ class Simulation {
   absl::Status PlaceRound(bool* again);
   absl::Status AllocationCycle();
   void Sample();
+  // Largest fraction of the cluster's current total that `allocated` holds.
+  double DominantShare(const std::vector<int64_t>& allocated) const;
 
   // ---- helpers ----
   void StartTask(uint32_t task, uint32_t agent, Resources held);
@@ -878,17 +880,18 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
 // ---------------------------------------------------------------------------------------
 // Timeline
 
-void Simulation::Sample() {
-  auto share = [&](const std::vector<int64_t>& allocated) {
-    double best = 0;
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      if (cluster_total_[c] > 0) {
-        best = std::max(best, static_cast<double>(allocated[c]) /
-                                  static_cast<double>(cluster_total_[c]));
-      }
+double Simulation::DominantShare(const std::vector<int64_t>& allocated) const {
+  double best = 0;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (cluster_total_[c] > 0) {
+      best = std::max(best, static_cast<double>(allocated[c]) /
+                                static_cast<double>(cluster_total_[c]));
     }
-    return best;
-  };
+  }
+  return best;
+}
+
+void Simulation::Sample() {
   double sum = 0;
   double sum_squares = 0;
   int active = 0;
@@ -898,7 +901,7 @@ void Simulation::Sample() {
     TimelineRow row;
     row.time = now_;
     row.framework = f;
-    row.dominant_share = share(framework.allocated);
+    row.dominant_share = DominantShare(framework.allocated);
     row.allocated = framework.allocated;
     const double weighted = row.dominant_share / framework.weight;
     sum += weighted;
@@ -912,7 +915,7 @@ void Simulation::Sample() {
   }
   TimelineRow cluster;
   cluster.time = now_;
-  cluster.dominant_share = share(cluster_used_);
+  cluster.dominant_share = DominantShare(cluster_used_);
   cluster.allocated = cluster_used_;
   cluster.total = cluster_total_;
   results_.timeline.push_back(std::move(cluster));
@@ -1000,14 +1003,7 @@ absl::Status Simulation::Finish() {
     row.pending_at_end = static_cast<int64_t>(framework.pending.size());
     row.failed = framework.failed;
     row.allocated_at_end = framework.allocated;
-    double best = 0;
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      if (cluster_total_[c] > 0) {
-        best = std::max(best, static_cast<double>(framework.allocated[c]) /
-                                  static_cast<double>(cluster_total_[c]));
-      }
-    }
-    row.dominant_share_at_end = best;
+    row.dominant_share_at_end = DominantShare(framework.allocated);
     row.wait_sum = framework.wait_sum;
     results_.frameworks.push_back(std::move(row));
   }
