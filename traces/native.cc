@@ -75,7 +75,7 @@ class Input {
   // Makes `n` bytes available; false at a clean end of file before any of them.
   absl::StatusOr<bool> Need(size_t n) {
     if (end_ - pos_ >= n) return true;
-    std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+    if (end_ > pos_) std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
     consumed_ += pos_;
     end_ -= pos_;
     pos_ = 0;
