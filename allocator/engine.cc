@@ -447,6 +447,8 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   std::vector<uint32_t> filtering = agent.filtering_frameworks;
   for (uint32_t fw : filtering) EraseFilter(fw, index);
   agent.free_other = Resources();
+  agent.last_offer = Resources();
+  agent.last_offer_other = Resources();
   agent.live = false;
   agent.active = false;
   agent_by_name_.erase(agent.name);

@@ -214,6 +214,13 @@ class Engine final : public Allocator {
     // resources whenever filters exist: every set bit's refused resources contain it.
     Vec covering_bound_unreserved;
     Resources covering_bound_other;
+    // The last offer made on this agent and the candidate it was built from. Offers that come
+    // back unused or declined return the agent to the same state, so the next offer is often
+    // the same candidate: it then shares the bag (Resources copies share their entries)
+    // instead of building it again.
+    Resources last_offer;
+    Vec last_offer_unreserved;
+    Resources last_offer_other;
   };
 
   // Per-cycle candidate under construction.
@@ -331,6 +338,8 @@ class Engine final : public Allocator {
   bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
                       Reason* why) const;
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
+  // The bag offered for `candidate` on `agent`.
+  Resources OfferResources(uint32_t agent, const Candidate& candidate);
   bool AgentExhausted(uint32_t agent) const;
   // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
   // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below
