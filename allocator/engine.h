@@ -203,13 +203,15 @@ class Engine final : public Allocator {
     // Free resources other than unreserved scalars (which live in free_columns_): reserved
     // entries of any kind and unreserved ranges and sets.
     Resources free_other;
-    absl::InlinedVector<Allocation, 1> allocations;  // usually one holder per agent
-    std::vector<uint32_t> filtering_frameworks;      // frameworks with a filter on this agent
+    // Usually one or two holders per agent (say, a task's framework and the one offered the
+    // rest): both fit without a heap block.
+    absl::InlinedVector<Allocation, 2> allocations;
+    std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
     int covering_count = 0;
     // Offers made to this agent in stage one of cycle `stage_one_cycle`: (framework << 32 |
     // role, index in the cycle's offers), so that stage two can merge into them.
     uint64_t stage_one_cycle = 0;
-    std::vector<std::pair<uint64_t, size_t>> stage_one_offers;
+    absl::InlinedVector<std::pair<uint64_t, size_t>, 2> stage_one_offers;
     // Covering bits on this agent were computed against this bound, which contains the free
     // resources whenever filters exist: every set bit's refused resources contain it.
     Vec covering_bound_unreserved;

@@ -172,8 +172,8 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
 
 Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   Agent& host = agents_[agent];
-  if (host.last_offer.empty() || !internal::SameAmounts(candidate.unreserved,
-                                                        host.last_offer_unreserved) ||
+  if (host.last_offer.empty() ||
+      !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
       !(*candidate.other == host.last_offer_other)) {
     host.last_offer = BuildResources(candidate.unreserved, *candidate.other);
     host.last_offer_unreserved = candidate.unreserved;

@@ -732,8 +732,7 @@ absl::Status Resources::CheckMerge(const Resource& entry) const {
     if (entry.kind == ResourceKind::kScalar && it->reservation == entry.reservation &&
         it->scalar + entry.scalar > kMaxMilli) {
       return absl::InvalidArgumentError(absl::StrFormat("sum of %s exceeds the maximum of %s units",
-                                                        Quote(entry.name),
-                                                        FormatMilli(kMaxMilli)));
+                                                        Quote(entry.name), FormatMilli(kMaxMilli)));
     }
   }
   return absl::OkStatus();
@@ -768,6 +767,10 @@ void Resources::MergeChecked(const Resource& entry) {
 
 absl::Status Resources::Add(const Resources& other) {
   if (other.empty()) return absl::OkStatus();
+  if (empty()) {
+    rep_ = other.rep_;  // both canonical: share the entries
+    return absl::OkStatus();
+  }
   if (&other == this) {
     const Resources copy = other;
     return Add(copy);
@@ -844,8 +847,9 @@ Resources Resources::Reserved() const {
 }
 
 Resources Resources::AllocatableTo(std::string_view role) const {
-  return Filter(
-      [role](const Resource& r) { return r.unreserved() || IsSelfOrAncestor(r.reservation, role); });
+  return Filter([role](const Resource& r) {
+    return r.unreserved() || IsSelfOrAncestor(r.reservation, role);
+  });
 }
 
 Resources Resources::Scalars() const {
