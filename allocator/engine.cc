@@ -339,11 +339,22 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   Vec unreserved;
   Resources other;
   Split(resources, &unreserved, &other);
+  Resources returned = other;
   for (size_t i = 0; i < host.allocations.size(); ++i) {
     Allocation& allocation = host.allocations[i];
     if (allocation.framework != framework || allocation.role != entry.role) continue;
     AddVec(allocation.unreserved, unreserved, -1);
-    if (!other.empty()) STEWARD_CHECK_OK(allocation.other.Subtract(other));
+    if (!other.empty()) {
+      if (allocation.other == other) {
+        // All of it comes back (an offer declined or unused): return the record's own bag,
+        // which still shares its entries with the agent's last offer, so that the next offer
+        // of the same candidate is recognised by identity.
+        returned = std::move(allocation.other);
+        allocation.other = Resources();
+      } else {
+        STEWARD_CHECK_OK(allocation.other.Subtract(other));
+      }
+    }
     if (AllZero(allocation.unreserved) && allocation.other.empty()) {
       host.allocations.erase(host.allocations.begin() + i);
     }
@@ -351,7 +362,7 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   }
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
-    STEWARD_CHECK_OK(host.free_other.Add(other));
+    STEWARD_CHECK_OK(host.free_other.Add(returned));
     AddReservedFree(other, 1);
   }
   Vec sums = unreserved;
@@ -447,6 +458,8 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   std::vector<uint32_t> filtering = agent.filtering_frameworks;
   for (uint32_t fw : filtering) EraseFilter(fw, index);
   agent.free_other = Resources();
+  agent.last_offer = Resources();
+  agent.last_offer_other = Resources();
   agent.live = false;
   agent.active = false;
   agent_by_name_.erase(agent.name);

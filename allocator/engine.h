@@ -203,17 +203,26 @@ class Engine final : public Allocator {
     // Free resources other than unreserved scalars (which live in free_columns_): reserved
     // entries of any kind and unreserved ranges and sets.
     Resources free_other;
-    absl::InlinedVector<Allocation, 1> allocations;  // usually one holder per agent
-    std::vector<uint32_t> filtering_frameworks;      // frameworks with a filter on this agent
+    // Usually one or two holders per agent (say, a task's framework and the one offered the
+    // rest): both fit without a heap block.
+    absl::InlinedVector<Allocation, 2> allocations;
+    std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
     int covering_count = 0;
     // Offers made to this agent in stage one of cycle `stage_one_cycle`: (framework << 32 |
     // role, index in the cycle's offers), so that stage two can merge into them.
     uint64_t stage_one_cycle = 0;
-    std::vector<std::pair<uint64_t, size_t>> stage_one_offers;
+    absl::InlinedVector<std::pair<uint64_t, size_t>, 2> stage_one_offers;
     // Covering bits on this agent were computed against this bound, which contains the free
     // resources whenever filters exist: every set bit's refused resources contain it.
     Vec covering_bound_unreserved;
     Resources covering_bound_other;
+    // The last offer made on this agent and the candidate it was built from. Offers that come
+    // back unused or declined return the agent to the same state, so the next offer is often
+    // the same candidate: it then shares the bag (Resources copies share their entries)
+    // instead of building it again.
+    Resources last_offer;
+    Vec last_offer_unreserved;
+    Resources last_offer_other;
   };
 
   // Per-cycle candidate under construction.
@@ -331,6 +340,8 @@ class Engine final : public Allocator {
   bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
                       Reason* why) const;
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
+  // The bag offered for `candidate` on `agent`.
+  Resources OfferResources(uint32_t agent, const Candidate& candidate);
   bool AgentExhausted(uint32_t agent) const;
   // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
   // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below

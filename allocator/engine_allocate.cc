@@ -170,6 +170,18 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
   return false;
 }
 
+Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
+  Agent& host = agents_[agent];
+  if (host.last_offer.empty() ||
+      !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
+      !(*candidate.other == host.last_offer_other)) {
+    host.last_offer = BuildResources(candidate.unreserved, *candidate.other);
+    host.last_offer_unreserved = candidate.unreserved;
+    host.last_offer_other = *candidate.other;
+  }
+  return host.last_offer;
+}
+
 void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                       std::vector<Offer>* offers) {
   Framework& fw = frameworks_[framework];
@@ -182,7 +194,7 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return;
   if (Filtered(fw, agent, candidate)) return;
   if (!MeetsMinAllocatable(fw, candidate)) return;
-  Resources offered = BuildResources(candidate.unreserved, *candidate.other);
+  Resources offered = OfferResources(agent, candidate);
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
   Agent& host = agents_[agent];

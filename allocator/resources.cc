@@ -449,9 +449,40 @@ bool RangeSet::Contains(const RangeSet& other) const {
 
 void RangeSet::Add(const RangeSet& other) {
   if (other.intervals().empty()) return;
-  RangeSet::Intervals all = intervals();
-  all.insert(all.end(), other.intervals().begin(), other.intervals().end());
-  Assign(Normalize(std::move(all)));
+  if (intervals().empty()) {
+    shared_ = other.shared_;  // immutable: share it
+    return;
+  }
+  // Both lists are sorted and disjoint: merge them in one pass, in order of start, joining
+  // overlapping or adjacent intervals as Normalize does. The first pass only counts, so that
+  // the result is allocated once and at its size (often one interval, which needs no heap).
+  const Intervals& a = intervals();
+  const Intervals& b = other.intervals();
+  auto merge = [&a, &b](auto&& emit) {
+    Interval last{0, 0};
+    bool started = false;
+    size_t i = 0;
+    size_t j = 0;
+    while (i < a.size() || j < b.size()) {
+      const Interval& next =
+          (j == b.size() || (i < a.size() && a[i].first <= b[j].first)) ? a[i++] : b[j++];
+      // next.first >= last.first; see Normalize for why next.first - 1 cannot wrap.
+      if (started && (next.first <= last.second || next.first - 1 == last.second)) {
+        last.second = std::max(last.second, next.second);
+        continue;
+      }
+      if (started) emit(last);
+      last = next;
+      started = true;
+    }
+    emit(last);
+  };
+  size_t count = 0;
+  merge([&count](const Interval&) { ++count; });
+  Intervals out;
+  out.reserve(count);
+  merge([&out](const Interval& interval) { out.push_back(interval); });
+  Assign(std::move(out));
 }
 
 void RangeSet::Subtract(const RangeSet& other) {
@@ -590,7 +621,7 @@ absl::StatusOr<Resources> Resources::Scalar(std::string_view name, double units)
   entry.name = std::string(name);
   entry.kind = ResourceKind::kScalar;
   entry.scalar = *milli;
-  result.entries_.push_back(std::move(entry));
+  result.Mutable().push_back(std::move(entry));
   return result;
 }
 
@@ -629,13 +660,35 @@ absl::StatusOr<Resources> Resources::FromEntries(std::vector<Resource> entries) 
 
 Resources Resources::FromCanonicalEntries(std::vector<Resource> entries) {
   Resources result;
-  result.entries_ = std::move(entries);
+  result.Assign(std::move(entries));
   return result;
+}
+
+const std::vector<Resource>& Resources::NoEntries() {
+  static const std::vector<Resource>* const empty = new std::vector<Resource>();
+  return *empty;
+}
+
+void Resources::Assign(std::vector<Resource> entries) {
+  if (entries.empty()) {
+    rep_.reset();
+  } else {
+    rep_ = std::make_shared<std::vector<Resource>>(std::move(entries));
+  }
+}
+
+std::vector<Resource>& Resources::Mutable() {
+  if (rep_ == nullptr) {
+    rep_ = std::make_shared<std::vector<Resource>>();
+  } else if (rep_.use_count() > 1) {
+    rep_ = std::make_shared<std::vector<Resource>>(*rep_);  // copy on write
+  }
+  return *rep_;
 }
 
 std::string Resources::ToString() const {
   std::string out;
-  for (const Resource& r : entries_) {
+  for (const Resource& r : entries()) {
     if (!out.empty()) out += ';';
     out += r.name;
     if (!r.unreserved()) {
@@ -664,30 +717,43 @@ std::string Resources::ToString() const {
   return out;
 }
 
-absl::Status Resources::Merge(const Resource& entry) {
+absl::Status Resources::CheckMerge(const Resource& entry) const {
   if (IsEmptyValue(entry)) return absl::OkStatus();
   // Entries of one name are contiguous and start at (name, "") in the sort order.
-  for (auto it = LowerBound(entries_, Key(entry.name, ""));
-       it != entries_.end() && it->name == entry.name; ++it) {
+  const std::vector<Resource>& have = entries();
+  for (auto it = LowerBound(have, Key(entry.name, "")); it != have.end() && it->name == entry.name;
+       ++it) {
     if (it->kind != entry.kind) {
       return absl::InvalidArgumentError(absl::StrFormat("resource %s is used as both %s and %s",
                                                         Quote(entry.name), KindName(it->kind),
                                                         KindName(entry.kind)));
     }
+    // Both operands are at most kMaxMilli, so the sum cannot overflow int64.
+    if (entry.kind == ResourceKind::kScalar && it->reservation == entry.reservation &&
+        it->scalar + entry.scalar > kMaxMilli) {
+      return absl::InvalidArgumentError(absl::StrFormat("sum of %s exceeds the maximum of %s units",
+                                                        Quote(entry.name), FormatMilli(kMaxMilli)));
+    }
   }
-  auto it = LowerBound(entries_, KeyOf(entry));
-  if (it == entries_.end() || KeyOf(*it) != KeyOf(entry)) {
-    entries_.insert(it, entry);
-    return absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status Resources::Merge(const Resource& entry) {
+  if (absl::Status status = CheckMerge(entry); !status.ok()) return status;
+  MergeChecked(entry);
+  return absl::OkStatus();
+}
+
+void Resources::MergeChecked(const Resource& entry) {
+  if (IsEmptyValue(entry)) return;
+  std::vector<Resource>& entries = Mutable();
+  auto it = LowerBound(entries, KeyOf(entry));
+  if (it == entries.end() || KeyOf(*it) != KeyOf(entry)) {
+    entries.insert(it, entry);
+    return;
   }
   switch (entry.kind) {
     case ResourceKind::kScalar:
-      // Both operands are at most kMaxMilli, so the sum cannot overflow int64.
-      if (it->scalar + entry.scalar > kMaxMilli) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("sum of %s exceeds the maximum of %s units", Quote(entry.name),
-                            FormatMilli(kMaxMilli)));
-      }
       it->scalar += entry.scalar;
       break;
     case ResourceKind::kRanges:
@@ -697,16 +763,25 @@ absl::Status Resources::Merge(const Resource& entry) {
       it->items = SetUnion(it->items, entry.items);
       break;
   }
-  return absl::OkStatus();
 }
 
 absl::Status Resources::Add(const Resources& other) {
-  if (other.entries_.empty()) return absl::OkStatus();
-  Resources sum = *this;
-  for (const Resource& entry : other.entries_) {
-    if (absl::Status status = sum.Merge(entry); !status.ok()) return status;
+  if (other.empty()) return absl::OkStatus();
+  if (empty()) {
+    rep_ = other.rep_;  // both canonical: share the entries
+    return absl::OkStatus();
   }
-  *this = std::move(sum);
+  if (&other == this) {
+    const Resources copy = other;
+    return Add(copy);
+  }
+  // Check everything first, so that a failure leaves *this unchanged without working on a
+  // copy. `other` is canonical: one kind per name and each (name, reservation) once, so every
+  // entry meets at most one entry of *this with its key and merging never changes a kind.
+  for (const Resource& entry : other.entries()) {
+    if (absl::Status status = CheckMerge(entry); !status.ok()) return status;
+  }
+  for (const Resource& entry : other.entries()) MergeChecked(entry);
   return absl::OkStatus();
 }
 
@@ -717,8 +792,8 @@ absl::Status Resources::Subtract(const Resources& other) {
   }
   // Contains() guarantees every entry below exists with the same kind and covers `entry`. Work
   // on a copy: `other` may be `*this`, whose entries must not shift while we iterate them.
-  std::vector<Resource> result = entries_;
-  for (const Resource& entry : other.entries_) {
+  std::vector<Resource> result = entries();
+  for (const Resource& entry : other.entries()) {
     auto it = LowerBound(result, KeyOf(entry));
     if (it == result.end() || KeyOf(*it) != KeyOf(entry)) continue;  // only empty entries
     switch (entry.kind) {
@@ -734,13 +809,14 @@ absl::Status Resources::Subtract(const Resources& other) {
     }
     if (IsEmptyValue(*it)) result.erase(it);
   }
-  entries_ = std::move(result);
+  Assign(std::move(result));
   return absl::OkStatus();
 }
 
 bool Resources::Contains(const Resources& other) const {
-  for (const Resource& want : other.entries_) {
-    const Resource* have = FindExact(entries_, want.name, want.reservation);
+  if (rep_ == other.rep_) return true;
+  for (const Resource& want : other.entries()) {
+    const Resource* have = FindExact(entries(), want.name, want.reservation);
     if (have == nullptr) {
       if (IsEmptyValue(want)) continue;
       return false;
@@ -750,51 +826,44 @@ bool Resources::Contains(const Resources& other) const {
   return true;
 }
 
-Resources Resources::Unreserved() const {
+template <typename Pred>
+Resources Resources::Filter(Pred pred) const {
+  if (std::all_of(entries().begin(), entries().end(), pred)) return *this;  // shares storage
   Resources result;
-  result.entries_ = FilterEntries(entries_, [](const Resource& r) { return r.unreserved(); });
+  result.Assign(FilterEntries(entries(), pred));
   return result;
+}
+
+Resources Resources::Unreserved() const {
+  return Filter([](const Resource& r) { return r.unreserved(); });
 }
 
 Resources Resources::ReservedTo(std::string_view role) const {
-  Resources result;
-  result.entries_ = FilterEntries(
-      entries_, [role](const Resource& r) { return !r.unreserved() && r.reservation == role; });
-  return result;
+  return Filter([role](const Resource& r) { return !r.unreserved() && r.reservation == role; });
 }
 
 Resources Resources::Reserved() const {
-  Resources result;
-  result.entries_ = FilterEntries(entries_, [](const Resource& r) { return !r.unreserved(); });
-  return result;
+  return Filter([](const Resource& r) { return !r.unreserved(); });
 }
 
 Resources Resources::AllocatableTo(std::string_view role) const {
-  Resources result;
-  result.entries_ = FilterEntries(entries_, [role](const Resource& r) {
+  return Filter([role](const Resource& r) {
     return r.unreserved() || IsSelfOrAncestor(r.reservation, role);
   });
-  return result;
 }
 
 Resources Resources::Scalars() const {
-  Resources result;
-  result.entries_ =
-      FilterEntries(entries_, [](const Resource& r) { return r.kind == ResourceKind::kScalar; });
-  return result;
+  return Filter([](const Resource& r) { return r.kind == ResourceKind::kScalar; });
 }
 
 Resources Resources::NonScalars() const {
-  Resources result;
-  result.entries_ =
-      FilterEntries(entries_, [](const Resource& r) { return r.kind != ResourceKind::kScalar; });
-  return result;
+  return Filter([](const Resource& r) { return r.kind != ResourceKind::kScalar; });
 }
 
 int64_t Resources::ScalarMilli(std::string_view name) const {
   int64_t total = 0;
-  for (auto it = LowerBound(entries_, Key(name, "")); it != entries_.end() && it->name == name;
-       ++it) {
+  const std::vector<Resource>& have = entries();
+  for (auto it = LowerBound(have, Key(name, "")); it != have.end() && it->name == name; ++it) {
     if (it->kind != ResourceKind::kScalar) continue;
     // Saturate rather than overflow (would need ~9000 reservations at the maximum).
     total = it->scalar > std::numeric_limits<int64_t>::max() - total
@@ -805,18 +874,18 @@ int64_t Resources::ScalarMilli(std::string_view name) const {
 }
 
 bool Resources::Has(std::string_view name) const {
-  auto it = LowerBound(entries_, Key(name, ""));
-  return it != entries_.end() && it->name == name;
+  auto it = LowerBound(entries(), Key(name, ""));
+  return it != entries().end() && it->name == name;
 }
 
 Resources Resources::WithReservation(std::string_view role) const {
   const std::string reservation = role == "*" ? std::string() : std::string(role);
-  Resources result;
+  std::vector<Resource> out;
   // Entries are sorted by name first, so all entries of one name are adjacent; they share a
   // kind and collapse into a single entry.
-  for (const Resource& entry : entries_) {
-    if (!result.entries_.empty() && result.entries_.back().name == entry.name) {
-      Resource& merged = result.entries_.back();
+  for (const Resource& entry : entries()) {
+    if (!out.empty() && out.back().name == entry.name) {
+      Resource& merged = out.back();
       switch (entry.kind) {
         case ResourceKind::kScalar:
           // Only reachable with several reservations near kMaxScalarUnits each; clamp rather
@@ -834,8 +903,10 @@ Resources Resources::WithReservation(std::string_view role) const {
     }
     Resource copy = entry;
     copy.reservation = reservation;
-    result.entries_.push_back(std::move(copy));
+    out.push_back(std::move(copy));
   }
+  Resources result;
+  result.Assign(std::move(out));
   return result;
 }
 

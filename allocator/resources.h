@@ -17,8 +17,9 @@
 //
 // Every operation that can fail on outside input returns absl::Status with InvalidArgument
 // (malformed text, negative, NaN, infinite or overflowing values, kind mismatch) and leaves
-// the object unchanged. Values are immutable-friendly and cheap to copy for a handful of
-// entries. Not thread-safe for concurrent mutation; concurrent const use is fine.
+// the object unchanged. Values are cheap to copy: copies share their entries until one of them
+// is changed (copy on write). Not thread-safe for concurrent mutation; concurrent const use is
+// fine.
 #ifndef STEWARD_ALLOCATOR_RESOURCES_H_
 #define STEWARD_ALLOCATOR_RESOURCES_H_
 
@@ -129,8 +130,9 @@ class Resources {
   // reservation printed as `name(role)`. The empty bag prints "".
   std::string ToString() const;
 
-  bool empty() const { return entries_.empty(); }
-  const std::vector<Resource>& entries() const { return entries_; }
+  bool empty() const { return entries().empty(); }
+  // Valid until this value is next changed or destroyed.
+  const std::vector<Resource>& entries() const { return rep_ ? *rep_ : NoEntries(); }
 
   // Adds `other`. InvalidArgument (and no change) if an entry's kind differs from an existing
   // entry of the same name, or a scalar sum exceeds kMaxScalarUnits.
@@ -162,12 +164,27 @@ class Resources {
   // dynamic reservation; entries that then coincide are merged.
   Resources WithReservation(std::string_view role) const;
 
-  friend bool operator==(const Resources&, const Resources&) = default;
+  friend bool operator==(const Resources& a, const Resources& b) {
+    return a.rep_ == b.rep_ || a.entries() == b.entries();
+  }
 
  private:
-  // Inserts or merges one canonical entry; InvalidArgument on kind mismatch or overflow.
+  // Inserts or merges one canonical entry; InvalidArgument (and no change) on kind mismatch or
+  // overflow, the errors CheckMerge reports without changing anything.
   absl::Status Merge(const Resource& entry);
-  std::vector<Resource> entries_;  // sorted by (name, reservation), canonical
+  absl::Status CheckMerge(const Resource& entry) const;
+  void MergeChecked(const Resource& entry);  // after CheckMerge(entry) passed
+  // The entries kept by `pred`; shares this value's storage when that is all of them.
+  template <typename Pred>
+  Resources Filter(Pred pred) const;
+
+  static const std::vector<Resource>& NoEntries();
+  void Assign(std::vector<Resource> entries);
+  // The entries, unshared first if another value shares them.
+  std::vector<Resource>& Mutable();
+  // Sorted by (name, reservation), canonical; shared between copies, copied before a change
+  // while shared; null when empty.
+  std::shared_ptr<std::vector<Resource>> rep_;
 };
 
 }  // namespace steward::allocator

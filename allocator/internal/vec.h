@@ -26,6 +26,14 @@ inline void AddVec(Vec& v, const Vec& delta, int64_t sign = 1) {
   for (size_t i = 0; i < delta.size(); ++i) v[i] += sign * delta[i];
 }
 
+// Equal element by element, missing trailing elements reading as zero.
+inline bool SameAmounts(const Vec& a, const Vec& b) {
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    if (At(a, i) != At(b, i)) return false;
+  }
+  return true;
+}
+
 inline bool AllZero(const Vec& v) {
   return std::all_of(v.begin(), v.end(), [](int64_t x) { return x == 0; });
 }
