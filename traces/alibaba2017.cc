@@ -41,30 +41,28 @@ bool IsInteger(std::string_view field) {
   return ParseInt(field, &ignored);
 }
 
-enum class Role { kTasks, kEvents, kNone };
-
 // By name first; a renamed file by its first line: the task table's header (a non-numeric
 // first field naming the job) or 8 columns with a status word, the event table by 7 columns
 // with an event type in the third.
-absl::StatusOr<Role> Recognise(const std::string& path) {
+absl::StatusOr<BatchFile> Recognise(const std::string& path) {
   const std::string_view name = BaseName(path);
-  if (name.find("batch_task") != std::string_view::npos) return Role::kTasks;
-  if (name.find("server_event") != std::string_view::npos) return Role::kEvents;
+  if (name.find("batch_task") != std::string_view::npos) return BatchFile::kTasks;
+  if (name.find("server_event") != std::string_view::npos) return BatchFile::kMachines;
   absl::StatusOr<std::string> first = FirstLine(path);
   if (!first.ok()) return first.status();
   std::vector<std::string_view> fields;
   SplitCsv(*first, &fields);
   if (fields.size() == kTaskColumns) {
-    if (!IsInteger(fields[0]) && first->find("job") != std::string::npos) return Role::kTasks;
+    if (!IsInteger(fields[0]) && first->find("job") != std::string::npos) return BatchFile::kTasks;
     if (IsInteger(fields[0]) && ClassifyBatchStatus(fields[5]) != BatchStatus::kUnknown) {
-      return Role::kTasks;
+      return BatchFile::kTasks;
     }
   }
   if (fields.size() == kEventColumns &&
       (fields[2] == "add" || fields[2] == "softerror" || fields[2] == "harderror")) {
-    return Role::kEvents;
+    return BatchFile::kMachines;
   }
-  return Role::kNone;
+  return BatchFile::kNone;
 }
 
 struct RawEvent {
@@ -74,251 +72,154 @@ struct RawEvent {
   ResourceVector capacity;
 };
 
-class Alibaba2017Reader : public TraceReader {
+class Alibaba2017Reader : public BatchTaskReader {
  public:
   Alibaba2017Reader(const ReadOptions& options, std::unique_ptr<LineReader> tasks)
-      : options_(options), diagnostics_(options.strict, &stats_), tasks_(std::move(tasks)) {
-    machine_ = options.normalised_machine;
-    if (machine_.mem == 0) machine_.mem = kDefaultMemMb;
-    if (machine_.disk == 0) machine_.disk = kDefaultDiskMb;
-  }
+      : BatchTaskReader(options, std::move(tasks),
+                        {.task_columns = kTaskColumns,
+                         .mem_full_scale = 1,
+                         .default_mem_mb = kDefaultMemMb,
+                         .default_disk_mb = kDefaultDiskMb,
+                         .start_name = "create"}) {}
 
-  absl::Status ReadEvents(const std::string& path);
-
-  const std::vector<MachineEvent>& machines() const override { return machines_; }
-  const ReadStats& stats() const override { return stats_; }
-  absl::StatusOr<bool> Next(TaskRecord* task) override;
+  // server_event.csv.
+  absl::Status ReadMachines(const std::string& path) override;
 
  private:
-  // Parses one task row into expander_; a rejected row leaves it empty.
-  absl::Status ParseTask(std::string_view line);
+  // The added header line of the task file.
+  bool IsTaskHeader(std::string_view line) const override {
+    return !IsInteger(Trim(line.substr(0, line.find(','))));
+  }
+  absl::Status ParseTask(const std::vector<std::string_view>& fields) override;
+  // Parses one server_event row into `events`, or rejects it.
+  absl::Status ParseEvent(const LineReader& file, std::string_view line,
+                          std::vector<RawEvent>* events);
 
-  ReadOptions options_;
-  ResourceVector machine_;
-  ReadStats stats_;
-  Diagnostics diagnostics_;
-  std::unique_ptr<LineReader> tasks_;
-  std::vector<MachineEvent> machines_;
   std::vector<std::string_view> fields_;
-  InstanceExpander expander_;
-  TaskRecord proto_;
-  bool done_ = false;
 };
 
-absl::Status Alibaba2017Reader::ReadEvents(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<LineReader>> opened = LineReader::Open(path);
-  if (!opened.ok()) return opened.status();
-  LineReader& file = **opened;
+absl::Status Alibaba2017Reader::ReadMachines(const std::string& path) {
   std::vector<RawEvent> events;
-  std::string_view line;
-  while (true) {
-    absl::StatusOr<bool> more = file.Next(&line);
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    if (Trim(line).empty()) continue;
-    SplitCsv(line, &fields_);
-    if (file.line_number() == 1 && !fields_.empty() && !IsInteger(fields_[0])) continue;  // header
-    ++stats_.lines;
-    const std::string where = file.Where();
-    if (fields_.size() != kEventColumns) {
-      absl::Status status = diagnostics_.Reject(
-          where, "wrong column count",
-          absl::StrCat("expected 7 server_event columns, found ", fields_.size()));
-      if (!status.ok()) return status;
-      continue;
-    }
-    RawEvent event;
-    if (!ParseInt(fields_[0], &event.time)) {
-      absl::Status status =
-          diagnostics_.Reject(where, "bad timestamp",
-                              absl::StrCat("timestamp '", Av(fields_[0]), "' is not an integer"));
-      if (!status.ok()) return status;
-      continue;
-    }
-    if (fields_[1].empty()) {
-      absl::Status status = diagnostics_.Reject(where, "missing machine_id", "empty machine_id");
-      if (!status.ok()) return status;
-      continue;
-    }
-    const std::string_view type = fields_[2];
-    if (type == "softerror") {
-      // The machine stays in the cluster: the publishers say running work goes on, and the
-      // model has no "no new placements" state.
-      ++stats_.skipped["ignored: softerror"];
-      continue;
-    }
-    if (type != "add" && type != "harderror") {
-      absl::Status status = diagnostics_.Reject(
-          where, "unknown event type", absl::StrCat("unknown event type '", Av(type), "'"));
-      if (!status.ok()) return status;
-      continue;
-    }
-    event.add = type == "add";
-    event.machine = std::string(fields_[1]);
-    if (event.add) {
-      double cpu = 0, mem = 0, disk = 0;
-      if (!ParseDouble(fields_[4], &cpu) || !ParseDouble(fields_[5], &mem) ||
-          !ParseDouble(fields_[6], &disk) || cpu <= 0 || mem < 0 || disk < 0) {
-        absl::Status status = diagnostics_.Reject(
-            where, "bad capacity",
-            absl::StrCat("add needs cpu > 0 and mem, disk >= 0; found '", Av(fields_[4]), "', '",
-                         Av(fields_[5]), "', '", Av(fields_[6]), "'"));
-        if (!status.ok()) return status;
-        continue;
-      }
-      event.capacity = {cpu, mem * machine_.mem, disk * machine_.disk, 0};
-    }
-    if (event.time < 0) {
-      ++stats_.skipped[std::string(kAdjustedNegativeTime)];
-      event.time = 0;
-    }
-    events.push_back(std::move(event));
-  }
+  absl::Status status = ForEachLine(path, [&](const LineReader& file, std::string_view line) {
+    return ParseEvent(file, line, &events);
+  });
+  if (!status.ok()) return status;
 
   // The file is not in time order; replay it in time order (file order among equal times) to
   // know which machines are present when a harderror arrives.
   std::stable_sort(events.begin(), events.end(),
                    [](const RawEvent& a, const RawEvent& b) { return a.time < b.time; });
   absl::flat_hash_set<std::string> present;
+  std::vector<MachineEvent> machines;
   for (RawEvent& event : events) {
     const bool is_present = present.contains(event.machine);
     if (!event.add) {
       if (!is_present) {
-        ++stats_.skipped["ignored: harderror on absent machine"];
+        ++mutable_stats().skipped["ignored: harderror on absent machine"];
         continue;
       }
       present.erase(event.machine);
-      machines_.push_back(
+      machines.push_back(
           {static_cast<double>(event.time), MachineEvent::Type::kRemove, event.machine, {}, {}});
       continue;
     }
     if (is_present) {
       // A second add while present changes the capacity: out with the old, in with the new.
-      machines_.push_back(
+      machines.push_back(
           {static_cast<double>(event.time), MachineEvent::Type::kRemove, event.machine, {}, {}});
     }
     present.insert(event.machine);
-    machines_.push_back({static_cast<double>(event.time),
-                         MachineEvent::Type::kAdd,
-                         std::move(event.machine),
-                         event.capacity,
-                         {}});
+    machines.push_back({static_cast<double>(event.time),
+                        MachineEvent::Type::kAdd,
+                        std::move(event.machine),
+                        event.capacity,
+                        {}});
   }
-  // Stable, so that a remove stays before the add it precedes at the same time.
-  std::stable_sort(machines_.begin(), machines_.end(),
-                   [](const MachineEvent& a, const MachineEvent& b) {
-                     return a.time != b.time ? a.time < b.time : a.name < b.name;
-                   });
-  stats_.machine_events = static_cast<int64_t>(machines_.size());
+  SetMachines(std::move(machines));
   return absl::OkStatus();
 }
 
-absl::Status Alibaba2017Reader::ParseTask(std::string_view line) {
+absl::Status Alibaba2017Reader::ParseEvent(const LineReader& file, std::string_view line,
+                                           std::vector<RawEvent>* events) {
   SplitCsv(line, &fields_);
+  if (file.line_number() == 1 && !fields_.empty() && !IsInteger(fields_[0])) {
+    return absl::OkStatus();  // header
+  }
+  ReadStats& stats = mutable_stats();
+  ++stats.lines;
   auto reject = [&](std::string_view reason, std::string_view message) {
-    return diagnostics_.Reject(tasks_->Where(), reason, message);
+    return diagnostics().Reject(file.Where(), reason, message);
   };
-  if (fields_.size() != kTaskColumns) {
+  if (fields_.size() != kEventColumns) {
     return reject("wrong column count",
-                  absl::StrCat("expected 8 batch_task columns, found ", fields_.size()));
+                  absl::StrCat("expected 7 server_event columns, found ", fields_.size()));
   }
-  int64_t create = 0, modify = 0, instances = 0;
-  if (!ParseInt(fields_[0], &create) || !ParseInt(fields_[1], &modify)) {
-    return reject("bad timestamp", absl::StrCat("timestamps '", Av(fields_[0]), "', '",
-                                                Av(fields_[1]), "' are not integers"));
+  RawEvent event;
+  if (!ParseInt(fields_[0], &event.time)) {
+    return reject("bad timestamp",
+                  absl::StrCat("timestamp '", Av(fields_[0]), "' is not an integer"));
   }
-  if (fields_[2].empty() || fields_[3].empty()) {
-    return reject("missing id", "empty job_id or task_id");
+  if (fields_[1].empty()) return reject("missing machine_id", "empty machine_id");
+  const std::string_view type = fields_[2];
+  if (type == "softerror") {
+    // The machine stays in the cluster: the publishers say running work goes on, and the
+    // model has no "no new placements" state.
+    ++stats.skipped["ignored: softerror"];
+    return absl::OkStatus();
   }
-  if (!ParseInt(fields_[4], &instances) || instances < 1) {
-    return reject("bad instance_num",
-                  absl::StrCat("instance_num '", Av(fields_[4]), "' is not a positive integer"));
+  if (type != "add" && type != "harderror") {
+    return reject("unknown event type", absl::StrCat("unknown event type '", Av(type), "'"));
   }
-  const BatchStatus status = ClassifyBatchStatus(fields_[5]);
-  if (status == BatchStatus::kUnknown) {
-    return reject("unknown status", absl::StrCat("unknown status '", Av(fields_[5]), "'"));
+  event.add = type == "add";
+  event.machine = std::string(fields_[1]);
+  if (event.add) {
+    double cpu = 0, mem = 0, disk = 0;
+    if (!ParseDouble(fields_[4], &cpu) || !ParseDouble(fields_[5], &mem) ||
+        !ParseDouble(fields_[6], &disk) || cpu <= 0 || mem < 0 || disk < 0) {
+      return reject("bad capacity",
+                    absl::StrCat("add needs cpu > 0 and mem, disk >= 0; found '", Av(fields_[4]),
+                                 "', '", Av(fields_[5]), "', '", Av(fields_[6]), "'"));
+    }
+    event.capacity = {cpu, ScaleMem(mem), disk * machine().disk, 0};
   }
-  if (fields_[6].empty() || fields_[7].empty()) {
-    return reject("empty plan_cpu or plan_mem",
-                  absl::StrCat(Av(fields_[5]), " task without plan_cpu or plan_mem"));
+  if (event.time < 0) {
+    ++stats.skipped[std::string(kAdjustedNegativeTime)];
+    event.time = 0;
   }
-  double plan_cpu = 0, plan_mem = 0;
-  if (!ParseDouble(fields_[6], &plan_cpu) || plan_cpu < 0) {
-    return reject("bad plan_cpu", absl::StrCat("plan_cpu '", Av(fields_[6]), "'"));
-  }
-  if (!ParseDouble(fields_[7], &plan_mem) || plan_mem < 0) {
-    return reject("bad plan_mem", absl::StrCat("plan_mem '", Av(fields_[7]), "'"));
-  }
-  const std::string_view skip = BatchTimes(create, modify, status == BatchStatus::kEnded, &stats_,
-                                           &proto_.submit_time, &proto_.duration);
-  if (!skip.empty()) {
-    return reject(skip, absl::StrCat(Av(skip), ": create ", create, ", end ", modify));
-  }
-  proto_.demand = {plan_cpu / 100, plan_mem * machine_.mem, 0, 0};
-  proto_.job.assign(fields_[2]);
-  expander_.Start(proto_, fields_[2], fields_[3], instances);
+  events->push_back(std::move(event));
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Alibaba2017Reader::Next(TaskRecord* task) {
-  while (!done_) {
-    if (options_.limit > 0 && stats_.tasks >= options_.limit) break;
-    if (!expander_.empty()) {
-      expander_.Next(task);
-      ++stats_.tasks;
-      return true;
-    }
-    std::string_view line;
-    absl::StatusOr<bool> more = tasks_->Next(&line);
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    if (Trim(line).empty()) continue;
-    if (tasks_->line_number() == 1) {
-      const std::string_view first = Trim(line.substr(0, line.find(',')));
-      if (!IsInteger(first)) continue;  // the added header line
-    }
-    ++stats_.lines;
-    absl::Status status = ParseTask(line);
-    if (!status.ok()) return status;
+absl::Status Alibaba2017Reader::ParseTask(const std::vector<std::string_view>& fields) {
+  BatchTaskRow row{.job = fields[2],
+                   .task = fields[3],
+                   .instance_num = fields[4],
+                   .status = fields[5],
+                   .plan_cpu = fields[6],
+                   .plan_mem = fields[7]};
+  if (!ParseInt(fields[0], &row.start) || !ParseInt(fields[1], &row.end)) {
+    return RejectTask("bad timestamp", absl::StrCat("timestamps '", Av(fields[0]), "', '",
+                                                    Av(fields[1]), "' are not integers"));
   }
-  done_ = true;
-  return false;
+  if (row.job.empty() || row.task.empty()) {
+    return RejectTask("missing id", "empty job_id or task_id");
+  }
+  absl::Status result;
+  if (!CheckInstancesAndStatus(&row, &result)) return result;
+  return ExpandTask(row);
 }
 
 }  // namespace
 
 ReaderOr OpenAlibaba2017(const Paths& paths, const ReadOptions& options) {
-  std::string tasks_path, events_path;
-  for (const std::string& path : paths) {
-    absl::StatusOr<Role> role = Recognise(path);
-    if (!role.ok()) return role.status();
-    std::string* slot = *role == Role::kTasks    ? &tasks_path
-                        : *role == Role::kEvents ? &events_path
-                                                 : nullptr;
-    if (slot == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path,
-                       ": not an alibaba2017 file: expected batch_task.csv (8 columns) or "
-                       "server_event.csv (7 columns, add/softerror/harderror)"));
-    }
-    if (!slot->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": a second alibaba2017 ", *role == Role::kTasks ? "batch_task" : "server_event",
-          " file (the first is ", *slot, ")"));
-    }
-    *slot = path;
-  }
-  if (tasks_path.empty()) {
-    return absl::InvalidArgumentError("alibaba2017: no batch_task.csv among the paths");
-  }
-  absl::StatusOr<std::unique_ptr<LineReader>> tasks = LineReader::Open(tasks_path);
-  if (!tasks.ok()) return tasks.status();
-  auto reader = std::make_unique<Alibaba2017Reader>(options, std::move(*tasks));
-  if (!events_path.empty()) {
-    absl::Status status = reader->ReadEvents(events_path);
-    if (!status.ok()) return status;
-  }
-  return reader;
+  static constexpr BatchFormat kFormat = {
+      .name = "alibaba2017",
+      .machine_table = "server_event",
+      .expected =
+          "batch_task.csv (8 columns) or server_event.csv (7 columns, "
+          "add/softerror/harderror)",
+      .recognise = Recognise};
+  return OpenBatchTrace<Alibaba2017Reader>(kFormat, paths, options);
 }
 
 }  // namespace steward::traces::internal

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -19,29 +20,16 @@ namespace {
 using internal::OpenAlibaba2017;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::ReadAll;
 using testing::SharedTrace;
 using testing::WriteFixture;
 
 constexpr double kMemMb = 256.0 * 1024;    // stated default normalised memory
 constexpr double kDiskMb = 1024.0 * 1024;  // stated default normalised disk
 
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
-}
-
 std::unique_ptr<TraceReader> Open(const std::vector<std::string>& paths,
                                   const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenAlibaba2017(paths, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
+  return testing::ExpectOpened(OpenAlibaba2017(paths, options));
 }
 
 constexpr char kHeader[] =

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -17,28 +18,15 @@ namespace {
 using internal::OpenAlibaba2018;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::ReadAll;
 using testing::SharedTrace;
 using testing::WriteFixture;
 
 constexpr double kMemMb = 512.0 * 1024;  // stated default normalised memory
 
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
-}
-
 std::unique_ptr<TraceReader> Open(const std::vector<std::string>& paths,
                                   const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenAlibaba2018(paths, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
+  return testing::ExpectOpened(OpenAlibaba2018(paths, options));
 }
 
 std::string Describe(const MachineEvent& event) {

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -16,6 +17,7 @@ namespace {
 
 using internal::OpenAlibaba2025;
 using ::testing::HasSubstr;
+using testing::ReadAll;
 using testing::WriteFixture;
 
 constexpr char kHeader[] =
@@ -23,22 +25,8 @@ constexpr char kHeader[] =
     "rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,"
     "creation_time,scheduled_time,deletion_time\n";
 
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
-}
-
 std::unique_ptr<TraceReader> Open(const std::string& path, const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenAlibaba2025({path}, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
+  return testing::ExpectOpened(OpenAlibaba2025({path}, options));
 }
 
 const std::string& Fixture() {

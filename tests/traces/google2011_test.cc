@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -18,35 +19,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
+using testing::ReadAll;
 using testing::SharedTrace;
+using testing::Strict;
 using testing::WriteFixture;
 
 constexpr char kJobEvents[] = "google2011/job_events/part-00000-of-00500.csv.gz";
 constexpr char kUser[] = "70s3v5qRyCO/1PCdI6fVXnrW8FU/w+5CKRSa72xgcIo=";
 
-ReadOptions Strict() {
-  ReadOptions options;
-  options.strict = true;
-  return options;
-}
-
 std::unique_ptr<TraceReader> Open(const std::vector<std::string>& paths,
                                   const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = internal::OpenGoogle2011(paths, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
-}
-
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
+  return testing::ExpectOpened(internal::OpenGoogle2011(paths, options));
 }
 
 // task_events: time,missing_info,job_id,task_index,machine_id,event_type,user,

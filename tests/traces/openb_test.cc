@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -17,7 +18,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using testing::ReadAll;
 using testing::SharedTrace;
+using testing::Strict;
 using testing::WriteFixture;
 
 constexpr char kNeverScheduled[] = "adjusted: never scheduled (runs for its pending time)";
@@ -29,12 +32,6 @@ constexpr char kPodHeader[] =
     "deletion_time,scheduled_time\n";
 constexpr char kNodeHeader[] = "sn,cpu_milli,memory_mib,gpu,model\n";
 
-ReadOptions Strict() {
-  ReadOptions options;
-  options.strict = true;
-  return options;
-}
-
 ReadOptions Limit(int64_t limit) {
   ReadOptions options;
   options.limit = limit;
@@ -43,21 +40,7 @@ ReadOptions Limit(int64_t limit) {
 
 std::unique_ptr<TraceReader> Open(const std::vector<std::string>& paths,
                                   const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = internal::OpenOpenb(paths, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
-}
-
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
+  return testing::ExpectOpened(internal::OpenOpenb(paths, options));
 }
 
 struct Totals {

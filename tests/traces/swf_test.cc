@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/internal/readers.h"
 #include "traces/workload.h"
@@ -18,9 +19,11 @@ namespace steward::traces {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::ForEachTask;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
+using testing::ReadAll;
 using testing::SharedTrace;
 using testing::WriteFixture;
 
@@ -35,21 +38,7 @@ ReadOptions Options(bool strict, double mem_per_proc_mb = 0) {
 }
 
 std::unique_ptr<TraceReader> Open(const std::string& path, const ReadOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = internal::OpenSwf({path}, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
-}
-
-std::vector<TaskRecord> ReadAll(TraceReader& reader) {
-  std::vector<TaskRecord> tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
+  return testing::ExpectOpened(internal::OpenSwf({path}, options));
 }
 
 // What a whole real log adds up to, computed while streaming (the logs expand to up to 310,000
@@ -64,11 +53,7 @@ struct LogTotals {
 
 LogTotals Stream(TraceReader& reader) {
   LogTotals totals;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
+  ForEachTask(reader, [&](const TaskRecord& task) {
     ++totals.tasks;
     totals.cpu_seconds += task.demand.cpus * task.duration;
     totals.submit_sum += task.submit_time;
@@ -76,7 +61,7 @@ LogTotals Stream(TraceReader& reader) {
     totals.users.insert(task.user);
     totals.groups.insert(task.group);
     totals.queues.insert(task.queue);
-  }
+  });
   return totals;
 }
 

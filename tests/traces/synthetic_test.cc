@@ -14,6 +14,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "traces/internal/portable_random.h"
 #include "traces/workload.h"
 
@@ -21,25 +22,16 @@ namespace steward::traces {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::ReadAll;
 
 std::unique_ptr<TraceReader> Make(const SyntheticOptions& options) {
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = MakeSyntheticWorkload(options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? std::move(*reader) : nullptr;
+  return testing::ExpectOpened(MakeSyntheticWorkload(options));
 }
 
 std::vector<TaskRecord> Generate(const SyntheticOptions& options) {
   std::unique_ptr<TraceReader> reader = Make(options);
-  std::vector<TaskRecord> tasks;
-  if (reader == nullptr) return tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = reader->Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
-  }
-  return tasks;
+  if (reader == nullptr) return {};
+  return ReadAll(*reader);
 }
 
 bool SameTask(const TaskRecord& a, const TaskRecord& b) {

@@ -1,5 +1,6 @@
 #include "traces/internal/portable_random.h"
 
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -17,48 +18,39 @@ constexpr double kInvLn2 = 1.44269504088896338700e+00;
 constexpr double kSqrtHalf = 0.70710678118654752440;
 constexpr double kTwoPi = 6.28318530717958647693;
 
+// Terms term(0), ..., term(N-1) of a series, called in that order, computed at compile time.
+template <int N, typename Term>
+constexpr std::array<double, N> Series(Term term) {
+  std::array<double, N> values{};
+  for (int k = 0; k < N; ++k) values[k] = term(k);
+  return values;
+}
+
 // 1/n! for n = 0..kExpTerms-1, computed at compile time with IEEE division.
 constexpr int kExpTerms = 18;
-struct InverseFactorials {
-  double value[kExpTerms];
-  constexpr InverseFactorials() : value() {
-    double f = 1;
-    for (int n = 0; n < kExpTerms; ++n) {
-      if (n > 0) f *= n;
-      value[n] = 1 / f;
-    }
-  }
-};
-constexpr InverseFactorials kInverseFactorial;
+constexpr std::array<double, kExpTerms> kInverseFactorial =
+    Series<kExpTerms>([factorial = 1.0](int n) mutable {
+      if (n > 0) factorial *= n;
+      return 1 / factorial;
+    });
 
 // (-1)^k / (2k+1)! for k = 0..kSinTerms-1: sin x to x^25, for |x| <= pi/2.
 constexpr int kSinTerms = 13;
-struct SinCoefficients {
-  double value[kSinTerms];
-  constexpr SinCoefficients() : value() {
-    double term = 1;
-    for (int k = 0; k < kSinTerms; ++k) {
-      value[k] = term;
-      term = -term / ((2.0 * k + 2) * (2.0 * k + 3));
-    }
-  }
-};
-constexpr SinCoefficients kSin;
+constexpr std::array<double, kSinTerms> kSin = Series<kSinTerms>([next = 1.0](int k) mutable {
+  const double term = next;
+  next = -next / ((2.0 * k + 2) * (2.0 * k + 3));
+  return term;
+});
 
 // 1 / (2k+1) for k = 0..kLogTerms-1: 2 atanh(s) to s^25, for |s| <= 0.1716.
 constexpr int kLogTerms = 13;
-struct AtanhCoefficients {
-  double value[kLogTerms];
-  constexpr AtanhCoefficients() : value() {
-    for (int k = 0; k < kLogTerms; ++k) value[k] = 1 / (2.0 * k + 1);
-  }
-};
-constexpr AtanhCoefficients kAtanh;
+constexpr std::array<double, kLogTerms> kAtanh =
+    Series<kLogTerms>([](int k) { return 1 / (2.0 * k + 1); });
 
 double SinReduced(double x) {
   const double x2 = x * x;
-  double p = kSin.value[kSinTerms - 1];
-  for (int k = kSinTerms - 2; k >= 0; --k) p = p * x2 + kSin.value[k];
+  double p = kSin[kSinTerms - 1];
+  for (int k = kSinTerms - 2; k >= 0; --k) p = p * x2 + kSin[k];
   return x * p;
 }
 
@@ -87,8 +79,8 @@ double PortableLog(double x) {
   // log m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), |s| <= 0.1716.
   const double s = (m - 1) / (m + 1);
   const double s2 = s * s;
-  double p = kAtanh.value[kLogTerms - 1];
-  for (int k = kLogTerms - 2; k >= 0; --k) p = p * s2 + kAtanh.value[k];
+  double p = kAtanh[kLogTerms - 1];
+  for (int k = kLogTerms - 2; k >= 0; --k) p = p * s2 + kAtanh[k];
   const double e = exponent;
   return e * kLn2Hi + (e * kLn2Lo + 2 * s * p);
 }
@@ -100,8 +92,8 @@ double PortableExp(double x) {
   // x = k ln2 + r with |r| <= ln2 / 2; e^x = 2^k e^r.
   const double k = std::floor(x * kInvLn2 + 0.5);
   const double r = (x - k * kLn2Hi) - k * kLn2Lo;
-  double p = kInverseFactorial.value[kExpTerms - 1];
-  for (int n = kExpTerms - 2; n >= 0; --n) p = p * r + kInverseFactorial.value[n];
+  double p = kInverseFactorial[kExpTerms - 1];
+  for (int n = kExpTerms - 2; n >= 0; --n) p = p * r + kInverseFactorial[n];
   return std::ldexp(p, static_cast<int>(k));
 }
 
