@@ -48,12 +48,21 @@ test-tsan: deps
 	cmake --build $(BUILD_TSAN) -j $(JOBS) --target $(TSAN_TESTS)
 	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L concurrent
 
-# Allocator benchmarks, engine and reference side by side; JSON in $(BUILD_BENCH)/bench.json.
+# Benchmarks (bench/README.md), JSON in $(BUILD_BENCH): the allocator engine and reference side
+# by side (bench.json), whole simulator runs (sim-bench.json) and trace reading, CSV against
+# native (trace-bench.json). SIM_BENCH_FILTER leaves out the Google-scale day by default (its
+# OFFER run takes a quarter of an hour or more); `make bench SIM_BENCH_FILTER=.` runs it all.
+SIM_BENCH_FILTER ?= ^BM_Sim_(Openb|Synthetic/machines:1250/)
 bench: deps
 	cmake -S . -B $(BUILD_BENCH) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSTEWARD_BUILD_TESTS=OFF
-	cmake --build $(BUILD_BENCH) -j $(JOBS) --target steward-allocator-bench
+	cmake --build $(BUILD_BENCH) -j $(JOBS) --target steward-allocator-bench steward-sim-bench \
+	  steward-trace-bench
 	$(BUILD_BENCH)/bench/steward-allocator-bench --benchmark_out=$(BUILD_BENCH)/bench.json \
 	  --benchmark_out_format=json $(BENCH_ARGS)
+	$(BUILD_BENCH)/bench/steward-sim-bench --benchmark_out=$(BUILD_BENCH)/sim-bench.json \
+	  --benchmark_out_format=json '--benchmark_filter=$(SIM_BENCH_FILTER)'
+	$(BUILD_BENCH)/bench/steward-trace-bench --benchmark_out=$(BUILD_BENCH)/trace-bench.json \
+	  --benchmark_out_format=json
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
