@@ -134,7 +134,9 @@ class Simulation {
   void AddColumn(const std::string& name);
   void CollectColumns(const Resources& resources);
   std::vector<int64_t> Milli(const Resources& resources) const;
-  uint32_t InternDemand(const Resources& demand);
+  // Demands are interned by their milli-units per column: tasks of one shape share a
+  // Resources value.
+  absl::StatusOr<uint32_t> InternDemand(const std::vector<int64_t>& milli);
   absl::StatusOr<uint32_t> AddFramework(const std::string& name, const std::string& role,
                                         const OfferBehaviour& behaviour, bool gpu_capable);
   absl::StatusOr<uint32_t> TraceFramework(uint32_t source, const std::string& key);
@@ -177,7 +179,8 @@ class Simulation {
   std::vector<std::string> columns_;
   absl::flat_hash_map<std::string, size_t> column_index_;
   std::vector<Resources> demand_resources_;
-  absl::flat_hash_map<std::string, uint32_t> demand_index_;
+  absl::flat_hash_map<std::vector<int64_t>, uint32_t> demand_index_;
+  std::vector<int64_t> scratch_milli_;
 
   std::vector<SimAgent> agents_;
   absl::flat_hash_map<uint64_t, uint32_t> agent_by_id_;  // allocator AgentId -> sim index
@@ -238,15 +241,24 @@ std::vector<int64_t> Simulation::Milli(const Resources& resources) const {
   return out;
 }
 
-// Demands are interned: tasks of the same shape share one Resources value.
-uint32_t Simulation::InternDemand(const Resources& demand) {
-  std::string key = demand.ToString();
-  const auto it = demand_index_.find(key);
+absl::StatusOr<uint32_t> Simulation::InternDemand(const std::vector<int64_t>& milli) {
+  const auto it = demand_index_.find(milli);
   if (it != demand_index_.end()) return it->second;
+  std::vector<Resource> entries;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (milli[c] == 0) continue;
+    Resource entry;
+    entry.name = columns_[c];
+    entry.kind = ResourceKind::kScalar;
+    entry.scalar = milli[c];
+    entries.push_back(std::move(entry));
+  }
+  absl::StatusOr<Resources> demand = Resources::FromEntries(std::move(entries));
+  if (!demand.ok()) return demand.status();
   const uint32_t index = static_cast<uint32_t>(demand_resources_.size());
-  demand_resources_.push_back(demand);
-  results_.demands.push_back(Milli(demand));
-  demand_index_.emplace(std::move(key), index);
+  demand_resources_.push_back(*std::move(demand));
+  results_.demands.push_back(milli);
+  demand_index_.emplace(milli, index);
   return index;
 }
 
@@ -581,9 +593,10 @@ bool Simulation::CanFitSomewhere(uint32_t demand) const {
 
 absl::Status Simulation::GroupSubmit(uint32_t framework, uint32_t group) {
   const TaskGroupConfig& spec = config_.frameworks[framework].groups[group];
-  const uint32_t demand = InternDemand(spec.demand);
+  absl::StatusOr<uint32_t> demand = InternDemand(Milli(spec.demand));
+  if (!demand.ok()) return demand.status();
   for (int64_t k = 0; k < spec.count; ++k) {
-    if (absl::Status s = Submit(framework, demand, spec.duration); !s.ok()) {
+    if (absl::Status s = Submit(framework, *demand, spec.duration); !s.ok()) {
       return s;
     }
   }
@@ -605,7 +618,12 @@ absl::Status Simulation::TraceArrival(uint32_t source) {
     if (task.submit < now_) ++results_.trace_tasks_late;
     absl::StatusOr<uint32_t> framework = TraceFramework(source, task.key);
     if (!framework.ok()) return framework.status();
-    if (absl::Status s = Submit(*framework, InternDemand(task.demand), task.duration);
+    // The model's four resources are the first four columns (SetUp).
+    scratch_milli_.assign(columns_.size(), 0);
+    std::copy(task.demand.begin(), task.demand.end(), scratch_milli_.begin());
+    absl::StatusOr<uint32_t> demand = InternDemand(scratch_milli_);
+    if (!demand.ok()) return demand.status();
+    if (absl::Status s = Submit(*framework, *demand, task.duration);
         !s.ok()) {
       return s;
     }
@@ -623,9 +641,10 @@ absl::Status Simulation::Submit(uint32_t framework_index, uint32_t demand, doubl
   const uint32_t id = static_cast<uint32_t>(tasks_.size());
   ++framework.submitted;
   ++submitted_;
-  // A task larger than every machine the run will ever have cannot run: it fails at once
-  // rather than blocking its framework's queue forever.
-  if (!CanFitSomewhere(task.demand)) {
+  // A task larger than every machine the run will ever have cannot run, and one that demands
+  // nothing cannot be placed or launched: either fails at once rather than blocking its
+  // framework's queue forever.
+  if (!CanFitSomewhere(task.demand) || demand_resources_[task.demand].empty()) {
     task.state = TaskState::kFailed;
     task.end = now_;
     ++framework.failed;

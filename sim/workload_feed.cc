@@ -9,20 +9,33 @@
 
 namespace steward::sim {
 
-absl::StatusOr<allocator::Resources> ToResources(const traces::ResourceVector& vector) {
-  std::vector<allocator::Resource> entries;
-  for (const auto& [name, units] : {std::pair{"cpus", vector.cpus}, std::pair{"mem", vector.mem},
-                                    std::pair{"disk", vector.disk}, std::pair{"gpus", vector.gpus}}) {
-    absl::StatusOr<int64_t> milli = allocator::UnitsToMilli(units);
-    if (!milli.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": ", milli.status().message()));
+namespace {
+constexpr const char* kModelNames[4] = {"cpus", "mem", "disk", "gpus"};
+}  // namespace
+
+absl::StatusOr<std::array<int64_t, 4>> ToMilli(const traces::ResourceVector& vector) {
+  const double units[4] = {vector.cpus, vector.mem, vector.disk, vector.gpus};
+  std::array<int64_t, 4> milli{};
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<int64_t> amount = allocator::UnitsToMilli(units[i]);
+    if (!amount.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(kModelNames[i], ": ", amount.status().message()));
     }
-    if (*milli == 0) continue;
+    milli[i] = *amount;
+  }
+  return milli;
+}
+
+absl::StatusOr<allocator::Resources> ToResources(const traces::ResourceVector& vector) {
+  absl::StatusOr<std::array<int64_t, 4>> milli = ToMilli(vector);
+  if (!milli.ok()) return milli.status();
+  std::vector<allocator::Resource> entries;
+  for (int i = 0; i < 4; ++i) {
+    if ((*milli)[i] == 0) continue;
     allocator::Resource entry;
-    entry.name = name;
+    entry.name = kModelNames[i];
     entry.kind = allocator::ResourceKind::kScalar;
-    entry.scalar = *milli;
+    entry.scalar = (*milli)[i];
     entries.push_back(std::move(entry));
   }
   return allocator::Resources::FromEntries(std::move(entries));
@@ -73,12 +86,12 @@ absl::Status WorkloadFeed::Fill() {
     FeedTask task;
     task.submit = std::max(0.0, record_.submit_time + config_.time_offset);
     task.duration = record_.duration;
-    absl::StatusOr<allocator::Resources> demand = ToResources(record_.demand);
+    absl::StatusOr<std::array<int64_t, 4>> demand = ToMilli(record_.demand);
     if (!demand.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(config_.where, ": task ", record_.trace_id,
                                                      ": ", demand.status().message()));
     }
-    task.demand = *std::move(demand);
+    task.demand = *demand;
     task.key = record_.Key(config_.framework_by);
     const double submit = task.submit;
     heap_.push(Entry{submit, order_++, std::move(task)});

@@ -3,6 +3,7 @@
 #ifndef STEWARD_SIM_WORKLOAD_FEED_H_
 #define STEWARD_SIM_WORKLOAD_FEED_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <queue>
@@ -19,7 +20,7 @@ namespace steward::sim {
 struct FeedTask {
   double submit = 0;  // trace time plus the source's offset
   double duration = 0;
-  allocator::Resources demand;
+  std::array<int64_t, 4> demand{};  // milli-units of cpus, mem, disk, gpus
   std::string key;  // the framework_by key
 };
 
@@ -80,6 +81,9 @@ absl::StatusOr<std::unique_ptr<WorkloadFeed>> OpenWorkloadFeed(const TraceConfig
 
 // The Mesos resources of a model vector (cpus, mem, disk, gpus), rounded to milli-units.
 absl::StatusOr<allocator::Resources> ToResources(const traces::ResourceVector& vector);
+
+// The same in milli-units, in the order cpus, mem, disk, gpus.
+absl::StatusOr<std::array<int64_t, 4>> ToMilli(const traces::ResourceVector& vector);
 
 }  // namespace steward::sim
 
