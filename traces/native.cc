@@ -9,6 +9,7 @@
 #include <limits>
 #include <string_view>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "traces/internal/readers.h"
 
@@ -193,10 +194,25 @@ inline double FastDouble(const uint8_t* p) {
 
 // Assigns only when the contents differ: consecutive tasks mostly share their grouping keys,
 // and comparing is cheaper than copying. Correct whatever the caller did to `to`.
-inline void AssignIfDifferent(std::string& to, const std::string& from) {
-  if (to.size() != from.size() || std::memcmp(to.data(), from.data(), from.size()) != 0) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void AssignIfDifferent(std::string& to, const std::string& from) {
+  const size_t size = from.size();
+  if (to.size() != size) {
     to = from;
+    return;
   }
+  // Most keys are empty or short: compare in line, without a call to memcmp.
+  const char* a = to.data();
+  const char* b = from.data();
+  if (size <= 16) {
+    for (size_t i = 0; i < size; ++i) {
+      if (a[i] != b[i]) {
+        to = from;
+        return;
+      }
+    }
+    return;
+  }
+  if (std::memcmp(a, b, size) != 0) to = from;
 }
 
 // A T or G record's fields but its strings.
@@ -261,12 +277,18 @@ class NativeReader : public TraceReader {
   const ReadStats& stats() const override { return stats_; }
 
   absl::StatusOr<bool> Next(TaskRecord* task) override {
-    if (done_) return false;
-    if (options_.limit > 0 && stats_.tasks >= options_.limit) return false;
-    if (group_left_ > 0) {
+    // The copies of a group are most of the tasks of the traces with groups: a short path.
+    if (group_left_ > 0 && (options_.limit <= 0 || stats_.tasks < options_.limit)) {
       EmitCopy(task);
       return true;
     }
+    return NextRecord(task);
+  }
+
+ private:
+  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<bool> NextRecord(TaskRecord* task) {
+    if (done_) return false;
+    if (options_.limit > 0 && stats_.tasks >= options_.limit) return false;
     if (input_->available() < kFastBytes) {
       absl::StatusOr<size_t> buffered = input_->Fill(kFastBytes);
       if (!buffered.ok()) return buffered.status();
@@ -275,9 +297,8 @@ class NativeReader : public TraceReader {
     return NextCarefully(task);
   }
 
- private:
   // Sets every field of `task` but trace_id from `body`.
-  void Apply(const Body& body, TaskRecord* task) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Apply(const Body& body, TaskRecord* task) const {
     task->submit_time = body.submit;
     task->duration = body.duration;
     task->demand = body.demand;
@@ -297,7 +318,7 @@ class NativeReader : public TraceReader {
 
   // Writes the group's next task. Every field is set again (the caller owns `task` between
   // calls and may have changed it); the keys are compared before they are copied.
-  void EmitCopy(TaskRecord* task) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void EmitCopy(TaskRecord* task) {
     Apply(group_, task);
     task->trace_id.assign(group_id_);
     // Increment the decimal index in place.
