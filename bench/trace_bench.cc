@@ -9,7 +9,9 @@
 //   trace:0  alibaba2017: batch_task.csv + server_event.csv, 80,553 task rows that expand to
 //            10.99M task instances (one TaskRecord each) on 1,313 machines;
 //   trace:1  openb: openb_pod_list_default.csv + openb_node_list_all_node.csv, 8,152 pods on
-//            1,523 nodes.
+//            1,523 nodes;
+//   trace:2  swf-kth: swf/KTH-SP2-1996-2.1-cln.swf.gz (gzip-compressed, so the "Csv" row
+//            includes inflating it), each job expanded to one task per processor.
 //
 // Timed (manual time): OpenTrace (which reads the machines) and Next() until the end. The
 // conversion to the native file happens once per trace, before the first native iteration,
@@ -59,6 +61,7 @@ TraceFiles Trace(int64_t index) {
             "alibaba2017",
             {dir + "/alibaba2017/batch_task.csv", dir + "/alibaba2017/server_event.csv"}};
   }
+  if (index == 2) return {"swf-kth", "swf", {dir + "/swf/KTH-SP2-1996-2.1-cln.swf.gz"}};
   return {"openb",
           "openb",
           {dir + "/openb/openb_pod_list_default.csv", dir + "/openb/openb_node_list_all_node.csv"}};
@@ -180,7 +183,7 @@ void Register(const char* name, void (*function)(benchmark::State&), int trace, 
 }
 
 bool RegisterAll() {
-  for (const auto& [trace, iterations] : {std::pair{0, 3}, std::pair{1, 20}}) {
+  for (const auto& [trace, iterations] : {std::pair{0, 3}, std::pair{1, 20}, std::pair{2, 10}}) {
     Register("BM_ParseTrace_Csv", BM_ParseTrace_Csv, trace, iterations);
     Register("BM_ParseTrace_Native", BM_ParseTrace_Native, trace, iterations);
   }

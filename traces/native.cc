@@ -1,24 +1,33 @@
 #include "traces/native.h"
 
+#include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <string_view>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "traces/internal/readers.h"
 
 // Layout (all integers little-endian; doubles are IEEE-754 binary64, little-endian):
-//   magic    "STEWARD-TRACE" 0x00, then u32 version (1)
+//   magic    "STEWARD-TRACE" 0x00, then u32 version (2; other versions are rejected)
 //   varint   machine count, then per machine:
 //            f64 time, u8 type (0 add, 1 remove), str name, f64 cpus, mem, disk, gpus,
 //            varint attribute count, then (str key, str value) pairs
 //   records  until the end marker, each starting with a tag byte:
 //            'K' str: defines the next key id (0, 1, 2, ...) for the grouping keys below
-//            'T' task: f64 submit, f64 duration, f64 cpus, mem, disk, gpus,
-//                varint key ids of user, job, app, qos, queue, group,
-//                zigzag varint priority, str trace_id
-//            'E' varint task count: the end; anything after it is an error
+//            'T' task: body, then str trace_id
+//            'G' group: body, then str prefix, varint first, varint count (>= 2): `count`
+//                tasks identical but for trace_id, which is prefix + the decimal index
+//                (no leading zeros) first, first + 1, ..., first + count - 1
+//            'E' varint task count (every task of a group counted): the end; anything
+//                after it is an error
+//   body     f64 submit, f64 duration, f64 cpus, mem, disk, gpus,
+//            varint key ids of user, job, app, qos, queue, group, zigzag varint priority
 //   str      varint byte length, then the bytes
 namespace steward::traces {
 namespace {
@@ -28,8 +37,14 @@ static_assert(std::endian::native == std::endian::little,
 
 constexpr char kMagic[] = "STEWARD-TRACE";  // and its terminating NUL
 constexpr size_t kMagicSize = sizeof(kMagic);
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kFlushAt = 1 << 20;
+constexpr size_t kBufferSize = 1 << 20;
+// The fast decoder runs when this many bytes are buffered: a whole record but for its string
+// (tag, 6 doubles, 7 varints of at most 10 bytes, the string's length, a group's 2 varints).
+constexpr size_t kFastBytes = 1 + 6 * 8 + 7 * 10 + 10 + 2 * 10;
+constexpr uint64_t kMaxString = uint64_t{1} << 30;
+constexpr uint64_t kMaxTasks = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
 void PutVarint(std::string& out, uint64_t value) {
   while (value >= 0x80) {
@@ -45,9 +60,9 @@ void PutDouble(std::string& out, double value) {
   out.append(bytes, 8);
 }
 
-void PutString(std::string& out, const std::string& text) {
+void PutString(std::string& out, std::string_view text) {
   PutVarint(out, text.size());
-  out += text;
+  out.append(text);
 }
 
 void PutVector(std::string& out, const ResourceVector& v) {
@@ -56,6 +71,8 @@ void PutVector(std::string& out, const ResourceVector& v) {
   PutDouble(out, v.disk);
   PutDouble(out, v.gpus);
 }
+
+bool ValidAmount(double value) { return std::isfinite(value) && value >= 0; }
 
 // Buffered binary input with the format's primitives; every failure names the file and the
 // byte offset.
@@ -72,25 +89,37 @@ class Input {
                                                    std::string(what)));
   }
 
-  // Makes `n` bytes available; false at a clean end of file before any of them.
-  absl::StatusOr<bool> Need(size_t n) {
-    if (end_ - pos_ >= n) return true;
+  // The buffered bytes, for the fast decoder; Skip() consumes them.
+  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(buffer_.data()) + pos_; }
+  size_t available() const { return end_ - pos_; }
+  void Skip(size_t n) { pos_ += n; }
+
+  // Reads until `n` bytes are buffered or the file ends; returns how many are buffered.
+  absl::StatusOr<size_t> Fill(size_t n) {
+    if (end_ - pos_ >= n) return end_ - pos_;
     if (end_ > pos_) std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
     consumed_ += pos_;
     end_ -= pos_;
     pos_ = 0;
-    if (buffer_.size() < n) buffer_.resize(std::max<size_t>(n, 1 << 20));
-    if (buffer_.size() < (1 << 20)) buffer_.resize(1 << 20);
+    if (buffer_.size() < std::max(n, kBufferSize)) buffer_.resize(std::max(n, kBufferSize));
     while (end_ < n) {
       const size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
       if (got == 0) {
         if (std::ferror(file_)) return Error(absl::StrCat("read failed: ", std::strerror(errno)));
-        if (end_ == 0) return false;
-        return Error("unexpected end of file (truncated trace)");
+        break;
       }
       end_ += got;
     }
-    return true;
+    return end_;
+  }
+
+  // Makes `n` bytes available; false at a clean end of file before any of them.
+  absl::StatusOr<bool> Need(size_t n) {
+    absl::StatusOr<size_t> got = Fill(n);
+    if (!got.ok()) return got.status();
+    if (*got >= n) return true;
+    if (*got == 0) return false;
+    return Error("unexpected end of file (truncated trace)");
   }
   absl::Status Bytes(void* out, size_t n) {
     absl::StatusOr<bool> ok = Need(n);
@@ -117,14 +146,14 @@ class Input {
   absl::Status String(std::string* out) {
     uint64_t size = 0;
     if (absl::Status s = Varint(&size); !s.ok()) return s;
-    if (size > (1u << 30)) return Error("string length out of range");
+    if (size > kMaxString) return Error("string length out of range");
     out->resize(size);
     return size == 0 ? absl::OkStatus() : Bytes(out->data(), size);
   }
   absl::Status Vector(ResourceVector* v) {
     for (double* field : {&v->cpus, &v->mem, &v->disk, &v->gpus}) {
       if (absl::Status s = Double(field); !s.ok()) return s;
-      if (!std::isfinite(*field) || *field < 0) return Error("resource amount out of range");
+      if (!ValidAmount(*field)) return Error("resource amount out of range");
     }
     return absl::OkStatus();
   }
@@ -137,6 +166,91 @@ class Input {
   size_t end_ = 0;
   uint64_t consumed_ = 0;
 };
+
+// Decodes a varint from a buffer known to hold at least 10 bytes; nullptr when malformed.
+inline const uint8_t* FastVarint(const uint8_t* p, uint64_t* out) {
+  uint64_t byte = *p++;
+  if (byte < 0x80) {
+    *out = byte;
+    return p;
+  }
+  uint64_t value = byte & 0x7f;
+  for (int shift = 7; shift < 64; shift += 7) {
+    byte = *p++;
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      *out = value;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+inline double FastDouble(const uint8_t* p) {
+  double value;
+  std::memcpy(&value, p, 8);
+  return value;
+}
+
+// Assigns only when the contents differ: consecutive tasks mostly share their grouping keys,
+// and comparing is cheaper than copying. Correct whatever the caller did to `to`.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void AssignIfDifferent(std::string& to, const std::string& from) {
+  const size_t size = from.size();
+  if (to.size() != size) {
+    to = from;
+    return;
+  }
+  // Most keys are empty or short: compare in line, without a call to memcmp.
+  const char* a = to.data();
+  const char* b = from.data();
+  if (size <= 16) {
+    for (size_t i = 0; i < size; ++i) {
+      if (a[i] != b[i]) {
+        to = from;
+        return;
+      }
+    }
+    return;
+  }
+  if (std::memcmp(a, b, size) != 0) to = from;
+}
+
+// to = from, in line for the short strings of group copies (overlapping fixed-size copies
+// instead of a call to memcpy).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CopyShort(const std::string& from, std::string& to) {
+  const size_t size = from.size();
+  if (to.size() != size || size > 32) {
+    to = from;
+    return;
+  }
+  const char* src = from.data();
+  char* dst = to.data();
+  if (size >= 16) {
+    std::memcpy(dst, src, 16);
+    std::memcpy(dst + size - 16, src + size - 16, 16);
+  } else if (size >= 8) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + size - 8, src + size - 8, 8);
+  } else if (size >= 4) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + size - 4, src + size - 4, 4);
+  } else {
+    for (size_t i = 0; i < size; ++i) dst[i] = src[i];
+  }
+}
+
+// A T or G record's fields but its strings.
+struct Body {
+  double submit = 0;
+  double duration = 0;
+  ResourceVector demand;
+  uint64_t keys[6] = {};
+  int64_t priority = 0;
+};
+
+int64_t Unzigzag(uint64_t zigzag) {
+  return static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+}
 
 class NativeReader : public TraceReader {
  public:
@@ -154,7 +268,9 @@ class NativeReader : public TraceReader {
     uint32_t version = 0;
     if (absl::Status s = input_->Bytes(&version, 4); !s.ok()) return s;
     if (version != kVersion) {
-      return input_->Error(absl::StrCat("unsupported native trace version ", version));
+      return input_->Error(absl::StrCat("unsupported native trace version ", version,
+                                        " (this build reads version ", kVersion,
+                                        "; convert the trace again)"));
     }
     uint64_t count = 0;
     if (absl::Status s = input_->Varint(&count); !s.ok()) return s;
@@ -185,8 +301,141 @@ class NativeReader : public TraceReader {
   const ReadStats& stats() const override { return stats_; }
 
   absl::StatusOr<bool> Next(TaskRecord* task) override {
+    // The copies of a group are most of the tasks of the traces with groups: a short path.
+    if (group_left_ > 0 && (options_.limit <= 0 || stats_.tasks < options_.limit)) {
+      EmitCopy(task);
+      return true;
+    }
+    return NextRecord(task);
+  }
+
+ private:
+  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<bool> NextRecord(TaskRecord* task) {
     if (done_) return false;
     if (options_.limit > 0 && stats_.tasks >= options_.limit) return false;
+    if (input_->available() < kFastBytes) {
+      absl::StatusOr<size_t> buffered = input_->Fill(kFastBytes);
+      if (!buffered.ok()) return buffered.status();
+    }
+    if (input_->available() >= kFastBytes && DecodeFast(task)) return true;
+    return NextCarefully(task);
+  }
+
+  // Sets every field of `task` but trace_id from `body`.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Apply(const Body& body, TaskRecord* task) const {
+    task->submit_time = body.submit;
+    task->duration = body.duration;
+    task->demand = body.demand;
+    task->priority = body.priority;
+    AssignIfDifferent(task->user, keys_[body.keys[0]]);
+    AssignIfDifferent(task->job, keys_[body.keys[1]]);
+    AssignIfDifferent(task->app, keys_[body.keys[2]]);
+    AssignIfDifferent(task->qos, keys_[body.keys[3]]);
+    AssignIfDifferent(task->queue, keys_[body.keys[4]]);
+    AssignIfDifferent(task->group, keys_[body.keys[5]]);
+  }
+
+  void Counted() {
+    ++records_;
+    ++stats_.tasks;
+  }
+
+  // Writes the group's next task. Every field is set again (the caller owns `task` between
+  // calls and may have changed it); the keys are compared before they are copied.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void EmitCopy(TaskRecord* task) {
+    Apply(group_, task);
+    CopyShort(group_id_, task->trace_id);
+    // Increment the decimal index in place.
+    size_t i = group_id_.size();
+    while (i > group_prefix_ && group_id_[i - 1] == '9') group_id_[--i] = '0';
+    if (i == group_prefix_) {
+      group_id_.insert(group_id_.begin() + static_cast<std::ptrdiff_t>(group_prefix_), '1');
+    } else {
+      ++group_id_[i - 1];
+    }
+    --group_left_;
+    Counted();
+  }
+
+  // Checks a group's numbers; empty when they are valid.
+  std::string_view CheckGroup(uint64_t first, uint64_t count) const {
+    if (count < 2 || count > kMaxTasks - records_) return "group task count out of range";
+    if (first > std::numeric_limits<uint64_t>::max() - (count - 1)) {
+      return "group index out of range";
+    }
+    return {};
+  }
+
+  void StartGroup(const Body& body, std::string_view prefix, uint64_t first, uint64_t count,
+                  TaskRecord* task) {
+    ++stats_.lines;
+    group_ = body;
+    group_id_.assign(prefix);
+    group_prefix_ = prefix.size();
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), first);
+    group_id_.append(digits, result.ptr);
+    group_left_ = count;
+    EmitCopy(task);
+  }
+
+  // Decodes a T or G record entirely from the buffer (which holds at least kFastBytes). False,
+  // having consumed nothing, for any other record, one longer than the buffer, or any
+  // problem: NextCarefully() then reads it again and reports the error.
+  bool DecodeFast(TaskRecord* task) {
+    const uint8_t* const start = input_->data();
+    const uint8_t* const limit = start + input_->available();
+    const uint8_t tag = start[0];
+    if (tag != 'T' && tag != 'G') return false;
+    const uint8_t* p = start + 1;
+    Body body;
+    body.submit = FastDouble(p);
+    body.duration = FastDouble(p + 8);
+    body.demand.cpus = FastDouble(p + 16);
+    body.demand.mem = FastDouble(p + 24);
+    body.demand.disk = FastDouble(p + 32);
+    body.demand.gpus = FastDouble(p + 40);
+    p += 48;
+    if (!ValidAmount(body.submit) || !ValidAmount(body.duration) ||
+        !ValidAmount(body.demand.cpus) || !ValidAmount(body.demand.mem) ||
+        !ValidAmount(body.demand.disk) || !ValidAmount(body.demand.gpus)) {
+      return false;
+    }
+    const uint64_t keys = keys_.size();
+    for (uint64_t& id : body.keys) {
+      if ((p = FastVarint(p, &id)) == nullptr || id >= keys) return false;
+    }
+    uint64_t zigzag = 0;
+    uint64_t size = 0;
+    if ((p = FastVarint(p, &zigzag)) == nullptr || (p = FastVarint(p, &size)) == nullptr) {
+      return false;
+    }
+    body.priority = Unzigzag(zigzag);
+    if (size > static_cast<uint64_t>(limit - p)) return false;
+    const std::string_view text(reinterpret_cast<const char*>(p), size);
+    p += size;
+    if (tag == 'T') {
+      input_->Skip(static_cast<size_t>(p - start));
+      Apply(body, task);
+      task->trace_id.assign(text);
+      ++stats_.lines;
+      Counted();
+      return true;
+    }
+    // A group's two varints; 20 bytes may not remain after a long prefix.
+    if (limit - p < 20) return false;
+    uint64_t first = 0;
+    uint64_t count = 0;
+    if ((p = FastVarint(p, &first)) == nullptr || (p = FastVarint(p, &count)) == nullptr ||
+        !CheckGroup(first, count).empty()) {
+      return false;
+    }
+    input_->Skip(static_cast<size_t>(p - start));
+    StartGroup(body, text, first, count, task);
+    return true;
+  }
+
+  absl::StatusOr<bool> NextCarefully(TaskRecord* task) {
     while (true) {
       uint8_t tag = 0;
       absl::StatusOr<bool> more = input_->Need(1);
@@ -211,35 +460,46 @@ class NativeReader : public TraceReader {
         done_ = true;
         return false;
       }
-      if (tag != 'T') return input_->Error(absl::StrCat("unknown record tag ", static_cast<int>(tag)));
-      return ReadTask(task);
+      if (tag != 'T' && tag != 'G') {
+        return input_->Error(absl::StrCat("unknown record tag ", static_cast<int>(tag)));
+      }
+      Body body;
+      if (absl::Status s = ReadBody(&body); !s.ok()) return s;
+      if (absl::Status s = input_->String(&text_); !s.ok()) return s;
+      if (tag == 'T') {
+        Apply(body, task);
+        task->trace_id.assign(text_);
+        ++stats_.lines;
+        Counted();
+        return true;
+      }
+      uint64_t first = 0;
+      uint64_t count = 0;
+      if (absl::Status s = input_->Varint(&first); !s.ok()) return s;
+      if (absl::Status s = input_->Varint(&count); !s.ok()) return s;
+      if (std::string_view error = CheckGroup(first, count); !error.empty()) {
+        return input_->Error(error);
+      }
+      StartGroup(body, text_, first, count, task);
+      return true;
     }
   }
 
- private:
-  absl::StatusOr<bool> ReadTask(TaskRecord* task) {
-    if (absl::Status s = input_->Double(&task->submit_time); !s.ok()) return s;
-    if (absl::Status s = input_->Double(&task->duration); !s.ok()) return s;
-    if (!std::isfinite(task->submit_time) || task->submit_time < 0 ||
-        !std::isfinite(task->duration) || task->duration < 0) {
+  absl::Status ReadBody(Body* body) {
+    if (absl::Status s = input_->Double(&body->submit); !s.ok()) return s;
+    if (absl::Status s = input_->Double(&body->duration); !s.ok()) return s;
+    if (!ValidAmount(body->submit) || !ValidAmount(body->duration)) {
       return input_->Error("task time out of range");
     }
-    if (absl::Status s = input_->Vector(&task->demand); !s.ok()) return s;
-    for (std::string* key : {&task->user, &task->job, &task->app, &task->qos, &task->queue,
-                             &task->group}) {
-      uint64_t id = 0;
+    if (absl::Status s = input_->Vector(&body->demand); !s.ok()) return s;
+    for (uint64_t& id : body->keys) {
       if (absl::Status s = input_->Varint(&id); !s.ok()) return s;
       if (id >= keys_.size()) return input_->Error("undefined key id");
-      *key = keys_[id];
     }
     uint64_t zigzag = 0;
     if (absl::Status s = input_->Varint(&zigzag); !s.ok()) return s;
-    task->priority = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
-    if (absl::Status s = input_->String(&task->trace_id); !s.ok()) return s;
-    ++records_;
-    ++stats_.tasks;
-    ++stats_.lines;
-    return true;
+    body->priority = Unzigzag(zigzag);
+    return absl::OkStatus();
   }
 
   std::unique_ptr<Input> input_;
@@ -247,8 +507,15 @@ class NativeReader : public TraceReader {
   std::vector<MachineEvent> machines_;
   std::vector<std::string> keys_;
   ReadStats stats_;
-  uint64_t records_ = 0;
+  uint64_t records_ = 0;  // tasks read, a group's each counted
   bool done_ = false;
+  std::string text_;  // the careful path's trace_id or prefix
+  // The group being expanded: its fields, the next task's trace_id (the prefix, then the
+  // index's digits), the prefix's length, and the tasks still to come.
+  Body group_;
+  std::string group_id_;
+  size_t group_prefix_ = 0;
+  uint64_t group_left_ = 0;
 };
 
 }  // namespace
@@ -302,28 +569,95 @@ absl::Status NativeWriter::Flush() {
   return absl::OkStatus();
 }
 
-absl::Status NativeWriter::Write(const TaskRecord& task) {
-  if (file_ == nullptr) return absl::FailedPreconditionError("native trace already closed");
+namespace {
+
+bool SameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+
+// True when `a` and `b` agree in every field but trace_id, doubles bit for bit.
+bool SameButId(const TaskRecord& a, const TaskRecord& b) {
+  return SameBits(a.submit_time, b.submit_time) && SameBits(a.duration, b.duration) &&
+         SameBits(a.demand.cpus, b.demand.cpus) && SameBits(a.demand.mem, b.demand.mem) &&
+         SameBits(a.demand.disk, b.demand.disk) && SameBits(a.demand.gpus, b.demand.gpus) &&
+         a.priority == b.priority && a.user == b.user && a.job == b.job && a.app == b.app &&
+         a.qos == b.qos && a.queue == b.queue && a.group == b.group;
+}
+
+// Splits `id` into a prefix and a trailing decimal index written without leading zeros (a
+// zero before other digits stays in the prefix, so prefix + index gives `id` back). False when
+// `id` does not end with such an index or it does not fit 19 digits.
+bool SplitIndex(std::string_view id, size_t* prefix, uint64_t* index) {
+  size_t digits = id.size();
+  while (digits > 0 && id[digits - 1] >= '0' && id[digits - 1] <= '9') --digits;
+  while (digits + 1 < id.size() && id[digits] == '0') ++digits;
+  if (digits == id.size() || id.size() - digits > 19) return false;
+  const auto result = std::from_chars(id.data() + digits, id.data() + id.size(), *index);
+  if (result.ec != std::errc() || result.ptr != id.data() + id.size()) return false;
+  *prefix = digits;
+  return true;
+}
+
+// True when `id` is `prefix` followed by the decimal `index`.
+bool IsIndexed(std::string_view id, std::string_view prefix, uint64_t index) {
+  if (id.size() <= prefix.size() || id.substr(0, prefix.size()) != prefix) return false;
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof(digits), index);
+  return id.substr(prefix.size()) ==
+         std::string_view(digits, static_cast<size_t>(result.ptr - digits));
+}
+
+}  // namespace
+
+void NativeWriter::PutRecord(char tag, const TaskRecord& task) {
   uint64_t ids[6];
   const std::string* keys[6] = {&task.user, &task.job, &task.app, &task.qos, &task.queue, &task.group};
   for (int k = 0; k < 6; ++k) ids[k] = KeyId(*keys[k]);
-  buffer_.push_back('T');
+  buffer_.push_back(tag);
   PutDouble(buffer_, task.submit_time);
   PutDouble(buffer_, task.duration);
   PutVector(buffer_, task.demand);
   for (uint64_t id : ids) PutVarint(buffer_, id);
   PutVarint(buffer_, (static_cast<uint64_t>(task.priority) << 1) ^
                          static_cast<uint64_t>(task.priority >> 63));
-  PutString(buffer_, task.trace_id);
-  ++tasks_;
+}
+
+absl::Status NativeWriter::WriteRun() {
+  if (run_count_ == 0) return absl::OkStatus();
+  if (run_count_ == 1) {
+    PutRecord('T', run_);
+    PutString(buffer_, run_.trace_id);
+  } else {
+    PutRecord('G', run_);
+    PutString(buffer_, std::string_view(run_.trace_id).substr(0, run_prefix_));
+    PutVarint(buffer_, run_first_);
+    PutVarint(buffer_, run_count_);
+  }
+  run_count_ = 0;
   return buffer_.size() >= kFlushAt ? Flush() : absl::OkStatus();
+}
+
+absl::Status NativeWriter::Write(const TaskRecord& task) {
+  if (file_ == nullptr) return absl::FailedPreconditionError("native trace already closed");
+  ++tasks_;
+  if (run_count_ > 0 && run_indexed_ && run_first_ + run_count_ != 0 &&
+      IsIndexed(task.trace_id, std::string_view(run_.trace_id).substr(0, run_prefix_),
+                run_first_ + run_count_) &&
+      SameButId(task, run_)) {
+    ++run_count_;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = WriteRun(); !s.ok()) return s;
+  run_ = task;
+  run_count_ = 1;
+  run_indexed_ = SplitIndex(run_.trace_id, &run_prefix_, &run_first_);
+  return absl::OkStatus();
 }
 
 absl::Status NativeWriter::Close() {
   if (file_ == nullptr) return absl::OkStatus();
+  absl::Status status = WriteRun();
   buffer_.push_back('E');
   PutVarint(buffer_, static_cast<uint64_t>(tasks_));
-  absl::Status status = Flush();
+  if (status.ok()) status = Flush();
   if (std::fclose(file_) != 0 && status.ok()) {
     status = absl::DataLossError(absl::StrCat(path_, ": close failed: ", std::strerror(errno)));
   }

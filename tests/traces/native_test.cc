@@ -1,5 +1,6 @@
 // The native trace format: exact round trip of machines and tasks, streaming limit, and
 // clear errors for damaged files.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -173,6 +174,210 @@ TEST(NativeTrace, DamagedFilesAreErrorsWithTheOffset) {
   bad_tag[bad_tag.size() - 2] = 'Z';  // the end marker's tag
   EXPECT_THAT(ReadAll(testing::WriteFixture("tag.native", bad_tag)).message(),
               HasSubstr("unknown record tag"));
+}
+
+// Tasks identical but for trace_id, as Alibaba's instance expansion and SWF's processors make.
+std::vector<TaskRecord> Runs() {
+  TaskRecord base;
+  base.submit_time = 12.5;
+  base.duration = 30;
+  base.demand = {.cpus = 0.5, .mem = 256, .disk = 0, .gpus = 0};
+  base.user = "u1";
+  base.job = "j_7";
+  base.priority = -3;
+  std::vector<TaskRecord> tasks;
+  auto add = [&](const TaskRecord& task, const std::string& id) {
+    tasks.push_back(task);
+    tasks.back().trace_id = id;
+  };
+  for (int i = 0; i < 25; ++i) add(base, "j_7/t_3/" + std::to_string(i));  // Alibaba-like
+  for (int i = 0; i < 12; ++i) add(base, "123/" + std::to_string(i));      // SWF-like
+  TaskRecord changed = base;
+  changed.demand.mem = 512;
+  add(base, "b/0");
+  add(base, "b/1");
+  add(changed, "b/2");  // a changed field breaks the run
+  add(changed, "b/3");
+  add(changed, "b/5");  // not consecutive
+  add(changed, "b/6");
+  add(base, "a/9");  // across a digit count
+  add(base, "a/10");
+  add(base, "a/11");
+  add(base, "c/08");  // leading zeros: "c/08", "c/09" are a run of prefix "c/0"; "c/010" is not
+  add(base, "c/09");
+  add(base, "c/010");
+  add(base, "c/011");
+  add(base, "d/0");
+  add(base, "d/00");
+  add(base, "7");  // no prefix
+  add(base, "8");
+  add(base, "nodigits");
+  add(base, "nodigits");
+  add(base, "");
+  add(base, "x/99999999999999999998");  // too long for an index
+  add(base, "x/99999999999999999999");
+  add(base, "y/18446744073709551614");
+  add(base, "y/18446744073709551615");
+  TaskRecord negative_zero = base;
+  negative_zero.duration = -0.0;  // equal to 0 but not the same bits
+  add(base, "z/0");
+  add(negative_zero, "z/1");
+  TaskRecord keyed = base;
+  keyed.app = "app";
+  keyed.group = "grp";
+  add(keyed, "k/1");
+  add(keyed, "k/2");
+  add(keyed, "k/3");
+  add(base, "k/4");
+  for (int i = 0; i < 3; ++i) add(base, "tail/" + std::to_string(i));
+  return tasks;
+}
+
+std::string ConvertTasks(const std::string& name, const std::vector<TaskRecord>& tasks) {
+  const std::string path = ::testing::TempDir() + name;
+  VectorReader source(Machines(), tasks);
+  EXPECT_TRUE(ConvertToNative(source, path).ok());
+  return path;
+}
+
+std::vector<TaskRecord> ReadTasks(const std::string& path, const ReadOptions& options = {}) {
+  std::vector<TaskRecord> tasks;
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, options);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return tasks;
+  TaskRecord task;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->Next(&task);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    tasks.push_back(task);
+  }
+  EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(tasks.size()));
+  return tasks;
+}
+
+TEST(NativeTrace, RunsRoundTripExactly) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("runs.native", expected);
+  const std::vector<TaskRecord> tasks = ReadTasks(path);
+  ASSERT_EQ(tasks.size(), expected.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    SCOPED_TRACE(expected[i].trace_id);
+    ExpectSame(tasks[i], expected[i]);
+    EXPECT_EQ(std::signbit(tasks[i].duration), std::signbit(expected[i].duration));
+  }
+  // The runs are stored as groups: far smaller than one record per task.
+  const std::string bytes = Bytes(path);
+  const std::string flat = Bytes(ConvertTasks("flat.native", {expected[0]}));
+  EXPECT_LT(bytes.size(), flat.size() + 40 * 60);
+  EXPECT_NE(bytes.find("j_7/t_3/"), std::string::npos);
+  EXPECT_EQ(bytes.find("j_7/t_3/1"), std::string::npos);
+}
+
+TEST(NativeTrace, CallerChangesBetweenCallsDoNotLeak) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("changes.native", expected);
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, {});
+  ASSERT_TRUE(reader.ok());
+  TaskRecord task;
+  for (size_t i = 0;; ++i) {
+    absl::StatusOr<bool> more = (*reader)->Next(&task);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) {
+      EXPECT_EQ(i, expected.size());
+      break;
+    }
+    ASSERT_LT(i, expected.size());
+    ExpectSame(task, expected[i]);
+    // Scribble over the record, as a caller may (same sizes too, and moved-from strings).
+    task.user = std::string(task.user.size(), '#');
+    task.job = "other";
+    TaskRecord stolen = std::move(task);
+    task.app = "x";
+    task.trace_id = stolen.trace_id + "!";
+    task.demand.cpus = 99;
+    task.priority = 1000;
+  }
+}
+
+TEST(NativeTrace, LimitInsideAGroup) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("glimit.native", expected);
+  ReadOptions options;
+  options.limit = 10;  // inside the first run of 25
+  const std::vector<TaskRecord> tasks = ReadTasks(path, options);
+  ASSERT_EQ(tasks.size(), 10u);
+  for (size_t i = 0; i < tasks.size(); ++i) ExpectSame(tasks[i], expected[i]);
+}
+
+// A short prefix leaves the group record to the careful decoder (the file is smaller than the
+// fast decoder's window); a long one lets the fast decoder see it first.
+class DamagedGroup : public ::testing::TestWithParam<int> {};
+
+TEST_P(DamagedGroup, EndMarkerCountsEveryTaskAndBadCountsAreErrors) {
+  const std::string prefix = std::string(GetParam(), 'p') + "grp/";
+  std::vector<TaskRecord> tasks;
+  for (int i = 0; i < 3; ++i) {
+    TaskRecord task;
+    task.trace_id = prefix + std::to_string(i);
+    tasks.push_back(task);
+  }
+  TaskRecord after;  // enough bytes after the group for the fast decoder
+  after.duration = 5;
+  after.trace_id = std::string(40, 'z');
+  tasks.push_back(after);
+  const std::string good = Bytes(ConvertTasks("group.native", tasks));
+  ASSERT_EQ(good.substr(good.size() - 2), "E\x04");  // every task of the group counted
+  EXPECT_EQ(ReadTasks(testing::WriteFixture("group2.native", good)).size(), 4u);
+  // ... 'G' body, str prefix, varint first 0, varint count 3, then the T record.
+  const size_t at = good.find(prefix + std::string("\x00\x03", 2));
+  ASSERT_NE(at, std::string::npos);
+  const std::string head = good.substr(0, at + prefix.size());
+  const std::string rest = good.substr(at + prefix.size() + 2);
+  auto with = [&](const std::string& name, const std::string& numbers) {
+    return ReadAll(testing::WriteFixture(name, head + numbers + rest));
+  };
+
+  EXPECT_THAT(with("gmore.native", std::string("\x00\x04", 2)).message(),
+              HasSubstr("end marker counts 4 tasks, file has 5"));
+  const absl::Status one = with("gone.native", std::string("\x00\x01", 2));
+  EXPECT_THAT(one.message(), HasSubstr("group task count out of range"));
+  EXPECT_THAT(one.message(), HasSubstr("gone.native: byte " + std::to_string(head.size() + 2)));
+  // A count past what int64 holds; an index range that wraps around; a bad varint.
+  EXPECT_THAT(with("ghuge.native", std::string("\x00", 1) + std::string(9, '\xff') + "\x01")
+                  .message(),
+              HasSubstr("group task count out of range"));
+  EXPECT_THAT(with("gwrap.native", std::string(9, '\xff') + "\x01\x03").message(),
+              HasSubstr("group index out of range"));
+  EXPECT_THAT(with("gvarint.native", std::string(10, '\xff') + "\x01\x03").message(),
+              HasSubstr("malformed varint"));
+
+  for (size_t cut = at; cut < at + prefix.size() + 2; cut += 1 + GetParam() / 10) {
+    const absl::Status truncated = ReadAll(testing::WriteFixture("gcut.native", good.substr(0, cut)));
+    EXPECT_THAT(truncated.message(), HasSubstr("truncated")) << cut;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(NativeTrace, DamagedGroup, ::testing::Values(0, 300));
+
+TEST(NativeTrace, OtherVersionsAreRejected) {
+  std::string bytes = Bytes(Convert("v.native", 3));
+  bytes[14] = 1;  // the u32 version after the 14-byte magic
+  const absl::Status old = ReadAll(testing::WriteFixture("v1.native", bytes));
+  EXPECT_THAT(old.message(), HasSubstr("unsupported native trace version 1"));
+  EXPECT_THAT(old.message(), HasSubstr("convert the trace again"));
+}
+
+// Many records of long strings: both decoders run, across the reader's buffer boundary.
+TEST(NativeTrace, LongStringsAcrossBuffers) {
+  std::vector<TaskRecord> tasks = Tasks(3000);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    tasks[i].trace_id = std::string(100 + i * 7 % 1500, static_cast<char>('a' + i % 26));
+    if (i % 100 == 0) tasks[i].user = std::string(300 + i, 'u');
+  }
+  const std::vector<TaskRecord> read = ReadTasks(ConvertTasks("long.native", tasks));
+  ASSERT_EQ(read.size(), tasks.size());
+  for (size_t i = 0; i < read.size(); ++i) ExpectSame(read[i], tasks[i]);
 }
 
 TEST(NativeTrace, OpenErrors) {
