@@ -60,31 +60,27 @@ class BadInputTest(unittest.TestCase):
             load_run("/nonexistent/run")
         self.assertIn("/nonexistent/run/summary.json", str(e.exception))
 
-    def test_malformed_summary_is_located(self):
+    def load_with(self, name, content):
+        """load_run on a copy of the run whose file `name` holds `content`; returns the error."""
         bad = tempfile.mkdtemp()
         try:
-            for name in ("tasks.csv", "agents.csv", "timeline.csv"):
-                shutil.copy(os.path.join(RUN_DIR, name), bad)
-            with open(os.path.join(bad, "summary.json"), "w") as f:
-                f.write('{\n  "scenario": "x",\n  oops\n}\n')
+            for other in ("summary.json", "tasks.csv", "agents.csv", "timeline.csv"):
+                shutil.copy(os.path.join(RUN_DIR, other), bad)
+            with open(os.path.join(bad, name), "w") as f:
+                f.write(content)
             with self.assertRaises(ValueError) as e:
                 load_run(bad)
-            self.assertIn("summary.json:3:3", str(e.exception))
+            return str(e.exception)
         finally:
             shutil.rmtree(bad)
 
+    def test_malformed_summary_is_located(self):
+        message = self.load_with("summary.json", '{\n  "scenario": "x",\n  oops\n}\n')
+        self.assertIn("summary.json:3:3", message)
+
     def test_missing_column_is_an_error(self):
-        bad = tempfile.mkdtemp()
-        try:
-            for name in ("summary.json", "agents.csv", "timeline.csv"):
-                shutil.copy(os.path.join(RUN_DIR, name), bad)
-            with open(os.path.join(bad, "tasks.csv"), "w") as f:
-                f.write("id,framework\n1,a\n")
-            with self.assertRaises(ValueError) as e:
-                load_run(bad)
-            self.assertIn("tasks.csv: missing columns", str(e.exception))
-        finally:
-            shutil.rmtree(bad)
+        message = self.load_with("tasks.csv", "id,framework\n1,a\n")
+        self.assertIn("tasks.csv: missing columns", message)
 
     def test_command_line_exit_codes(self):
         env = dict(os.environ)
