@@ -180,14 +180,18 @@ class ResponderState {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerCore> core, tcp::socket socket)
-      : core_(std::move(core)), strand_(socket.get_executor()), stream_(std::move(socket)) {}
+      : core_(std::move(core)), strand_(socket.get_executor()), stream_(std::move(socket)),
+        idle_timer_(strand_) {}
 
   template <typename Fn>
   bool Post(Fn&& fn) {
     return core_->PostUnlessStopped(strand_, std::forward<Fn>(fn));
   }
   const net::any_io_executor& strand() const { return strand_; }
-  void Start() { ReadRequest(); }
+  void Start() {
+    ArmIdleTimer();
+    ReadRequest();
+  }
 
   // Server stop: the client is told nothing more; the handler sees a disconnect.
   void Abort() {
@@ -208,6 +212,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendChunk(uint64_t seq, const std::string& data) {
     if (seq != seq_ || !in_flight_ || closed_) return;
     Enqueue(Chunk(data), false);
+    if (queued_bytes_ > core_->options.max_queued_bytes) {  // The client is not reading.
+      NotifyDisconnect();
+      CloseSocket();
+    }
   }
   void SendLastChunk(uint64_t seq) {
     if (seq != seq_ || !in_flight_ || closed_) return;
@@ -308,6 +316,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void SendError(HttpResponse response) {
     ++seq_;
+    CancelIdleTimer();
     in_flight_ = true;
     keep_alive_ = false;
     Enqueue(SerializeResponse(std::move(response), false), true);
@@ -330,6 +339,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Dispatch(HttpRequest request) {
     ++seq_;
+    CancelIdleTimer();
     in_flight_ = true;
     streaming_ = false;
     keep_alive_ = next_keep_alive_;
@@ -365,6 +375,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Enqueue(std::string data, bool ends_response) {
+    queued_bytes_ += data.size();
     outbox_.push_back(Outgoing{std::move(data), ends_response});
     if (!writing_) WriteNext();
   }
@@ -386,6 +397,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     const bool ends_response = outbox_.front().ends_response;
+    queued_bytes_ -= outbox_.front().data.size();
     outbox_.pop_front();
     if (ends_response) FinishResponse();  // May dispatch the next request and write.
     if (!closed_ && !writing_ && !outbox_.empty()) WriteNext();
@@ -408,9 +420,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         Dispatch(std::move(*pending.request));
       }
-    } else if (!reading_) {
-      ReadRequest();
+    } else {
+      ArmIdleTimer();
+      if (!reading_) ReadRequest();
     }
+  }
+
+  // Closes the connection unless a request is dispatched (CancelIdleTimer) within the timeout.
+  void ArmIdleTimer() {
+    if (core_->options.idle_timeout.count() <= 0) return;
+    idle_timer_.expires_after(core_->options.idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this(), generation = ++idle_generation_](
+                               beast::error_code ec) {
+      if (!ec && generation == self->idle_generation_ && !self->in_flight_) self->CloseSocket();
+    });
+  }
+  void CancelIdleTimer() {
+    ++idle_generation_;
+    idle_timer_.cancel();
   }
 
   void NotifyDisconnect() {
@@ -452,6 +479,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     closed_ = true;
     outbox_.clear();
+    queued_bytes_ = 0;
+    CancelIdleTimer();
     pending_.reset();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -466,6 +495,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<Outgoing> outbox_;
   std::optional<Pending> pending_;
   std::weak_ptr<ResponderState> current_;
+  net::steady_timer idle_timer_;
+  uint64_t idle_generation_ = 0;
+  size_t queued_bytes_ = 0;  // In outbox_.
   std::string drain_buffer_;
   size_t drained_ = 0;
   uint64_t seq_ = 0;  // Of the response in flight (or the last one).

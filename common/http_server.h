@@ -6,7 +6,8 @@
 // matches a route only for other methods is answered 405 with `Allow`; no match is 404.
 // Request bodies may be chunked. Limits answer with a short text/plain reason and close the
 // connection: header bytes -> 431, body bytes -> 413, anything unparsable -> 400.
-// Connections are kept alive as HTTP/1.1 says (one request at a time per connection).
+// Connections are kept alive as HTTP/1.1 says (one request at a time per connection) until
+// idle for `idle_timeout`.
 //
 // A handler gets the request and a Responder. It answers once, now or later from any thread,
 // with Reply(), or starts a chunked streaming response with StartStream() and then Write()s
@@ -18,6 +19,7 @@
 #ifndef STEWARD_COMMON_HTTP_SERVER_H_
 #define STEWARD_COMMON_HTTP_SERVER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -76,6 +78,13 @@ class HttpServer {
     int threads = 2;
     size_t max_header_bytes = 16 * 1024;      // Request line and fields -> 431 beyond.
     size_t max_body_bytes = 16 * 1024 * 1024;  // After de-chunking -> 413 beyond.
+    // A connection with no response in progress is closed when no complete request arrives
+    // for this long (idle keep-alive connections, and requests trickled in too slowly).
+    // Zero: never.
+    std::chrono::milliseconds idle_timeout{120'000};
+    // A client that lets more than this many response bytes queue up (a stream it does not
+    // read) is disconnected; the streaming handler sees OnDisconnect.
+    size_t max_queued_bytes = 16 * 1024 * 1024;
   };
 
   explicit HttpServer(Options options);

@@ -88,11 +88,18 @@ int Count(const std::string& haystack, const std::string& needle) {
 
 class HttpTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Configure(DefaultOptions()); }
+
+  static HttpServer::Options DefaultOptions() {
     HttpServer::Options options;
     options.threads = 3;
     options.max_header_bytes = 1024;
     options.max_body_bytes = 1024;
+    return options;
+  }
+
+  // (Re)creates the server with `options` and the common routes.
+  void Configure(const HttpServer::Options& options) {
     server_ = std::make_unique<HttpServer>(options);
     server_->Route("GET", "/hello", [](const HttpRequest& request, Responder responder) {
       responder.Reply(200, "hello " + request.query);
@@ -429,6 +436,72 @@ TEST_F(HttpTest, ManyClientsInParallel) {
   }
   for (std::thread& thread : clients) thread.join();
   EXPECT_EQ(ok, 200);
+}
+
+TEST_F(HttpTest, IdleAndTricklingConnectionsAreClosed) {
+  HttpServer::Options options = DefaultOptions();
+  options.idle_timeout = 200ms;
+  Configure(options);
+  Start();
+  const auto start = std::chrono::steady_clock::now();
+  RawConnection silent(server_->port());
+  RawConnection trickling(server_->port());
+  trickling.Send("GET /hello HTTP/1.1\r\nHost:");
+  EXPECT_EQ(silent.ReadAll(), "");
+  EXPECT_EQ(trickling.ReadAll(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+
+  // A kept-alive client notices the close and reconnects for its next request.
+  HttpClient client = Client();
+  ASSERT_TRUE(client.Get("/hello").ok());
+  std::this_thread::sleep_for(400ms);
+  absl::StatusOr<HttpResponse> again = client.Get("/hello");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(HttpTest, ClientThatDoesNotReadItsStreamIsDisconnected) {
+  HttpServer::Options options = DefaultOptions();
+  options.max_queued_bytes = 64 * 1024;
+  Configure(options);
+  std::promise<void> disconnected;
+  std::atomic<int> writes{0};
+  server_->Route("GET", "/firehose", [&](const HttpRequest&, Responder responder) {
+    responder.OnDisconnect([&] { disconnected.set_value(); });
+    responder.StartStream(200, {});
+    Spawn([&, responder]() mutable {
+      const std::string chunk(1024, 'z');
+      while (writes < 100'000 && responder.Write(chunk)) ++writes;
+    });
+  });
+  Start();
+  RawConnection raw(server_->port());
+  raw.Send("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n");  // And never read.
+  EXPECT_EQ(disconnected.get_future().wait_for(10s), std::future_status::ready);
+  std::lock_guard lock(threads_mu_);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+  EXPECT_LT(writes, 100'000);
+}
+
+TEST_F(HttpTest, DroppedStreamEndsWithTheLastChunk) {
+  server_->Route("GET", "/short", [](const HttpRequest&, Responder responder) {
+    responder.StartStream(200, {{"Content-Type", "text/plain"}});
+    responder.Write("only");
+  });
+  Start();
+  HttpClient client = Client();
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/short";
+  std::string body;
+  absl::StatusOr<HttpResponse> head = client.Stream(request, nullptr, [&](std::string_view data) {
+    body.append(data);
+    return true;
+  });
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(body, "only");
+  EXPECT_TRUE(client.Get("/hello").ok());
 }
 
 TEST(HttpServerTest, StartFailsOnABadAddress) {
