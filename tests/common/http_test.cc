@@ -504,6 +504,25 @@ TEST_F(HttpTest, DroppedStreamEndsWithTheLastChunk) {
   EXPECT_TRUE(client.Get("/hello").ok());
 }
 
+TEST_F(HttpTest, ClientTimesOutOnASlowHandler) {
+  server_->Route("GET", "/slow", [this](const HttpRequest&, Responder responder) {
+    Spawn([responder]() mutable {
+      std::this_thread::sleep_for(1s);
+      responder.Reply(200, "too late");
+    });
+  });
+  Start();
+  HttpClient::Options options;
+  options.timeout = 100ms;
+  HttpClient client("127.0.0.1", server_->port(), options);
+  const absl::StatusOr<HttpResponse> response = client.Get("/slow");
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded) << response.status();
+  EXPECT_FALSE(client.connected());
+  const absl::StatusOr<HttpResponse> next = client.Get("/hello");  // A fresh connection.
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->status, 200);
+}
+
 TEST(HttpServerTest, StartFailsOnABadAddress) {
   HttpServer::Options options;
   options.address = "not an address";
