@@ -65,8 +65,7 @@ class HttpClient::Impl {
       if (status.ok()) status = ReadHead(&*parser, &got_bytes);
       if (status.ok()) break;
       Close();
-      if (reused && !got_bytes && attempt == 0 &&
-          status.code() == absl::StatusCode::kUnavailable) {
+      if (reused && !got_bytes && attempt == 0 && status.code() == absl::StatusCode::kUnavailable) {
         continue;
       }
       return status;
@@ -128,8 +127,8 @@ class HttpClient::Impl {
   }
 
   absl::Status Error(const std::string& what, beast::error_code ec) const {
-    const std::string message = what + " from " + host_ + ":" + std::to_string(port_) + ": " +
-                                ec.message();
+    const std::string message =
+        what + " from " + host_ + ":" + std::to_string(port_) + ": " + ec.message();
     if (ec == beast::error::timeout) return absl::DeadlineExceededError(message);
     if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -148,9 +147,8 @@ class HttpClient::Impl {
     }
     stream_.emplace(ioc_);
     ec = Run(options_.timeout, [&](auto handler) {
-      stream_->async_connect(endpoints, [handler](beast::error_code e, const tcp::endpoint&) {
-        handler(e);
-      });
+      stream_->async_connect(endpoints,
+                             [handler](beast::error_code e, const tcp::endpoint&) { handler(e); });
     });
     if (ec) {
       stream_.reset();

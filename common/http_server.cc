@@ -1,8 +1,8 @@
 #include "common/http_server.h"
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -37,7 +37,8 @@ bool IsToken(std::string_view s) {
 }
 
 bool IsFieldValue(std::string_view s) {
-  return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+  return std::none_of(s.begin(), s.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 // Fields the server owns: framing and connection management.
@@ -127,7 +128,7 @@ struct ServerCore {
   std::vector<std::thread> threads;
 
   std::mutex mu;
-  bool stopped = false;                                 // Guarded by mu.
+  bool stopped = false;                                // Guarded by mu.
   std::vector<std::weak_ptr<Connection>> connections;  // Guarded by mu.
 
   // Posts `fn` to `executor` unless the server has stopped (then nothing runs any more).
@@ -180,7 +181,9 @@ class ResponderState {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerCore> core, tcp::socket socket)
-      : core_(std::move(core)), strand_(socket.get_executor()), stream_(std::move(socket)),
+      : core_(std::move(core)),
+        strand_(socket.get_executor()),
+        stream_(std::move(socket)),
         idle_timer_(strand_) {}
 
   template <typename Fn>
@@ -243,14 +246,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadRequest() {
     if (closed_) return;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(core_->options.max_body_bytes);
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -260,8 +262,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::optional<HttpResponse> error;
       if (ec == http::error::header_limit) {
         error = TextResponse(431, "request header fields too large (limit " +
-                                      std::to_string(core_->options.max_header_bytes) +
-                                      " bytes)");
+                                      std::to_string(core_->options.max_header_bytes) + " bytes)");
       } else if (ec == http::error::body_limit) {
         error = TextResponse(413, "request body too large (limit " +
                                       std::to_string(core_->options.max_body_bytes) + " bytes)");
@@ -382,10 +383,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void WriteNext() {
     writing_ = true;
-    net::async_write(stream_, net::buffer(outbox_.front().data),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnWrite(ec);
-                     });
+    net::async_write(
+        stream_, net::buffer(outbox_.front().data),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -430,10 +430,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ArmIdleTimer() {
     if (core_->options.idle_timeout.count() <= 0) return;
     idle_timer_.expires_after(core_->options.idle_timeout);
-    idle_timer_.async_wait([self = shared_from_this(), generation = ++idle_generation_](
-                               beast::error_code ec) {
-      if (!ec && generation == self->idle_generation_ && !self->in_flight_) self->CloseSocket();
-    });
+    idle_timer_.async_wait(
+        [self = shared_from_this(), generation = ++idle_generation_](beast::error_code ec) {
+          if (!ec && generation == self->idle_generation_ && !self->in_flight_) self->CloseSocket();
+        });
   }
   void CancelIdleTimer() {
     ++idle_generation_;
@@ -554,10 +554,10 @@ Responder::Responder(std::shared_ptr<ResponderState> state) : state_(std::move(s
 
 bool Responder::Reply(HttpResponse response) {
   if (!state_->Transition(Phase::kPending, Phase::kReplied)) return false;
-  return state_->connection()->Post(
-      [connection = state_->connection(), seq = state_->seq(), response = std::move(response)]() mutable {
-        connection->SendComplete(seq, std::move(response));
-      });
+  return state_->connection()->Post([connection = state_->connection(), seq = state_->seq(),
+                                     response = std::move(response)]() mutable {
+    connection->SendComplete(seq, std::move(response));
+  });
 }
 
 bool Responder::Reply(int status, std::string body, std::string content_type) {
@@ -586,9 +586,8 @@ bool Responder::Write(std::string chunk) {
 
 bool Responder::Close() {
   if (!state_->Transition(Phase::kStreaming, Phase::kClosed)) return false;
-  return state_->connection()->Post([connection = state_->connection(), seq = state_->seq()] {
-    connection->SendLastChunk(seq);
-  });
+  return state_->connection()->Post(
+      [connection = state_->connection(), seq = state_->seq()] { connection->SendLastChunk(seq); });
 }
 
 void Responder::OnDisconnect(std::function<void()> callback) {
@@ -603,8 +602,7 @@ void Responder::OnDisconnect(std::function<void()> callback) {
 bool Responder::connected() const { return !state_->disconnected.load(); }
 
 HttpServer::HttpServer(Options options)
-    : options_(std::move(options)),
-      core_(std::make_shared<http_internal::ServerCore>(options_)) {}
+    : options_(std::move(options)), core_(std::make_shared<http_internal::ServerCore>(options_)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

@@ -76,7 +76,7 @@ class HttpServer {
     std::string address = "127.0.0.1";
     uint16_t port = 0;  // 0: an ephemeral port, read back with port().
     int threads = 2;
-    size_t max_header_bytes = 16 * 1024;      // Request line and fields -> 431 beyond.
+    size_t max_header_bytes = 16 * 1024;       // Request line and fields -> 431 beyond.
     size_t max_body_bytes = 16 * 1024 * 1024;  // After de-chunking -> 413 beyond.
     // A connection with no response in progress is closed when no complete request arrives
     // for this long (idle keep-alive connections, and requests trickled in too slowly).

@@ -24,9 +24,9 @@ absl::Status CheckJsonDepth(std::string_view json, int max_depth) {
       case '{':
       case '[':
         if (++depth > max_depth) {
-          return absl::InvalidArgumentError(
-              "JSON nesting depth exceeds the limit of " + std::to_string(max_depth) +
-              " (at byte offset " + std::to_string(i) + ")");
+          return absl::InvalidArgumentError("JSON nesting depth exceeds the limit of " +
+                                            std::to_string(max_depth) + " (at byte offset " +
+                                            std::to_string(i) + ")");
         }
         break;
       case '}':
@@ -61,8 +61,8 @@ absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& messa
   std::string out;
   const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
   if (!status.ok()) {
-    return absl::InternalError("cannot print " + message.GetTypeName() + " as JSON: " +
-                               std::string(status.message()));
+    return absl::InternalError("cannot print " + message.GetTypeName() +
+                               " as JSON: " + std::string(status.message()));
   }
   return out;
 }

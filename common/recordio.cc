@@ -77,8 +77,7 @@ absl::Status RecordIoDecoder::Decode(std::string_view data, std::vector<std::str
       if (length_text_.size() > max_text.size() ||
           (length_text_.size() == max_text.size() && length_text_ > max_text)) {
         return Fail(absl::ResourceExhaustedError("RecordIO: record length " + length_text_ +
-                                                 " exceeds the maximum of " + max_text +
-                                                 " bytes"));
+                                                 " exceeds the maximum of " + max_text + " bytes"));
       }
       record_length_ = std::stoull(length_text_);
       length_text_.clear();

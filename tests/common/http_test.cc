@@ -112,9 +112,8 @@ class HttpTest : public ::testing::Test {
       response.body = request.body;
       responder.Reply(std::move(response));
     });
-    server_->Route("PUT", "/echo", [](const HttpRequest&, Responder responder) {
-      responder.Reply(204, "");
-    });
+    server_->Route("PUT", "/echo",
+                   [](const HttpRequest&, Responder responder) { responder.Reply(204, ""); });
     server_->RoutePrefix("GET", "/files/", [](const HttpRequest& request, Responder responder) {
       responder.Reply(200, "file " + request.path);
     });
@@ -128,9 +127,8 @@ class HttpTest : public ::testing::Test {
       });
     });
     server_->Route("GET", "/silent", [](const HttpRequest&, Responder) {});
-    server_->Route("GET", "/throws", [](const HttpRequest&, Responder) {
-      throw std::runtime_error("boom");
-    });
+    server_->Route("GET", "/throws",
+                   [](const HttpRequest&, Responder) { throw std::runtime_error("boom"); });
   }
 
   void TearDown() override {
@@ -257,8 +255,7 @@ TEST_F(HttpTest, BodyOverTheLimitGets413) {
   EXPECT_THAT(response->body, HasSubstr("limit 1024 bytes"));
 
   RawConnection raw(server_->port());
-  std::string chunked =
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 3; ++i) chunked += "200\r\n" + std::string(512, 'y') + "\r\n";
   chunked += "0\r\n\r\n";
   raw.Send(chunked);

@@ -80,8 +80,8 @@ TEST(JsonTest, ClearsTheMessageFirst) {
 
 TEST(JsonTest, RejectsMalformedJsonAndWrongTypes) {
   Outer outer;
-  for (const char* bad : {"{", R"({"cpus": "lots"})", R"({"tags": [{}]})",
-                          R"({"inner": 5})", "[1, 2]", "", "nul"}) {
+  for (const char* bad :
+       {"{", R"({"cpus": "lots"})", R"({"tags": [{}]})", R"({"inner": 5})", "[1, 2]", "", "nul"}) {
     const absl::Status status = JsonToMessage(bad, &outer);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(status.message(), HasSubstr("steward.common.test.Outer")) << bad;
