@@ -1,0 +1,674 @@
+#include "common/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "boost/asio.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+
+namespace steward::common {
+namespace http_internal {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string Str(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool IsFieldValue(std::string_view s) {
+  return std::none_of(s.begin(), s.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+// Fields the server owns: framing and connection management.
+bool IsReservedField(std::string_view name) {
+  static constexpr std::string_view kReserved[] = {"content-length", "transfer-encoding",
+                                                   "connection"};
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::find(std::begin(kReserved), std::end(kReserved), lower) != std::end(kReserved);
+}
+
+// Copies the handler's fields, dropping ones that would break framing or inject lines.
+template <typename Fields>
+void SetFields(const HttpHeaders& headers, Fields* fields) {
+  for (const auto& [name, value] : headers) {
+    if (IsToken(name) && IsFieldValue(value) && !IsReservedField(name)) {
+      fields->insert(beast::string_view(name.data(), name.size()),
+                     beast::string_view(value.data(), value.size()));
+    }
+  }
+}
+
+unsigned ValidStatus(int status) {
+  return (status >= 100 && status <= 599) ? static_cast<unsigned>(status) : 500u;
+}
+
+std::string SerializeResponse(HttpResponse response, bool keep_alive) {
+  http::response<http::string_body> message;
+  message.result(ValidStatus(response.status));
+  message.version(11);
+  SetFields(response.headers, &message.base());
+  message.body() = std::move(response.body);
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  std::ostringstream out;
+  out << message;
+  return std::move(out).str();
+}
+
+std::string SerializeStreamHead(int status, const HttpHeaders& headers, bool keep_alive) {
+  http::response<http::empty_body> message;
+  message.result(ValidStatus(status));
+  message.version(11);
+  SetFields(headers, &message.base());
+  message.keep_alive(keep_alive);
+  message.chunked(true);
+  std::ostringstream out;
+  out << message.base();
+  return std::move(out).str();
+}
+
+std::string Chunk(std::string_view data) {
+  std::ostringstream out;
+  out << std::hex << data.size() << "\r\n";
+  std::string chunk = std::move(out).str();
+  chunk.append(data);
+  chunk += "\r\n";
+  return chunk;
+}
+
+HttpResponse TextResponse(int status, std::string text) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  response.body = std::move(text) + "\n";
+  return response;
+}
+
+}  // namespace
+
+class Connection;
+
+struct MethodRoutes {
+  std::map<std::string, HttpHandler> by_method;
+};
+
+struct ServerCore {
+  explicit ServerCore(HttpServer::Options opts) : options(std::move(opts)) {}
+
+  // Declared first so that it is destroyed last, after every I/O object.
+  net::io_context ioc;
+  const HttpServer::Options options;
+  std::map<std::string, MethodRoutes> exact_routes;
+  std::map<std::string, MethodRoutes> prefix_routes;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor;  // Used on its own strand only.
+  std::vector<std::thread> threads;
+
+  std::mutex mu;
+  bool stopped = false;                                // Guarded by mu.
+  std::vector<std::weak_ptr<Connection>> connections;  // Guarded by mu.
+
+  // Posts `fn` to `executor` unless the server has stopped (then nothing runs any more).
+  template <typename Executor, typename Fn>
+  bool PostUnlessStopped(const Executor& executor, Fn&& fn) {
+    std::lock_guard lock(mu);
+    if (stopped) return false;
+    net::post(executor, std::forward<Fn>(fn));
+    return true;
+  }
+};
+
+class ResponderState {
+ public:
+  enum class Phase { kPending, kReplied, kStreaming, kClosed };
+
+  ResponderState(std::shared_ptr<Connection> connection, uint64_t seq)
+      : connection_(std::move(connection)), seq_(seq) {}
+  ~ResponderState();
+
+  // Moves the phase from `from` to `to`; false (no change) if it was not `from`.
+  bool Transition(Phase from, Phase to) {
+    std::lock_guard lock(mu_);
+    if (phase_ != from) return false;
+    phase_ = to;
+    return true;
+  }
+  bool IsStreaming() {
+    std::lock_guard lock(mu_);
+    return phase_ == Phase::kStreaming;
+  }
+
+  const std::shared_ptr<Connection>& connection() const { return connection_; }
+  uint64_t seq() const { return seq_; }
+
+  std::atomic<bool> disconnected{false};
+  std::function<void()> on_disconnect;  // Used on the connection's strand only.
+
+ private:
+  const std::shared_ptr<Connection> connection_;
+  const uint64_t seq_;
+  std::mutex mu_;
+  Phase phase_ = Phase::kPending;  // Guarded by mu_.
+};
+
+// One accepted connection. Everything except the constructor and Post() runs on `strand_`.
+//
+// The read side runs one request ahead: while a response is in progress, the next request is
+// read (and held) so that a client disconnect is noticed at once. At most one request is held.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<ServerCore> core, tcp::socket socket)
+      : core_(std::move(core)),
+        strand_(socket.get_executor()),
+        stream_(std::move(socket)),
+        idle_timer_(strand_) {}
+
+  template <typename Fn>
+  bool Post(Fn&& fn) {
+    return core_->PostUnlessStopped(strand_, std::forward<Fn>(fn));
+  }
+  const net::any_io_executor& strand() const { return strand_; }
+  void Start() {
+    ArmIdleTimer();
+    ReadRequest();
+  }
+
+  // Server stop: the client is told nothing more; the handler sees a disconnect.
+  void Abort() {
+    NotifyDisconnect();
+    CloseSocket();
+  }
+
+  void SendComplete(uint64_t seq, HttpResponse response) {
+    if (seq != seq_ || !in_flight_ || closed_) return;
+    Enqueue(SerializeResponse(std::move(response), keep_alive_), /*ends_response=*/true);
+  }
+  void SendStreamHead(uint64_t seq, int status, const HttpHeaders& headers) {
+    if (seq != seq_ || !in_flight_ || closed_) return;
+    streaming_ = true;
+    Enqueue(SerializeStreamHead(status, headers, keep_alive_), false);
+    if (read_eof_) CloseSocket();
+  }
+  void SendChunk(uint64_t seq, const std::string& data) {
+    if (seq != seq_ || !in_flight_ || closed_) return;
+    Enqueue(Chunk(data), false);
+    if (queued_bytes_ > core_->options.max_queued_bytes) {  // The client is not reading.
+      NotifyDisconnect();
+      CloseSocket();
+    }
+  }
+  void SendLastChunk(uint64_t seq) {
+    if (seq != seq_ || !in_flight_ || closed_) return;
+    Enqueue("0\r\n\r\n", true);
+  }
+  void SetDisconnectCallback(const std::shared_ptr<ResponderState>& state,
+                             std::function<void()> callback) {
+    if (state->disconnected.load()) {
+      callback();
+    } else if (state->seq() == seq_ && in_flight_) {
+      state->on_disconnect = std::move(callback);
+    }
+  }
+
+ private:
+  struct Pending {
+    std::optional<HttpRequest> request;
+    std::optional<HttpResponse> error;  // Answer, then close.
+  };
+  struct Outgoing {
+    std::string data;
+    bool ends_response;
+  };
+
+  void ReadRequest() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(core_->options.max_body_bytes);
+    reading_ = true;
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      std::optional<HttpResponse> error;
+      if (ec == http::error::header_limit) {
+        error = TextResponse(431, "request header fields too large (limit " +
+                                      std::to_string(core_->options.max_header_bytes) + " bytes)");
+      } else if (ec == http::error::body_limit) {
+        error = TextResponse(413, "request body too large (limit " +
+                                      std::to_string(core_->options.max_body_bytes) + " bytes)");
+      } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        error = TextResponse(400, "malformed HTTP request: " + ec.message());
+      }
+      if (!error) {  // The client closed or the socket failed.
+        read_eof_ = true;
+        if (in_flight_) {
+          NotifyDisconnect();
+          if (streaming_ || ec != http::error::end_of_stream) CloseSocket();
+        } else {
+          CloseSocket();
+        }
+        return;
+      }
+      if (in_flight_) {
+        pending_ = Pending{std::nullopt, std::move(error)};
+      } else {
+        SendError(std::move(*error));
+      }
+      return;
+    }
+    HttpRequest request = TakeRequest();
+    if (in_flight_) {
+      pending_ = Pending{std::move(request), std::nullopt};
+    } else {
+      Dispatch(std::move(request));
+    }
+  }
+
+  HttpRequest TakeRequest() {
+    http::request<http::string_body> message = parser_->release();
+    parser_.reset();
+    HttpRequest request;
+    request.method = Str(message.method_string());
+    request.target = Str(message.target());
+    const size_t question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) request.query = request.target.substr(question + 1);
+    for (const auto& field : message) {
+      request.headers.emplace_back(Str(field.name_string()), Str(field.value()));
+    }
+    request.body = std::move(message.body());
+    beast::error_code ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) request.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+    next_keep_alive_ = message.keep_alive();
+    return request;
+  }
+
+  void SendError(HttpResponse response) {
+    ++seq_;
+    CancelIdleTimer();
+    in_flight_ = true;
+    keep_alive_ = false;
+    Enqueue(SerializeResponse(std::move(response), false), true);
+  }
+
+  const MethodRoutes* FindRoutes(const std::string& path) const {
+    if (auto it = core_->exact_routes.find(path); it != core_->exact_routes.end()) {
+      return &it->second;
+    }
+    const MethodRoutes* best = nullptr;
+    size_t best_length = 0;
+    for (const auto& [prefix, routes] : core_->prefix_routes) {
+      if (path.compare(0, prefix.size(), prefix) == 0 && (!best || prefix.size() > best_length)) {
+        best = &routes;
+        best_length = prefix.size();
+      }
+    }
+    return best;
+  }
+
+  void Dispatch(HttpRequest request) {
+    ++seq_;
+    CancelIdleTimer();
+    in_flight_ = true;
+    streaming_ = false;
+    keep_alive_ = next_keep_alive_;
+    // Keep reading (one request ahead) so that a disconnect is seen while the handler works.
+    if (keep_alive_) ReadRequest();
+
+    const MethodRoutes* routes = FindRoutes(request.path);
+    if (routes == nullptr) {
+      SendComplete(seq_, TextResponse(404, "no route for " + request.path));
+      return;
+    }
+    auto it = routes->by_method.find(request.method);
+    if (it == routes->by_method.end()) {
+      std::string allow;
+      for (const auto& [method, handler] : routes->by_method) {
+        allow += allow.empty() ? method : ", " + method;
+      }
+      HttpResponse response =
+          TextResponse(405, "method " + request.method + " not allowed for " + request.path);
+      response.headers.emplace_back("Allow", allow);
+      SendComplete(seq_, std::move(response));
+      return;
+    }
+    auto state = std::make_shared<ResponderState>(shared_from_this(), seq_);
+    current_ = state;
+    try {
+      it->second(request, Responder(state));
+    } catch (const std::exception& e) {
+      Responder(state).Reply(500, std::string("handler failed: ") + e.what());
+    } catch (...) {
+      Responder(state).Reply(500, "handler failed");
+    }
+  }
+
+  void Enqueue(std::string data, bool ends_response) {
+    queued_bytes_ += data.size();
+    outbox_.push_back(Outgoing{std::move(data), ends_response});
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    writing_ = true;
+    net::async_write(
+        stream_, net::buffer(outbox_.front().data),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    writing_ = false;
+    if (closed_) return;
+    if (ec) {
+      NotifyDisconnect();
+      CloseSocket();
+      return;
+    }
+    const bool ends_response = outbox_.front().ends_response;
+    queued_bytes_ -= outbox_.front().data.size();
+    outbox_.pop_front();
+    if (ends_response) FinishResponse();  // May dispatch the next request and write.
+    if (!closed_ && !writing_ && !outbox_.empty()) WriteNext();
+  }
+
+  void FinishResponse() {
+    if (auto state = current_.lock()) state->on_disconnect = nullptr;
+    current_.reset();
+    in_flight_ = false;
+    streaming_ = false;
+    if (!keep_alive_ || read_eof_) {
+      CloseGracefully();
+      return;
+    }
+    if (pending_) {
+      Pending pending = std::move(*pending_);
+      pending_.reset();
+      if (pending.error) {
+        SendError(std::move(*pending.error));
+      } else {
+        Dispatch(std::move(*pending.request));
+      }
+    } else {
+      ArmIdleTimer();
+      if (!reading_) ReadRequest();
+    }
+  }
+
+  // Closes the connection unless a request is dispatched (CancelIdleTimer) within the timeout.
+  void ArmIdleTimer() {
+    if (core_->options.idle_timeout.count() <= 0) return;
+    idle_timer_.expires_after(core_->options.idle_timeout);
+    idle_timer_.async_wait(
+        [self = shared_from_this(), generation = ++idle_generation_](beast::error_code ec) {
+          if (!ec && generation == self->idle_generation_ && !self->in_flight_) self->CloseSocket();
+        });
+  }
+  void CancelIdleTimer() {
+    ++idle_generation_;
+    idle_timer_.cancel();
+  }
+
+  void NotifyDisconnect() {
+    auto state = current_.lock();
+    if (!state || state->disconnected.exchange(true)) return;
+    std::function<void()> callback = std::move(state->on_disconnect);
+    state->on_disconnect = nullptr;
+    if (callback) callback();
+  }
+
+  // Sends FIN, then reads and discards what the client still sends for a short while before
+  // closing, so that an error response is not lost to a reset caused by unread request bytes.
+  void CloseGracefully() {
+    if (closed_) return;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || reading_) {
+      CloseSocket();
+      return;
+    }
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain();
+  }
+
+  void Drain() {
+    drain_buffer_.resize(4096);
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->closed_ || self->drained_ > (size_t{1} << 20)) {
+                                self->CloseSocket();
+                              } else {
+                                self->Drain();
+                              }
+                            });
+  }
+
+  void CloseSocket() {
+    if (closed_) return;
+    closed_ = true;
+    outbox_.clear();
+    queued_bytes_ = 0;
+    CancelIdleTimer();
+    pending_.reset();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  const std::shared_ptr<ServerCore> core_;
+  const net::any_io_executor strand_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::deque<Outgoing> outbox_;
+  std::optional<Pending> pending_;
+  std::weak_ptr<ResponderState> current_;
+  net::steady_timer idle_timer_;
+  uint64_t idle_generation_ = 0;
+  size_t queued_bytes_ = 0;  // In outbox_.
+  std::string drain_buffer_;
+  size_t drained_ = 0;
+  uint64_t seq_ = 0;  // Of the response in flight (or the last one).
+  bool reading_ = false;
+  bool writing_ = false;
+  bool in_flight_ = false;
+  bool streaming_ = false;
+  bool keep_alive_ = true;       // Of the response in flight.
+  bool next_keep_alive_ = true;  // Of the request last read.
+  bool read_eof_ = false;
+  bool closed_ = false;
+};
+
+ResponderState::~ResponderState() {
+  Phase phase;
+  {
+    std::lock_guard lock(mu_);
+    phase = phase_;
+  }
+  if (phase == Phase::kPending) {
+    connection_->Post([connection = connection_, seq = seq_] {
+      connection->SendComplete(seq, TextResponse(500, "handler did not reply"));
+    });
+  } else if (phase == Phase::kStreaming) {
+    connection_->Post([connection = connection_, seq = seq_] { connection->SendLastChunk(seq); });
+  }
+}
+
+namespace {
+
+void Accept(const std::shared_ptr<ServerCore>& core) {
+  core->acceptor->async_accept(
+      net::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !core->acceptor->is_open()) return;
+        if (!ec) {
+          auto connection = std::make_shared<Connection>(core, std::move(socket));
+          std::lock_guard lock(core->mu);
+          if (core->stopped) return;
+          std::erase_if(core->connections, [](const auto& weak) { return weak.expired(); });
+          core->connections.push_back(connection);
+          net::post(connection->strand(), [connection] { connection->Start(); });
+        }
+        Accept(core);
+      });
+}
+
+}  // namespace
+}  // namespace http_internal
+
+using http_internal::ResponderState;
+using Phase = http_internal::ResponderState::Phase;
+
+Responder::Responder(std::shared_ptr<ResponderState> state) : state_(std::move(state)) {}
+
+bool Responder::Reply(HttpResponse response) {
+  if (!state_->Transition(Phase::kPending, Phase::kReplied)) return false;
+  return state_->connection()->Post([connection = state_->connection(), seq = state_->seq(),
+                                     response = std::move(response)]() mutable {
+    connection->SendComplete(seq, std::move(response));
+  });
+}
+
+bool Responder::Reply(int status, std::string body, std::string content_type) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", std::move(content_type));
+  response.body = std::move(body);
+  return Reply(std::move(response));
+}
+
+bool Responder::StartStream(int status, HttpHeaders headers) {
+  if (!state_->Transition(Phase::kPending, Phase::kStreaming)) return false;
+  return state_->connection()->Post(
+      [connection = state_->connection(), seq = state_->seq(), status,
+       headers = std::move(headers)] { connection->SendStreamHead(seq, status, headers); });
+}
+
+bool Responder::Write(std::string chunk) {
+  if (!state_->IsStreaming() || state_->disconnected.load()) return false;
+  if (chunk.empty()) return true;
+  return state_->connection()->Post(
+      [connection = state_->connection(), seq = state_->seq(), chunk = std::move(chunk)] {
+        connection->SendChunk(seq, chunk);
+      });
+}
+
+bool Responder::Close() {
+  if (!state_->Transition(Phase::kStreaming, Phase::kClosed)) return false;
+  return state_->connection()->Post(
+      [connection = state_->connection(), seq = state_->seq()] { connection->SendLastChunk(seq); });
+}
+
+void Responder::OnDisconnect(std::function<void()> callback) {
+  auto shared_callback = std::make_shared<std::function<void()>>(std::move(callback));
+  const bool posted = state_->connection()->Post(
+      [connection = state_->connection(), state = state_, shared_callback] {
+        connection->SetDisconnectCallback(state, std::move(*shared_callback));
+      });
+  if (!posted) (*shared_callback)();  // The server has stopped.
+}
+
+bool Responder::connected() const { return !state_->disconnected.load(); }
+
+HttpServer::HttpServer(Options options)
+    : options_(std::move(options)), core_(std::make_shared<http_internal::ServerCore>(options_)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(std::string method, std::string path, HttpHandler handler) {
+  core_->exact_routes[std::move(path)].by_method[std::move(method)] = std::move(handler);
+}
+
+void HttpServer::RoutePrefix(std::string method, std::string prefix, HttpHandler handler) {
+  core_->prefix_routes[std::move(prefix)].by_method[std::move(method)] = std::move(handler);
+}
+
+absl::Status HttpServer::Start() {
+  namespace net = boost::asio;
+  using tcp = net::ip::tcp;
+  if (started_) return absl::FailedPreconditionError("HTTP server already started");
+  boost::system::error_code ec;
+  const net::ip::address address = net::ip::make_address(options_.address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError("bad listen address '" + options_.address +
+                                      "': " + ec.message());
+  }
+  const tcp::endpoint endpoint(address, options_.port);
+  auto& acceptor = core_->acceptor.emplace(net::make_strand(core_->ioc));
+  if (acceptor.open(endpoint.protocol(), ec); !ec) {
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    core_->acceptor.reset();
+    return absl::UnavailableError("cannot listen on " + options_.address + ":" +
+                                  std::to_string(options_.port) + ": " + ec.message());
+  }
+  port_ = acceptor.local_endpoint().port();
+  started_ = true;
+  core_->work.emplace(core_->ioc.get_executor());
+  net::post(acceptor.get_executor(), [core = core_] { http_internal::Accept(core); });
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    core_->threads.emplace_back([core = core_.get()] { core->ioc.run(); });
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  namespace net = boost::asio;
+  if (!started_) return;
+  std::vector<std::weak_ptr<http_internal::Connection>> connections;
+  {
+    std::lock_guard lock(core_->mu);
+    if (core_->stopped) return;
+    core_->stopped = true;
+    connections.swap(core_->connections);
+  }
+  // Nothing new can be posted from outside now; close everything from inside the strands.
+  net::post(core_->acceptor->get_executor(), [core = core_] {
+    boost::system::error_code ec;
+    core->acceptor->close(ec);
+  });
+  for (const auto& weak : connections) {
+    if (auto connection = weak.lock()) {
+      net::post(connection->strand(), [connection] { connection->Abort(); });
+    }
+  }
+  core_->work.reset();
+  for (std::thread& thread : core_->threads) thread.join();
+  core_->threads.clear();
+}
+
+}  // namespace steward::common
