@@ -46,7 +46,8 @@ test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEWARD_WERROR=ON \
 	  -DSTEWARD_SANITIZE=thread -DSTEWARD_BUILD_BENCHMARKS=OFF
 	cmake --build $(BUILD_TSAN) -j $(JOBS) --target $(TSAN_TESTS)
-	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L concurrent
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -L concurrent
 
 # Benchmarks (bench/README.md), JSON in $(BUILD_BENCH): the allocator engine and reference side
 # by side (bench.json), whole simulator runs (sim-bench.json) and trace reading, CSV against
