@@ -29,8 +29,8 @@ std::string Item(std::string_view field, int index) {
 absl::Status CheckSeconds(const SourceMap& where, const std::string& path, double value,
                           bool positive) {
   if (!std::isfinite(value) || value < 0 || (positive && value == 0)) {
-    return where.Error(path, absl::StrCat("must be a finite number ", positive ? "> 0" : ">= 0",
-                                          ", got ", value));
+    return where.Error(
+        path, absl::StrCat("must be a finite number ", positive ? "> 0" : ">= 0", ", got ", value));
   }
   return absl::OkStatus();
 }
@@ -50,8 +50,8 @@ absl::StatusOr<Resources> ParseDemand(const SourceMap& where, const std::string&
   if (demand->empty()) return where.Error(path, "a task must demand some resources");
   for (const allocator::Resource& entry : demand->entries()) {
     if (entry.kind != ResourceKind::kScalar || !entry.reservation.empty()) {
-      return where.Error(path, absl::StrCat("a task demands unreserved scalars only; '",
-                                            entry.name, "' is not one"));
+      return where.Error(path, absl::StrCat("a task demands unreserved scalars only; '", entry.name,
+                                            "' is not one"));
     }
   }
   return demand;
@@ -64,8 +64,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttributes
   for (absl::string_view part : absl::StrSplit(text, ';')) {
     const size_t colon = part.find(':');
     if (colon == absl::string_view::npos || colon == 0) {
-      return where.Error(path, absl::StrCat("attribute '", part,
-                                            "' is not name:value (e.g. \"rack:r1;zone:a\")"));
+      return where.Error(
+          path, absl::StrCat("attribute '", part, "' is not name:value (e.g. \"rack:r1;zone:a\")"));
     }
     attributes.emplace_back(std::string(part.substr(0, colon)),
                             std::string(part.substr(colon + 1)));
@@ -110,8 +110,7 @@ absl::StatusOr<OfferBehaviour> BuildBehaviour(const SourceMap& where, const std:
   return behaviour;
 }
 
-absl::StatusOr<traces::ResourceVector> ParseMachine(const SourceMap& where,
-                                                    const std::string& path,
+absl::StatusOr<traces::ResourceVector> ParseMachine(const SourceMap& where, const std::string& path,
                                                     const std::string& text) {
   traces::ResourceVector machine;
   if (text.empty()) return machine;
@@ -188,7 +187,8 @@ absl::Status BuildRoles(const Scenario& scenario, const SourceMap& where, SimCon
       Quota quota;
       absl::StatusOr<ResourceQuantities> guarantee =
           ResourceQuantities::Parse(spec.quota_guarantee());
-      if (!guarantee.ok()) return where.Error(path + ".quota_guarantee", guarantee.status().message());
+      if (!guarantee.ok())
+        return where.Error(path + ".quota_guarantee", guarantee.status().message());
       absl::StatusOr<ResourceQuantities> limit = ResourceQuantities::Parse(spec.quota_limit());
       if (!limit.ok()) return where.Error(path + ".quota_limit", limit.status().message());
       quota.guarantee = *guarantee;
@@ -208,7 +208,8 @@ absl::Status BuildFrameworks(const Scenario& scenario, const SourceMap& where, S
     FrameworkConfig framework;
     if (spec.name().empty()) return where.Error(path, "framework has no name");
     if (!names.insert(spec.name()).second) {
-      return where.Error(path + ".name", absl::StrCat("duplicate framework name '", spec.name(), "'"));
+      return where.Error(path + ".name",
+                         absl::StrCat("duplicate framework name '", spec.name(), "'"));
     }
     framework.name = spec.name();
     absl::StatusOr<std::string> role = RoleOf(where, path + ".role", spec.role());
@@ -260,14 +261,16 @@ absl::Status BuildTraces(const Scenario& scenario, const SourceMap& where,
                                       formats.empty() ? "none" : absl::StrJoin(formats, ", ")));
     }
     if (trace.format == "synthetic") {
-      if (spec.paths_size() > 0) return where.Error(path + ".paths", "format synthetic reads no files");
+      if (spec.paths_size() > 0)
+        return where.Error(path + ".paths", "format synthetic reads no files");
       const SyntheticWorkload& synthetic = spec.synthetic();
       traces::SyntheticOptions& options = trace.synthetic;
       if (synthetic.has_machines()) options.machines = synthetic.machines();
       if (synthetic.has_tasks()) options.tasks = synthetic.tasks();
       if (synthetic.has_frameworks()) options.frameworks = synthetic.frameworks();
       if (synthetic.has_span_seconds()) options.span_seconds = synthetic.span_seconds();
-      if (synthetic.has_diurnal_amplitude()) options.diurnal_amplitude = synthetic.diurnal_amplitude();
+      if (synthetic.has_diurnal_amplitude())
+        options.diurnal_amplitude = synthetic.diurnal_amplitude();
       if (synthetic.has_gpu_fraction()) options.gpu_fraction = synthetic.gpu_fraction();
       if (synthetic.has_median_duration_seconds()) {
         options.median_duration_seconds = synthetic.median_duration_seconds();
@@ -314,8 +317,8 @@ absl::Status BuildTraces(const Scenario& scenario, const SourceMap& where,
         ParseMachine(where, path + ".normalised_machine", spec.normalised_machine());
     if (!machine.ok()) return machine.status();
     trace.read.normalised_machine = *machine;
-    if (absl::Status s = CheckSeconds(where, path + ".swf_mem_per_proc_mb",
-                                      spec.swf_mem_per_proc_mb(), false);
+    if (absl::Status s =
+            CheckSeconds(where, path + ".swf_mem_per_proc_mb", spec.swf_mem_per_proc_mb(), false);
         !s.ok()) {
       return s;
     }
@@ -421,8 +424,9 @@ absl::StatusOr<SimConfig> BuildConfig(const Scenario& scenario, const SourceMap&
     machines = machines || trace.cluster_from_trace || trace.format == "synthetic";
   }
   if (!machines) {
-    return where.Error("", "the scenario has no machines: add agents, or a trace with "
-                           "cluster_from_trace: true");
+    return where.Error("",
+                       "the scenario has no machines: add agents, or a trace with "
+                       "cluster_from_trace: true");
   }
   return config;
 }

@@ -76,7 +76,7 @@ struct TraceConfig {
   // scenario's.
   traces::SyntheticOptions synthetic;
   bool synthetic_seed_set = false;
-  std::string where;            // "file:line:col" of the source, for messages
+  std::string where;  // "file:line:col" of the source, for messages
 };
 
 struct SimConfig {

@@ -43,7 +43,6 @@ bool IsNativeTrace(const std::string& path) {
 namespace {
 
 absl::StatusOr<std::string> Describe(traces::TraceReader& reader, std::string out) {
-
   // Machines.
   std::set<std::string> names;
   traces::ResourceVector capacity_at_start;
@@ -105,13 +104,15 @@ absl::StatusOr<std::string> Describe(traces::TraceReader& reader, std::string ou
                           unbounded);
   }
   absl::StrAppend(&out, "total demand: ", Vector(demand), "\n");
-  absl::StrAppendFormat(&out, "work (demand x duration): cpu %.6g core-hours, gpu %.6g device-hours\n",
+  absl::StrAppendFormat(&out,
+                        "work (demand x duration): cpu %.6g core-hours, gpu %.6g device-hours\n",
                         work.cpus / 3600, work.gpus / 3600);
   absl::StrAppendFormat(&out, "distinct users %d, jobs %d, apps %d, queues %d\n", users.size(),
                         jobs.size(), apps.size(), queues.size());
   const traces::ReadStats& stats = reader.stats();
   absl::StrAppendFormat(&out, "lines read %d, skipped %d\n", stats.lines, stats.TotalSkipped());
-  for (const auto& [reason, n] : stats.skipped) absl::StrAppendFormat(&out, "  skipped %s: %d\n", reason, n);
+  for (const auto& [reason, n] : stats.skipped)
+    absl::StrAppendFormat(&out, "  skipped %s: %d\n", reason, n);
   for (const std::string& example : stats.examples) absl::StrAppend(&out, "  e.g. ", example, "\n");
   return out;
 }
@@ -130,7 +131,8 @@ absl::StatusOr<std::string> InspectTrace(const std::string& format,
 absl::StatusOr<std::string> InspectScenario(const SimConfig& config) {
   std::string out = absl::StrCat("scenario ", config.name, ": mode ", Av(ModeName(config.mode)),
                                  ", sorter ", Av(SorterName(config.sorter)));
-  if (config.mode == Mode::kDirect) absl::StrAppend(&out, ", placement ", Av(PlacementName(config.placement)));
+  if (config.mode == Mode::kDirect)
+    absl::StrAppend(&out, ", placement ", Av(PlacementName(config.placement)));
   absl::StrAppendFormat(&out, ", duration %s\n",
                         config.duration > 0 ? absl::StrCat(config.duration, " s")
                                             : std::string("until all work is done"));

@@ -107,9 +107,13 @@ absl::StatusOr<SourceMap> ParseText(std::string_view text, const std::string& na
         end = std::min(text.size(), end + static_cast<size_t>(column - 1));
         const size_t at = text.substr(0, end).rfind(token);
         if (at != std::string_view::npos) {
-          line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+          line = 1 + static_cast<int>(std::count(
+                         text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
           const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
-          column = static_cast<int>(at - (line_start == std::string_view::npos || at == 0 ? 0 : line_start + 1)) + 1;
+          column =
+              static_cast<int>(
+                  at - (line_start == std::string_view::npos || at == 0 ? 0 : line_start + 1)) +
+              1;
         }
       }
     }
@@ -173,8 +177,8 @@ class JsonScanner {
       ++pos_;
       return true;
     }
-    return Fail(pos_ < text_.size() ? absl::StrCat("expected '", std::string(1, c),
-                                                   "', found '", std::string(1, text_[pos_]), "'")
+    return Fail(pos_ < text_.size() ? absl::StrCat("expected '", std::string(1, c), "', found '",
+                                                   std::string(1, text_[pos_]), "'")
                                     : absl::StrCat("expected '", std::string(1, c),
                                                    "', found the end of the file"));
   }
@@ -194,7 +198,8 @@ class JsonScanner {
         const char e = text_[pos_];
         if (e == 'u') {
           for (int k = 1; k <= 4; ++k) {
-            if (pos_ + k >= text_.size() || !std::isxdigit(static_cast<unsigned char>(text_[pos_ + k]))) {
+            if (pos_ + k >= text_.size() ||
+                !std::isxdigit(static_cast<unsigned char>(text_[pos_ + k]))) {
               return Fail("bad \\u escape");
             }
           }
@@ -212,9 +217,9 @@ class JsonScanner {
   }
   bool Literal() {
     const size_t start = pos_;
-    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                   text_[pos_] == '-' || text_[pos_] == '+' ||
-                                   text_[pos_] == '.')) {
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '-' ||
+            text_[pos_] == '+' || text_[pos_] == '.')) {
       ++pos_;
     }
     const std::string_view word = text_.substr(start, pos_ - start);
@@ -256,8 +261,8 @@ class JsonScanner {
     if (c == '{') {
       const Descriptor* nested = descriptor;
       if (field != nullptr) {
-        nested = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type()
-                                                                        : nullptr;
+        nested =
+            field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
       }
       return Object(nested, path);
     }
@@ -336,7 +341,8 @@ std::string ErrorPath(std::string_view message) {
     if (close != std::string_view::npos) return std::string(message.substr(1, close - 1));
   }
   const size_t colon = message.find(':');
-  if (colon != std::string_view::npos && message.substr(0, colon).find(' ') == std::string_view::npos) {
+  if (colon != std::string_view::npos &&
+      message.substr(0, colon).find(' ') == std::string_view::npos) {
     return std::string(message.substr(0, colon));
   }
   return "";

@@ -233,10 +233,10 @@ absl::Status WriteOutputs(const Results& results, const std::string& dir) {
                       FormatMilli(row.allocated_at_end[c]));
       first_resource = false;
     }
-    absl::StrAppend(&json, "}, \"mean_wait_seconds\": ",
-                    row.started > 0 ? JsonNumber(row.wait_sum / static_cast<double>(row.started))
-                                    : "null",
-                    "}");
+    absl::StrAppend(
+        &json, "}, \"mean_wait_seconds\": ",
+        row.started > 0 ? JsonNumber(row.wait_sum / static_cast<double>(row.started)) : "null",
+        "}");
   }
   json += results.frameworks.empty() ? "]\n}\n" : "\n  ]\n}\n";
   if (absl::Status s = WriteFile(out / "summary.json", json); !s.ok()) return s;
@@ -252,7 +252,8 @@ absl::Status WriteOutputs(const Results& results, const std::string& dir) {
                     task.agent == kNoIndex ? "" : CsvField(results.agents[task.agent].name), ",",
                     FormatDouble(task.submit), ",", TimeOrEmpty(task.start), ",",
                     TimeOrEmpty(task.end), ",", allocator::internal::Av(TaskStateName(task.state)));
-    for (int64_t milli : results.demands[task.demand]) absl::StrAppend(&csv, ",", FormatMilli(milli));
+    for (int64_t milli : results.demands[task.demand])
+      absl::StrAppend(&csv, ",", FormatMilli(milli));
     csv += "\n";
   }
   if (absl::Status s = WriteFile(out / "tasks.csv", csv); !s.ok()) return s;
@@ -292,10 +293,10 @@ absl::Status WriteOutputs(const Results& results, const std::string& dir) {
 
 std::string SummaryTable(const Results& results, const Summary& summary) {
   std::string out;
-  absl::StrAppendFormat(&out, "scenario %s  seed %d  mode %s  sorter %s%s\n", results.scenario,
-                        results.seed, results.mode, results.sorter,
-                        results.mode == "DIRECT" ? absl::StrCat("  placement ", results.placement)
-                                                 : std::string());
+  absl::StrAppendFormat(
+      &out, "scenario %s  seed %d  mode %s  sorter %s%s\n", results.scenario, results.seed,
+      results.mode, results.sorter,
+      results.mode == "DIRECT" ? absl::StrCat("  placement ", results.placement) : std::string());
   absl::StrAppendFormat(&out, "simulated %.1f s in %.2f s wall, %d events\n", results.end_time,
                         results.wall_seconds, results.events);
   absl::StrAppendFormat(&out,
@@ -312,9 +313,9 @@ std::string SummaryTable(const Results& results, const Summary& summary) {
   }
   out += "\n";
   absl::StrAppendFormat(&out, "%-22s %12s %12s %12s %12s\n", "", "mean", "p50", "p90", "p99");
-  for (const auto& [name, p] : {std::pair{"wait (s)", summary.wait},
-                                std::pair{"completion time (s)", summary.jct},
-                                std::pair{"bounded slowdown", summary.slowdown}}) {
+  for (const auto& [name, p] :
+       {std::pair{"wait (s)", summary.wait}, std::pair{"completion time (s)", summary.jct},
+        std::pair{"bounded slowdown", summary.slowdown}}) {
     absl::StrAppendFormat(&out, "%-22s %12.2f %12.2f %12.2f %12.2f\n", name, p.mean, p.p50, p.p90,
                           p.p99);
   }
@@ -324,7 +325,8 @@ std::string SummaryTable(const Results& results, const Summary& summary) {
     absl::StrAppendFormat(&out, "offers: %d made, %d declined, %d rescinded\n", results.offers,
                           results.offers_declined, results.offers_rescinded);
   }
-  for (const std::string& report : results.trace_reports) absl::StrAppend(&out, "trace ", report, "\n");
+  for (const std::string& report : results.trace_reports)
+    absl::StrAppend(&out, "trace ", report, "\n");
   if (results.trace_tasks_late > 0) {
     absl::StrAppendFormat(&out, "trace tasks submitted late (out of order in the trace): %d\n",
                           results.trace_tasks_late);
@@ -339,13 +341,13 @@ std::string SummaryTable(const Results& results, const Summary& summary) {
                         "submitted", "finished", "pending", "mean wait", "share");
   for (size_t k = 0; k < order.size() && k < 10; ++k) {
     const FrameworkRow& row = results.frameworks[order[k]];
-    absl::StrAppendFormat(
-        &out, "%-24s %-12s %10d %10d %10d %10.2f %8.3f\n", row.name.substr(0, 24),
-        row.role.substr(0, 12), row.submitted, row.finished, row.pending_at_end,
-        row.started > 0 ? row.wait_sum / static_cast<double>(row.started) : 0.0,
-        row.dominant_share_at_end);
+    absl::StrAppendFormat(&out, "%-24s %-12s %10d %10d %10d %10.2f %8.3f\n", row.name.substr(0, 24),
+                          row.role.substr(0, 12), row.submitted, row.finished, row.pending_at_end,
+                          row.started > 0 ? row.wait_sum / static_cast<double>(row.started) : 0.0,
+                          row.dominant_share_at_end);
   }
-  if (order.size() > 10) absl::StrAppendFormat(&out, "... and %d more frameworks\n", order.size() - 10);
+  if (order.size() > 10)
+    absl::StrAppendFormat(&out, "... and %d more frameworks\n", order.size() - 10);
   return out;
 }
 

@@ -32,8 +32,8 @@ struct TaskRow {
 struct AgentRow {
   std::string name;
   double added = 0;
-  double removed = -1;          // -1: still present at the end
-  std::vector<int64_t> total;   // milli-units, by resource column
+  double removed = -1;         // -1: still present at the end
+  std::vector<int64_t> total;  // milli-units, by resource column
 };
 
 struct FrameworkRow {
@@ -81,11 +81,11 @@ struct Results {
   double wall_seconds = 0;
   int64_t events = 0;
 
-  std::vector<std::string> resources;                    // resource columns (cpus, mem, ...)
-  std::vector<std::vector<int64_t>> demands;             // by demand index, milli by column
-  std::vector<TaskRow> tasks;                            // by task id
-  std::vector<AgentRow> agents;                          // by agent index
-  std::vector<FrameworkRow> frameworks;                  // by framework index
+  std::vector<std::string> resources;         // resource columns (cpus, mem, ...)
+  std::vector<std::vector<int64_t>> demands;  // by demand index, milli by column
+  std::vector<TaskRow> tasks;                 // by task id
+  std::vector<AgentRow> agents;               // by agent index
+  std::vector<FrameworkRow> frameworks;       // by framework index
   std::vector<TimelineRow> timeline;
 
   // Time integrals of allocated and total resources per column (milli-unit seconds), for
@@ -95,8 +95,8 @@ struct Results {
   double jain_sum = 0;  // sum over samples of the Jain index of weighted dominant shares
   int64_t jain_samples = 0;
 
-  int64_t offers = 0;          // OFFER mode: offers made
-  int64_t offers_declined = 0; // offers answered with nothing launched
+  int64_t offers = 0;           // OFFER mode: offers made
+  int64_t offers_declined = 0;  // offers answered with nothing launched
   int64_t offers_rescinded = 0;
   int64_t placement_rounds = 0;  // DIRECT mode: Place() calls
   int64_t tasks_lost = 0;        // task runs lost with their machine

@@ -205,7 +205,7 @@ class Simulation {
 
   bool schedule_queued_ = false;
   int64_t last_tick_ = -1;  // OFFER: grid index of the last cycle queued
-  bool changed_ = true;  // OFFER: something an allocation cycle depends on has changed
+  bool changed_ = true;     // OFFER: something an allocation cycle depends on has changed
   std::priority_queue<double, std::vector<double>, std::greater<double>> filter_expiries_;
   double last_launch_ = 0;  // OFFER: when a task last started
   double max_refuse_ = 0;
@@ -262,8 +262,7 @@ absl::StatusOr<uint32_t> Simulation::InternDemand(const std::vector<int64_t>& mi
   return index;
 }
 
-absl::StatusOr<uint32_t> Simulation::AddFramework(const std::string& name,
-                                                  const std::string& role,
+absl::StatusOr<uint32_t> Simulation::AddFramework(const std::string& name, const std::string& role,
                                                   const OfferBehaviour& behaviour,
                                                   bool gpu_capable) {
   allocator::FrameworkInfo info;
@@ -388,8 +387,8 @@ absl::Status Simulation::SetUp() {
   }
 
   for (const FrameworkConfig& framework : config_.frameworks) {
-    absl::StatusOr<uint32_t> index = AddFramework(framework.name, framework.role,
-                                                  framework.behaviour, framework.gpu_capable);
+    absl::StatusOr<uint32_t> index =
+        AddFramework(framework.name, framework.role, framework.behaviour, framework.gpu_capable);
     if (!index.ok()) return index.status();
     for (size_t g = 0; g < framework.groups.size(); ++g) {
       Push(framework.groups[g].submit, Kind::kGroupSubmit, *index, static_cast<uint32_t>(g));
@@ -566,9 +565,8 @@ void Simulation::Release(uint32_t agent) {
       // by quota may pass once consumption fell anywhere.
       const bool insufficient = framework.blocked_reason == Reason::kInsufficientResources ||
                                 framework.blocked_reason == Reason::kMissingGpuCapability;
-      const bool may_pass =
-          framework.pending.empty() || !insufficient ||
-          Fits(results_.demands[tasks_[framework.pending.front()].demand], room);
+      const bool may_pass = framework.pending.empty() || !insufficient ||
+                            Fits(results_.demands[tasks_[framework.pending.front()].demand], room);
       if (may_pass) {
         framework.blocked = false;
       } else {
@@ -623,8 +621,7 @@ absl::Status Simulation::TraceArrival(uint32_t source) {
     std::copy(task.demand.begin(), task.demand.end(), scratch_milli_.begin());
     absl::StatusOr<uint32_t> demand = InternDemand(scratch_milli_);
     if (!demand.ok()) return demand.status();
-    if (absl::Status s = Submit(*framework, *demand, task.duration);
-        !s.ok()) {
+    if (absl::Status s = Submit(*framework, *demand, task.duration); !s.ok()) {
       return s;
     }
   }
@@ -878,9 +875,8 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
   }
   if (launched == 0) ++results_.offers_declined;
   if (!left.empty()) {
-    if (absl::Status s =
-            engine_.Decline(framework.id, pending.offer.agent, pending.offer.role, left,
-                            framework.behaviour.refuse_seconds, now_);
+    if (absl::Status s = engine_.Decline(framework.id, pending.offer.agent, pending.offer.role,
+                                         left, framework.behaviour.refuse_seconds, now_);
         !s.ok()) {
       return absl::InternalError(absl::StrCat("decline: ", s.message()));
     }
@@ -903,8 +899,8 @@ double Simulation::DominantShare(const std::vector<int64_t>& allocated) const {
   double best = 0;
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (cluster_total_[c] > 0) {
-      best = std::max(best, static_cast<double>(allocated[c]) /
-                                static_cast<double>(cluster_total_[c]));
+      best = std::max(best,
+                      static_cast<double>(allocated[c]) / static_cast<double>(cluster_total_[c]));
     }
   }
   return best;
@@ -965,7 +961,8 @@ absl::Status Simulation::CheckInvariants() const {
     pending += task.state == TaskState::kPending;
   }
   int64_t queued = 0;
-  for (const SimFramework& framework : frameworks_) queued += static_cast<int64_t>(framework.pending.size());
+  for (const SimFramework& framework : frameworks_)
+    queued += static_cast<int64_t>(framework.pending.size());
   if (running != running_ || pending != pending_ || queued != pending_) {
     return absl::InternalError(absl::StrCat("task accounting broke at ", now_, ": running ",
                                             running, "/", running_, ", pending ", pending, "/",
@@ -1028,7 +1025,8 @@ absl::Status Simulation::Finish() {
   }
   for (const std::unique_ptr<WorkloadFeed>& feed : feeds_) {
     results_.trace_reports.push_back(feed->Report());
-    for (const auto& [reason, count] : feed->stats().skipped) results_.trace_skipped[reason] += count;
+    for (const auto& [reason, count] : feed->stats().skipped)
+      results_.trace_skipped[reason] += count;
   }
   return CheckInvariants();
 }

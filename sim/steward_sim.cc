@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <set>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,7 +30,8 @@
 namespace steward::sim {
 namespace {
 
-constexpr char kUsage[] = R"(steward-sim: trace-driven cluster simulator on Steward's allocator engine
+constexpr char kUsage[] =
+    R"(steward-sim: trace-driven cluster simulator on Steward's allocator engine
 
 Usage:
   steward-sim run SCENARIO [--out DIR] [--seed N] [--progress|--quiet]
@@ -185,9 +186,9 @@ int Convert(const std::vector<std::string>& raw) {
   const std::string& out = args->values["--out"];
   if (absl::Status s = traces::ConvertToNative(**reader, out); !s.ok()) return Fail(s);
   const traces::ReadStats& stats = (*reader)->stats();
-  std::cout << "wrote " << out << ": " << stats.tasks << " tasks, "
-            << (*reader)->machines().size() << " machine events, from " << stats.lines
-            << " lines; skipped " << stats.TotalSkipped() << "\n";
+  std::cout << "wrote " << out << ": " << stats.tasks << " tasks, " << (*reader)->machines().size()
+            << " machine events, from " << stats.lines << " lines; skipped " << stats.TotalSkipped()
+            << "\n";
   for (const auto& [reason, count] : stats.skipped) {
     std::cout << "  skipped " << reason << ": " << count << "\n";
   }

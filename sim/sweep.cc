@@ -2,8 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -32,7 +32,8 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
   size_t start = 0;
   while (true) {
     const size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     int index = -1;
     if (const size_t bracket = part.find('['); bracket != std::string::npos) {
       if (part.back() != ']') return absl::InvalidArgumentError("bad index in '" + path + "'");
@@ -45,13 +46,13 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
     }
     const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(part);
     if (field == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("no field '", part, "' in ",
-                                                     message->GetDescriptor()->name()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("no field '", part, "' in ", message->GetDescriptor()->name()));
     }
     const Reflection* reflection = message->GetReflection();
     if (field->is_repeated() != (index >= 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", part, "' ", field->is_repeated() ? "needs an index [i]" : "takes no index"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", part, "' ", field->is_repeated() ? "needs an index [i]" : "takes no index"));
     }
     if (index >= 0 && index >= reflection->FieldSize(*message, field)) {
       return absl::InvalidArgumentError(absl::StrCat("'", part, "[", index, "]' does not exist (",
@@ -86,13 +87,16 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
 
 // A run's folder name: scenario stem, parameter values, seed; characters outside
 // [A-Za-z0-9._=-] become '_'.
-std::string RunName(const std::string& scenario, const std::vector<std::pair<std::string, std::string>>& parameters,
+std::string RunName(const std::string& scenario,
+                    const std::vector<std::pair<std::string, std::string>>& parameters,
                     bool has_seed, uint64_t seed) {
   std::string name = std::filesystem::path(scenario).stem().string();
   for (const auto& [field, value] : parameters) absl::StrAppend(&name, "__", field, "=", value);
   if (has_seed) absl::StrAppend(&name, "__seed=", seed);
   for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '=' && c != '-') c = '_';
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '=' &&
+        c != '-')
+      c = '_';
   }
   return name;
 }
@@ -103,8 +107,8 @@ absl::StatusOr<SimConfig> LoadRun(const SweepRun& run) {
   if (!where.ok()) return where.status();
   for (const auto& [field, value] : run.parameters) {
     if (absl::Status s = SetField(&scenario, field, value); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(run.scenario, ": sweep parameter ", field, "=",
-                                                     value, ": ", s.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(run.scenario, ": sweep parameter ", field, "=", value, ": ", s.message()));
     }
   }
   const std::string base = std::filesystem::path(run.scenario).parent_path().string();
@@ -140,13 +144,13 @@ absl::StatusOr<std::vector<SweepRun>> PlanSweep(const std::string& sweep_path) {
     for (int p = 0; p < sweep.parameters_size(); ++p) {
       for (int v = 0; v < sweep.parameters(p).values_size(); ++v) {
         Scenario copy = parsed;
-        if (absl::Status set = SetField(&copy, sweep.parameters(p).field(),
-                                        sweep.parameters(p).values(v));
+        if (absl::Status set =
+                SetField(&copy, sweep.parameters(p).field(), sweep.parameters(p).values(v));
             !set.ok()) {
-          return where->Error(absl::StrCat("parameters[", p, "].values[", v, "]"),
-                              absl::StrCat(sweep.parameters(p).field(), " = ",
-                                           sweep.parameters(p).values(v), " in ",
-                                           scenario.string(), ": ", set.message()));
+          return where->Error(
+              absl::StrCat("parameters[", p, "].values[", v, "]"),
+              absl::StrCat(sweep.parameters(p).field(), " = ", sweep.parameters(p).values(v),
+                           " in ", scenario.string(), ": ", set.message()));
         }
       }
     }
@@ -168,8 +172,8 @@ absl::StatusOr<std::vector<SweepRun>> PlanSweep(const std::string& sweep_path) {
         absl::StatusOr<SimConfig> config = LoadRun(run);
         if (!config.ok()) {
           return absl::Status(config.status().code(),
-                              absl::StrCat(where->Where(absl::StrCat("scenarios[", s, "]")),
-                                           ": ", config.status().message()));
+                              absl::StrCat(where->Where(absl::StrCat("scenarios[", s, "]")), ": ",
+                                           config.status().message()));
         }
         runs.push_back(std::move(run));
       }
@@ -188,9 +192,11 @@ absl::Status RunSweep(const std::vector<SweepRun>& runs, const SweepOptions& opt
   std::vector<absl::Status> statuses(runs.size());
   std::vector<std::string> rows(runs.size());
   std::mutex report;
-  const int jobs = options.jobs > 0 ? options.jobs
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
+  const int jobs = options.jobs > 0
+                       ? options.jobs
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<size_t>(jobs));
   tbb::parallel_for(size_t{0}, runs.size(), [&](size_t i) {
     const SweepRun& run = runs[i];
     absl::Status status;
@@ -202,7 +208,8 @@ absl::Status RunSweep(const std::vector<SweepRun>& runs, const SweepOptions& opt
       if (!results.ok()) {
         status = results.status();
       } else {
-        status = WriteOutputs(*results, (std::filesystem::path(options.out_dir) / run.name).string());
+        status =
+            WriteOutputs(*results, (std::filesystem::path(options.out_dir) / run.name).string());
         const Summary s = Summarize(*results);
         auto util = [&](const char* name) {
           for (size_t c = 0; c < results->resources.size(); ++c) {
@@ -212,10 +219,10 @@ absl::Status RunSweep(const std::vector<SweepRun>& runs, const SweepOptions& opt
           }
           return std::string();
         };
-        rows[i] = absl::StrCat(FormatDouble(results->end_time), ",", s.submitted, ",", s.started, ",",
-                               s.finished, ",", s.running_at_end, ",", s.pending_at_end, ",",
-                               s.failed, ",", util("cpus"), ",", util("mem"), ",", util("gpus"), ",",
-                               FormatDouble(s.wait.mean), ",", FormatDouble(s.wait.p50), ",",
+        rows[i] = absl::StrCat(FormatDouble(results->end_time), ",", s.submitted, ",", s.started,
+                               ",", s.finished, ",", s.running_at_end, ",", s.pending_at_end, ",",
+                               s.failed, ",", util("cpus"), ",", util("mem"), ",", util("gpus"),
+                               ",", FormatDouble(s.wait.mean), ",", FormatDouble(s.wait.p50), ",",
                                FormatDouble(s.wait.p99), ",", FormatDouble(s.jct.mean), ",",
                                FormatDouble(s.jct.p99), ",", FormatDouble(s.slowdown.mean), ",",
                                FormatDouble(s.slowdown.p99), ",", FormatDouble(s.mean_jain), ",",
@@ -270,8 +277,9 @@ absl::Status RunSweep(const std::vector<SweepRun>& runs, const SweepOptions& opt
   out.close();
   if (!out) return absl::DataLossError(absl::StrCat(options.out_dir, "/sweep.csv: write failed"));
   if (!first_error.ok()) {
-    return absl::Status(first_error.code(), absl::StrCat(failed, " of ", runs.size(),
-                                                         " runs failed; first: ", first_error.message()));
+    return absl::Status(
+        first_error.code(),
+        absl::StrCat(failed, " of ", runs.size(), " runs failed; first: ", first_error.message()));
   }
   return absl::OkStatus();
 }

@@ -19,7 +19,8 @@ absl::StatusOr<std::array<int64_t, 4>> ToMilli(const traces::ResourceVector& vec
   for (int i = 0; i < 4; ++i) {
     absl::StatusOr<int64_t> amount = allocator::UnitsToMilli(units[i]);
     if (!amount.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(kModelNames[i], ": ", amount.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kModelNames[i], ": ", amount.status().message()));
     }
     milli[i] = *amount;
   }
@@ -56,8 +57,8 @@ absl::StatusOr<std::vector<AgentConfig>> WorkloadFeed::Machines() const {
       if (it != open.end()) agents[it->second].removed = time;  // re-added: a new lifetime
       absl::StatusOr<allocator::Resources> total = ToResources(event.capacity);
       if (!total.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(config_.where, ": machine ", event.name,
-                                                       ": ", total.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(config_.where, ": machine ", event.name, ": ", total.status().message()));
       }
       if (total->empty()) continue;  // a machine with nothing to offer is not an agent
       AgentConfig agent;
@@ -116,12 +117,13 @@ FeedTask WorkloadFeed::Pop() {
 
 std::string WorkloadFeed::Report() const {
   const traces::ReadStats& stats = reader_->stats();
-  std::string text = absl::StrCat(config_.format, ": ", stats.lines, " lines, ", stats.tasks,
-                                  " tasks, ", stats.machine_events, " machine events, ",
-                                  stats.TotalSkipped(), " skipped");
+  std::string text =
+      absl::StrCat(config_.format, ": ", stats.lines, " lines, ", stats.tasks, " tasks, ",
+                   stats.machine_events, " machine events, ", stats.TotalSkipped(), " skipped");
   if (!stats.skipped.empty()) {
     std::vector<std::string> parts;
-    for (const auto& [reason, count] : stats.skipped) parts.push_back(absl::StrCat(reason, ": ", count));
+    for (const auto& [reason, count] : stats.skipped)
+      parts.push_back(absl::StrCat(reason, ": ", count));
     absl::StrAppend(&text, " (", absl::StrJoin(parts, ", "), ")");
   }
   return text;

@@ -21,7 +21,7 @@ struct FeedTask {
   double submit = 0;  // trace time plus the source's offset
   double duration = 0;
   std::array<int64_t, 4> demand{};  // milli-units of cpus, mem, disk, gpus
-  std::string key;  // the framework_by key
+  std::string key;                  // the framework_by key
 };
 
 class WorkloadFeed {

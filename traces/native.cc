@@ -85,8 +85,8 @@ class Input {
   uint64_t offset() const { return consumed_ + pos_; }
 
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(path_, ": byte ", offset(), ": ",
-                                                   std::string(what)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, ": byte ", offset(), ": ", std::string(what)));
   }
 
   // The buffered bytes, for the fast decoder; Skip() consumes them.
@@ -194,7 +194,8 @@ inline double FastDouble(const uint8_t* p) {
 
 // Assigns only when the contents differ: consecutive tasks mostly share their grouping keys,
 // and comparing is cheaper than copying. Correct whatever the caller did to `to`.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void AssignIfDifferent(std::string& to, const std::string& from) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void AssignIfDifferent(std::string& to,
+                                                           const std::string& from) {
   const size_t size = from.size();
   if (to.size() != size) {
     to = from;
@@ -440,7 +441,8 @@ class NativeReader : public TraceReader {
       uint8_t tag = 0;
       absl::StatusOr<bool> more = input_->Need(1);
       if (!more.ok()) return more.status();
-      if (!*more) return input_->Error("unexpected end of file before the end marker (truncated trace)");
+      if (!*more)
+        return input_->Error("unexpected end of file before the end marker (truncated trace)");
       if (absl::Status s = input_->Bytes(&tag, 1); !s.ok()) return s;
       if (tag == 'K') {
         std::string key;
@@ -452,7 +454,8 @@ class NativeReader : public TraceReader {
         uint64_t count = 0;
         if (absl::Status s = input_->Varint(&count); !s.ok()) return s;
         if (count != records_) {
-          return input_->Error(absl::StrCat("end marker counts ", count, " tasks, file has ", records_));
+          return input_->Error(
+              absl::StrCat("end marker counts ", count, " tasks, file has ", records_));
         }
         absl::StatusOr<bool> trailing = input_->Need(1);
         if (!trailing.ok()) return trailing.status();
@@ -524,7 +527,8 @@ absl::StatusOr<std::unique_ptr<NativeWriter>> NativeWriter::Create(
     const std::string& path, const std::vector<MachineEvent>& machines) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot create: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot create: ", std::strerror(errno)));
   }
   std::unique_ptr<NativeWriter> writer(new NativeWriter(path, file));
   std::string& out = writer->buffer_;
@@ -571,7 +575,9 @@ absl::Status NativeWriter::Flush() {
 
 namespace {
 
-bool SameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+bool SameBits(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
 
 // True when `a` and `b` agree in every field but trace_id, doubles bit for bit.
 bool SameButId(const TaskRecord& a, const TaskRecord& b) {
@@ -609,7 +615,8 @@ bool IsIndexed(std::string_view id, std::string_view prefix, uint64_t index) {
 
 void NativeWriter::PutRecord(char tag, const TaskRecord& task) {
   uint64_t ids[6];
-  const std::string* keys[6] = {&task.user, &task.job, &task.app, &task.qos, &task.queue, &task.group};
+  const std::string* keys[6] = {&task.user, &task.job,   &task.app,
+                                &task.qos,  &task.queue, &task.group};
   for (int k = 0; k < 6; ++k) ids[k] = KeyId(*keys[k]);
   buffer_.push_back(tag);
   PutDouble(buffer_, task.submit_time);
@@ -666,7 +673,8 @@ absl::Status NativeWriter::Close() {
 }
 
 absl::Status ConvertToNative(TraceReader& reader, const std::string& path) {
-  absl::StatusOr<std::unique_ptr<NativeWriter>> writer = NativeWriter::Create(path, reader.machines());
+  absl::StatusOr<std::unique_ptr<NativeWriter>> writer =
+      NativeWriter::Create(path, reader.machines());
   if (!writer.ok()) return writer.status();
   TaskRecord task;
   while (true) {
@@ -688,7 +696,8 @@ ReaderOr OpenNative(const Paths& paths, const ReadOptions& options) {
   std::FILE* file = std::fopen(paths[0].c_str(), "rb");
   if (file == nullptr) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(paths[0], ": no such file"));
-    return absl::InvalidArgumentError(absl::StrCat(paths[0], ": cannot open: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(paths[0], ": cannot open: ", std::strerror(errno)));
   }
   auto reader = std::make_unique<NativeReader>(std::make_unique<Input>(paths[0], file), options);
   if (absl::Status s = reader->ReadHeader(); !s.ok()) return s;

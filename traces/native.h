@@ -30,8 +30,8 @@ class NativeWriter {
   NativeWriter& operator=(const NativeWriter&) = delete;
 
   absl::Status Write(const TaskRecord& task);
-  // Writes the pending run and the end marker (with the task count, so that a truncated file is detected) and
-  // closes the file.
+  // Writes the pending run and the end marker (with the task count, so that a truncated file is
+  // detected) and closes the file.
   absl::Status Close();
 
   int64_t tasks() const { return tasks_; }

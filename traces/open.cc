@@ -20,9 +20,12 @@ struct Format {
 // One row per format with a reader.
 const std::vector<Format>& Formats() {
   static const std::vector<Format> formats = {
-      {"openb", internal::OpenOpenb},             {"alibaba2017", internal::OpenAlibaba2017},
-      {"alibaba2018", internal::OpenAlibaba2018}, {"alibaba2025", internal::OpenAlibaba2025},
-      {"google2011", internal::OpenGoogle2011},   {"swf", internal::OpenSwf},
+      {"openb", internal::OpenOpenb},
+      {"alibaba2017", internal::OpenAlibaba2017},
+      {"alibaba2018", internal::OpenAlibaba2018},
+      {"alibaba2025", internal::OpenAlibaba2025},
+      {"google2011", internal::OpenGoogle2011},
+      {"swf", internal::OpenSwf},
       {"native", internal::OpenNative},
   };
   return formats;
@@ -54,9 +57,9 @@ absl::StatusOr<std::unique_ptr<TraceReader>> OpenTrace(std::string_view format,
   }
   std::vector<std::string> names;
   for (std::string_view name : TraceFormats()) names.emplace_back(name);
-  return absl::InvalidArgumentError(absl::StrCat("unknown trace format '", Av(format),
-                                                 "'; known formats: ",
-                                                 names.empty() ? "none" : absl::StrJoin(names, ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown trace format '", Av(format),
+                   "'; known formats: ", names.empty() ? "none" : absl::StrJoin(names, ", ")));
 }
 
 }  // namespace steward::traces

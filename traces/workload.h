@@ -71,7 +71,7 @@ struct MachineEvent {
   double time = 0;  // seconds from trace start; 0 = present from the start
   Type type = Type::kAdd;
   std::string name;
-  ResourceVector capacity;  // kAdd only
+  ResourceVector capacity;                                      // kAdd only
   std::vector<std::pair<std::string, std::string>> attributes;  // e.g. {"gpu_model", "V100"}
 };
 
@@ -92,9 +92,9 @@ struct ReadOptions {
 //   "adjusted: reason"   a record kept with a value changed or filled in;
 //   "ignored: reason"    a well-formed record that carries nothing the model uses.
 struct ReadStats {
-  int64_t lines = 0;           // data lines read (headers and comments excluded)
-  int64_t tasks = 0;           // tasks produced
-  int64_t machine_events = 0;  // machine events produced
+  int64_t lines = 0;                       // data lines read (headers and comments excluded)
+  int64_t tasks = 0;                       // tasks produced
+  int64_t machine_events = 0;              // machine events produced
   std::map<std::string, int64_t> skipped;  // key (see above) -> count
   std::vector<std::string> examples;       // "file:line: message" for the first few skips
 

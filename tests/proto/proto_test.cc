@@ -1,14 +1,14 @@
 // The Mesos v1 API subsets interoperate with Mesos clients: JSON in the shape Mesos v1 HTTP
 // clients send and receive parses into Steward's messages, prints back (with proto field
 // names) to the same values, survives a binary round trip, and uses Mesos's field numbers.
-#include <cmath>
-#include <memory>
-#include <string>
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -337,10 +337,9 @@ TEST(SchedulerJsonTest, UnsupportedCallsParseByType) {
   EXPECT_EQ(call.accept().operations(0).type(), mesos::v1::Offer::Operation::RESERVE);
 
   scheduler::Call update_framework;
-  ASSERT_TRUE(
-      JsonStringToMessage(R"json({"type": "UPDATE_FRAMEWORK", "update_framework": {}})json",
-                          &update_framework, lenient)
-          .ok());
+  ASSERT_TRUE(JsonStringToMessage(R"json({"type": "UPDATE_FRAMEWORK", "update_framework": {}})json",
+                                  &update_framework, lenient)
+                  .ok());
   EXPECT_EQ(update_framework.type(), scheduler::Call::UPDATE_FRAMEWORK);
 }
 

@@ -1,11 +1,12 @@
 // Scenario files: both syntaxes parse to the same scenario, and every error names
 // file:line:col, for syntax errors and for checks made after parsing.
+#include "sim/proto_file.h"
+
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/config.h"
-#include "sim/proto_file.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace steward::sim {
@@ -117,13 +118,13 @@ TEST(ScenarioFile, SemanticErrorsPointAtTheField) {
                         "agents { resources: \"cpus:1\" }\nframeworks { name: \"f\"\n"
                         "  tasks { resources: \"cpus:1\" count: 0 } }\n"),
               StartsWith(prefix + "3:3: "));  // count 0 is unset in proto3: the group
-  EXPECT_THAT(LoadError("sem.textproto",
-                        "agents { resources: \"cpus:1\" }\nframeworks { name: \"f\" role: \"a//b\" }"),
-              StartsWith(prefix + "2:24: "));
+  EXPECT_THAT(
+      LoadError("sem.textproto",
+                "agents { resources: \"cpus:1\" }\nframeworks { name: \"f\" role: \"a//b\" }"),
+      StartsWith(prefix + "2:24: "));
   EXPECT_THAT(LoadError("sem.textproto", "agents { resources: \"cpus:1\" }\n"),
               HasSubstr("no work"));
-  EXPECT_THAT(LoadError("sem.textproto", "frameworks { name: \"f\" }\n"),
-              HasSubstr("no machines"));
+  EXPECT_THAT(LoadError("sem.textproto", "frameworks { name: \"f\" }\n"), HasSubstr("no machines"));
   EXPECT_THAT(LoadError("sem.textproto",
                         "agents { resources: \"cpus:1\" }\nframeworks { name: \"f\" }\n"
                         "traces { format: \"nope\" paths: \"x\" }\n"),

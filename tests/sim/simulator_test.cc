@@ -1,5 +1,7 @@
 // The simulator end to end on small scenarios: the DRF paper's example in both modes, golden
 // task timings, quota, failures, determinism, and the invariants on every event.
+#include "sim/simulator.h"
+
 #include <filesystem>
 #include <string>
 
@@ -7,7 +9,6 @@
 #include "gtest/gtest.h"
 #include "sim/config.h"
 #include "sim/results.h"
-#include "sim/simulator.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace steward::sim {

@@ -51,14 +51,16 @@ TEST(StewardSimCli, RunWritesTheFourFilesAndASummary) {
 
 TEST(StewardSimCli, SeedFlagReplacesTheScenarioSeed) {
   const std::string out = ::testing::TempDir() + "cli-seed";
-  const Outcome outcome = RunSim("run " + std::string(STEWARD_SOURCE_DIR) +
-                                 "/sim/scenarios/drf-paper.textproto --quiet --seed 42 --out " + out);
+  const Outcome outcome =
+      RunSim("run " + std::string(STEWARD_SOURCE_DIR) +
+             "/sim/scenarios/drf-paper.textproto --quiet --seed 42 --out " + out);
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_THAT(ReadFile(out + "/summary.json"), HasSubstr("\"seed\": 42"));
 }
 
 TEST(StewardSimCli, BadScenarioExitsTwoWithFileLineColumn) {
-  const std::string path = WriteTemp("cli-bad.textproto", "frameworks { name: \"f\" }\nagents {\n  resources: \"cpus:x\"\n}\n");
+  const std::string path = WriteTemp(
+      "cli-bad.textproto", "frameworks { name: \"f\" }\nagents {\n  resources: \"cpus:x\"\n}\n");
   const Outcome outcome = RunSim("run " + path + " --quiet");
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_THAT(outcome.output, HasSubstr(path + ":3:3: "));
@@ -104,7 +106,8 @@ TEST(StewardSimCli, InspectAndConvertANativeTrace) {
   EXPECT_THAT(inspect.output, HasSubstr("tasks: 3, submitted from 0 s to 20 s"));
   EXPECT_THAT(inspect.output, HasSubstr("distinct users 2"));
   const std::string copy = ::testing::TempDir() + "cli-copy.native";
-  const Outcome convert = RunSim("convert --format native " + trace + " --out " + copy + " --limit 2");
+  const Outcome convert =
+      RunSim("convert --format native " + trace + " --out " + copy + " --limit 2");
   EXPECT_EQ(convert.exit_code, 0) << convert.output;
   EXPECT_THAT(convert.output, HasSubstr("2 tasks"));
   EXPECT_THAT(RunSim("inspect " + copy).output, HasSubstr("tasks: 2,"));
@@ -122,8 +125,8 @@ TEST(StewardSimCli, InspectAndConvertErrors) {
   EXPECT_THAT(RunSim("inspect --format native x --limit -1").output, HasSubstr("--limit"));
   EXPECT_THAT(RunSim("inspect --format native x --normalised-machine cpus:x").output,
               HasSubstr("--normalised-machine"));
-  const Outcome scenario = RunSim("inspect " + std::string(STEWARD_SOURCE_DIR) +
-                                  "/sim/scenarios/drf-paper.textproto");
+  const Outcome scenario =
+      RunSim("inspect " + std::string(STEWARD_SOURCE_DIR) + "/sim/scenarios/drf-paper.textproto");
   EXPECT_EQ(scenario.exit_code, 0) << scenario.output;
   EXPECT_THAT(scenario.output, HasSubstr("framework A (role *): 1 task groups, 10 tasks"));
 }
@@ -134,14 +137,15 @@ TEST(StewardSimCli, MalformedTraceRecordStrictExitsTwoLenientCounts) {
                                      "pod_phase,creation_time,deletion_time,scheduled_time\n"
                                      "p0,1000,1024,0,0,,LS,Running,0,100,0\n"
                                      "p1,lots,1024,0,0,,LS,Running,0,100,0\n");
-  const std::string nodes = WriteTemp("cli-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,8192,0,\n");
+  const std::string nodes =
+      WriteTemp("cli-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,8192,0,\n");
   for (bool strict : {true, false}) {
     const std::string scenario = WriteTemp(
         "cli-trace.textproto", "traces { format: \"openb\" paths: \"" + pods + "\" paths: \"" +
                                    nodes + "\" cluster_from_trace: true framework_by: \"qos\"" +
                                    (strict ? " strict: true" : "") + " }\n");
-    const Outcome outcome = RunSim("run " + scenario + " --quiet --out " + ::testing::TempDir() +
-                                   "cli-trace-out");
+    const Outcome outcome =
+        RunSim("run " + scenario + " --quiet --out " + ::testing::TempDir() + "cli-trace-out");
     if (strict) {
       EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
       EXPECT_THAT(outcome.output, HasSubstr(pods + ":3: "));

@@ -1,19 +1,20 @@
 // steward-sim sweep: the grid expands in a stated order, every run writes its folder and a
 // row, runs in parallel give the same results as alone, and bad sweeps are located errors.
+#include "sim/sweep.h"
+
 #include <filesystem>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sim/sweep.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace steward::sim {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::ReadFile;
+using ::testing::StartsWith;
 using testing::WriteTemp;
 
 std::string Error(const std::string& sweep) {
@@ -55,11 +56,13 @@ seeds: 1 seeds: 2
   std::filesystem::remove_all(parallel);
   std::filesystem::remove_all(serial);
   int done = 0;
-  ASSERT_TRUE(RunSweep(*runs, {.out_dir = parallel, .jobs = 4,
-                               .on_done = [&](const SweepRun&, const absl::Status& s) {
-                                 EXPECT_TRUE(s.ok()) << s;
-                                 ++done;
-                               }})
+  ASSERT_TRUE(RunSweep(*runs, {.out_dir = parallel,
+                               .jobs = 4,
+                               .on_done =
+                                   [&](const SweepRun&, const absl::Status& s) {
+                                     EXPECT_TRUE(s.ok()) << s;
+                                     ++done;
+                                   }})
                   .ok());
   EXPECT_EQ(done, 8);
   ASSERT_TRUE(RunSweep(*runs, {.out_dir = serial, .jobs = 1, .on_done = {}}).ok());
@@ -82,18 +85,19 @@ TEST(Sweep, BadSweepsAreLocated) {
   EXPECT_THAT(Error(WriteSweep("parameters { field: \"options.mode\" values: \"DIRECT\" }")),
               HasSubstr("a sweep needs scenarios"));
   EXPECT_THAT(Error(WriteSweep("scenarios: \"grid.textproto\"\n"
-                                   "parameters { field: \"options.mood\" values: \"DIRECT\" }")),
+                               "parameters { field: \"options.mood\" values: \"DIRECT\" }")),
               AllOf(StartsWith(prefix + "2:36: "), HasSubstr("no field 'mood'")));
   EXPECT_THAT(Error(WriteSweep("scenarios: \"grid.textproto\"\n"
-                                   "parameters { field: \"options.mode\" values: \"SIDEWAYS\" }")),
+                               "parameters { field: \"options.mode\" values: \"SIDEWAYS\" }")),
               HasSubstr("'SIDEWAYS' is not a valid value"));
-  EXPECT_THAT(Error(WriteSweep("scenarios: \"grid.textproto\"\n"
-                                   "parameters { field: \"frameworks[5].refuse_seconds\" values: \"1\" }")),
-              HasSubstr("does not exist"));
+  EXPECT_THAT(
+      Error(WriteSweep("scenarios: \"grid.textproto\"\n"
+                       "parameters { field: \"frameworks[5].refuse_seconds\" values: \"1\" }")),
+      HasSubstr("does not exist"));
   // A value that parses but fails the scenario's checks names the scenario's field.
   EXPECT_THAT(Error(WriteSweep("scenarios: \"grid.textproto\"\n"
-                                   "parameters { field: \"options.allocation_interval_seconds\" "
-                                   "values: \"-1\" }")),
+                               "parameters { field: \"options.allocation_interval_seconds\" "
+                               "values: \"-1\" }")),
               HasSubstr("must be a finite number > 0"));
   EXPECT_THAT(Error(WriteSweep("scenarios: \"missing.textproto\"")),
               HasSubstr("missing.textproto"));

@@ -52,8 +52,10 @@ std::string WriteTrace(const std::string& name, const std::vector<traces::TaskRe
 }
 
 SimConfig TraceScenario(const std::string& trace, Mode mode) {
-  SimConfig config = testing::Scenario("replay.textproto", absl::StrCat(R"(
-traces { format: "native" paths: ")", trace, R"(" framework_by: "user" cluster_from_trace: true
+  SimConfig config = testing::Scenario(
+      "replay.textproto", absl::StrCat(R"(
+traces { format: "native" paths: ")",
+                                       trace, R"(" framework_by: "user" cluster_from_trace: true
          refuse_seconds: 1 }
 options { sample_interval_seconds: 5 }
 )"));
@@ -64,8 +66,9 @@ options { sample_interval_seconds: 5 }
 TEST(TraceReplay, MachinesComeAndGoAndLostTasksRunAgain) {
   // Four 1-CPU tasks of 30 s at t=0 fill both machines; m2's two are lost at t=15, wait
   // until m1's two finish at t=30, and run again there (before m2 comes back at t=40).
-  const std::string trace = WriteTrace("churn.native", {Task(0, 30, 1, "alice"), Task(0, 30, 1, "alice"),
-                                                        Task(0, 30, 1, "bob"), Task(0, 30, 1, "bob")});
+  const std::string trace =
+      WriteTrace("churn.native", {Task(0, 30, 1, "alice"), Task(0, 30, 1, "alice"),
+                                  Task(0, 30, 1, "bob"), Task(0, 30, 1, "bob")});
   for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
     SCOPED_TRACE(ModeName(mode));
     RunHooks hooks;
@@ -131,10 +134,13 @@ TEST(TraceReplay, OpenbOnItsOwnNodesInBothModes) {
   for (Mode mode : {Mode::kDirect, Mode::kOffer}) {
     SCOPED_TRACE(ModeName(mode));
     const int64_t pods = mode == Mode::kDirect ? 8152 : 500;
-    SimConfig config = testing::Scenario("openb.textproto", absl::StrCat(R"(
+    SimConfig config = testing::Scenario(
+        "openb.textproto", absl::StrCat(R"(
 traces { format: "openb" framework_by: "qos" cluster_from_trace: true
-         paths: ")", dir, R"(openb_pod_list_default.csv"
-         paths: ")", dir, R"(openb_node_list_all_node.csv" limit: )", pods, R"( }
+         paths: ")",
+                                        dir, R"(openb_pod_list_default.csv"
+         paths: ")",
+                                        dir, R"(openb_node_list_all_node.csv" limit: )", pods, R"( }
 options { sample_interval_seconds: 3600 }
 )"));
     config.mode = mode;

@@ -1,17 +1,18 @@
 // The native trace format: exact round trip of machines and tasks, streaming limit, and
 // clear errors for damaged files.
+#include "traces/native.h"
+
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/traces/test_files.h"
-#include "traces/native.h"
 #include "traces/workload.h"
 
 namespace steward::traces {
@@ -58,7 +59,8 @@ std::vector<TaskRecord> Tasks(int n) {
     TaskRecord task;
     task.submit_time = i * 0.25;
     task.duration = i % 3 == 0 ? 0 : 17.125 * i;
-    task.demand = {.cpus = 0.5 + i % 4, .mem = 1024.0 / (1 + i % 5), .disk = 0.1, .gpus = i % 2 * 0.25};
+    task.demand = {
+        .cpus = 0.5 + i % 4, .mem = 1024.0 / (1 + i % 5), .disk = 0.1, .gpus = i % 2 * 0.25};
     task.user = "user" + std::to_string(i % 7);
     task.job = "job/" + std::to_string(i / 10);
     task.qos = i % 2 == 0 ? "LS" : "";
@@ -161,7 +163,8 @@ TEST(NativeTrace, DamagedFilesAreErrorsWithTheOffset) {
   EXPECT_THAT(truncated.message(), HasSubstr("truncated"));
   EXPECT_THAT(truncated.message(), HasSubstr("cut.native: byte "));
 
-  const absl::Status no_end = ReadAll(testing::WriteFixture("noend.native", good.substr(0, good.size() - 2)));
+  const absl::Status no_end =
+      ReadAll(testing::WriteFixture("noend.native", good.substr(0, good.size() - 2)));
   EXPECT_THAT(no_end.message(), HasSubstr("truncated"));
 
   const absl::Status trailing = ReadAll(testing::WriteFixture("trail.native", good + "x"));
@@ -344,16 +347,17 @@ TEST_P(DamagedGroup, EndMarkerCountsEveryTaskAndBadCountsAreErrors) {
   EXPECT_THAT(one.message(), HasSubstr("group task count out of range"));
   EXPECT_THAT(one.message(), HasSubstr("gone.native: byte " + std::to_string(head.size() + 2)));
   // A count past what int64 holds; an index range that wraps around; a bad varint.
-  EXPECT_THAT(with("ghuge.native", std::string("\x00", 1) + std::string(9, '\xff') + "\x01")
-                  .message(),
-              HasSubstr("group task count out of range"));
+  EXPECT_THAT(
+      with("ghuge.native", std::string("\x00", 1) + std::string(9, '\xff') + "\x01").message(),
+      HasSubstr("group task count out of range"));
   EXPECT_THAT(with("gwrap.native", std::string(9, '\xff') + "\x01\x03").message(),
               HasSubstr("group index out of range"));
   EXPECT_THAT(with("gvarint.native", std::string(10, '\xff') + "\x01\x03").message(),
               HasSubstr("malformed varint"));
 
   for (size_t cut = at; cut < at + prefix.size() + 2; cut += 1 + GetParam() / 10) {
-    const absl::Status truncated = ReadAll(testing::WriteFixture("gcut.native", good.substr(0, cut)));
+    const absl::Status truncated =
+        ReadAll(testing::WriteFixture("gcut.native", good.substr(0, cut)));
     EXPECT_THAT(truncated.message(), HasSubstr("truncated")) << cut;
   }
 }
@@ -384,8 +388,7 @@ TEST(NativeTrace, OpenErrors) {
   EXPECT_EQ(OpenTrace("native", {"/nonexistent.native"}, {}).status().code(),
             absl::StatusCode::kNotFound);
   const std::string path = Convert("two.native", 3);
-  EXPECT_THAT(OpenTrace("native", {path, path}, {}).status().message(),
-              HasSubstr("one file each"));
+  EXPECT_THAT(OpenTrace("native", {path, path}, {}).status().message(), HasSubstr("one file each"));
   EXPECT_THAT(OpenTrace("csv", {path}, {}).status().message(), HasSubstr("unknown trace format"));
 }
 
