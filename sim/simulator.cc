@@ -65,19 +65,11 @@ constexpr size_t kPlaceBatch = 64;
 // Progress is reported every this many events.
 constexpr int64_t kProgressEvery = 1 << 16;
 
-struct SimTask {
-  uint32_t framework = 0;
-  uint32_t demand = 0;
-  uint32_t agent = kNoIndex;
+// A task as the results report it (TaskRow), plus what only the running simulation needs.
+struct SimTask : TaskRow {
   uint32_t slot = 0;         // index in the agent's running list
   uint32_t incarnation = 0;  // bumps when a run is lost, so that its finish event is ignored
-  uint32_t losses = 0;
-  TaskState state = TaskState::kPending;
   bool ever_started = false;
-  double submit = 0;
-  double duration = 0;
-  double start = -1;
-  double end = -1;
   Resources held;  // what the running task holds (with reservations)
 };
 
@@ -994,19 +986,7 @@ absl::Status Simulation::Finish() {
     Sample();
   }
   results_.tasks.reserve(tasks_.size());
-  for (const SimTask& task : tasks_) {
-    TaskRow row;
-    row.framework = task.framework;
-    row.demand = task.demand;
-    row.agent = task.agent;
-    row.state = task.state;
-    row.losses = task.losses;
-    row.submit = task.submit;
-    row.duration = task.duration;
-    row.start = task.start;
-    row.end = task.end;
-    results_.tasks.push_back(row);
-  }
+  for (const SimTask& task : tasks_) results_.tasks.push_back(static_cast<const TaskRow&>(task));
   for (const SimFramework& framework : frameworks_) {
     FrameworkRow row;
     row.name = framework.name;

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
@@ -38,10 +39,10 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
     if (const size_t bracket = part.find('['); bracket != std::string::npos) {
       if (part.back() != ']') return absl::InvalidArgumentError("bad index in '" + path + "'");
       const std::string digits = part.substr(bracket + 1, part.size() - bracket - 2);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+          !absl::SimpleAtoi(digits, &index)) {
         return absl::InvalidArgumentError("bad index in '" + path + "'");
       }
-      index = std::stoi(digits);
       part = part.substr(0, bracket);
     }
     const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(part);
