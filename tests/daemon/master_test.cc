@@ -670,6 +670,16 @@ TEST_F(MasterTest, OperatorQuotaReservationsAndEndpoints) {
   }
   EXPECT_TRUE(dynamic);
 
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"eng","weight":2.5}]}})");
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"eng","weight":-1}]}})",
+           400);
+  auto weights = Operator(R"({"type":"GET_WEIGHTS"})");
+  ASSERT_EQ(weights.get_weights().weight_infos_size(), 1);
+  EXPECT_EQ(weights.get_weights().weight_infos(0).role(), "eng");
+  EXPECT_EQ(weights.get_weights().weight_infos(0).weight(), 2.5);
+
   auto roles = Operator(R"({"type":"GET_ROLES"})");
   std::set<std::string> names;
   for (const auto& role : roles.get_roles().roles()) names.insert(role.name());
