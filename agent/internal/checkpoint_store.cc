@@ -14,7 +14,7 @@ namespace steward::agent::internal {
 namespace {
 
 absl::Status Errno(std::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::InternalError(absl::StrCat(std::string(what), " ", path, ": ", std::strerror(errno)));
 }
 
 std::string Parent(const std::string& path) {

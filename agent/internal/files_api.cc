@@ -147,7 +147,8 @@ std::string JsonQuote(std::string_view text) {
 common::HttpResponse ServeFilesRead(const std::string& work_dir,
                                     const common::HttpRequest& request) {
   std::map<std::string, std::string> params;
-  for (std::string_view pair : absl::StrSplit(request.query, '&', absl::SkipEmpty())) {
+  for (absl::string_view piece : absl::StrSplit(request.query, '&', absl::SkipEmpty())) {
+    const std::string_view pair(piece.data(), piece.size());
     const size_t equals = pair.find('=');
     absl::StatusOr<std::string> key = UrlDecode(pair.substr(0, equals));
     absl::StatusOr<std::string> value =
@@ -176,7 +177,7 @@ common::HttpResponse ServeFilesRead(const std::string& work_dir,
   }
 
   if (path.front() != '/') return Text(400, absl::StrCat("path '", path, "' is not absolute"));
-  for (std::string_view component : absl::StrSplit(path, '/')) {
+  for (absl::string_view component : absl::StrSplit(path, '/')) {
     if (component == "..") {
       return Text(400, absl::StrCat("path '", path, "' has a '..' component"));
     }

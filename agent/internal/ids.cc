@@ -31,7 +31,9 @@ std::string UuidToString(std::string_view bytes) {
   return text;
 }
 
-absl::Status ValidatePathId(std::string_view kind, std::string_view id) {
+absl::Status ValidatePathId(std::string_view kind_view, std::string_view id_view) {
+  const std::string kind(kind_view);
+  const std::string id(id_view);
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(kind, " is empty"));
   if (id == "." || id == "..") {
     return absl::InvalidArgumentError(absl::StrCat(kind, " '", id, "' is not allowed"));
