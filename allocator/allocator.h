@@ -254,6 +254,13 @@ class Allocator {
   // same agent replaces the filter. refuse_seconds >= 0 (may be +infinity); now finite.
   virtual absl::Status Decline(FrameworkId framework, AgentId agent, RoleId role,
                                const Resources& resources, double refuse_seconds, double now) = 0;
+  // Marks free `resources` of the agent as allocated to (framework, agent, role) without an
+  // offer: resources that running tasks already use when a master recovers them after a
+  // failover (the agent reregisters and reports its tasks). Reserved entries must be reserved
+  // for `role` or an ancestor. FailedPrecondition if they are not free or not usable by the
+  // role. Quota limits are not checked: the resources are in use already.
+  virtual absl::Status AddInUse(FrameworkId framework, AgentId agent, RoleId role,
+                                const Resources& resources) = 0;
   // One allocation cycle. InvalidArgument if `now` is not finite.
   virtual absl::StatusOr<std::vector<Offer>> Allocate(double now) = 0;
 

@@ -870,6 +870,36 @@ absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
   return absl::OkStatus();
 }
 
+absl::Status Engine::AddInUse(FrameworkId framework, AgentId agent, RoleId role,
+                              const Resources& resources) {
+  if (absl::StatusOr<uint32_t> known = CheckFramework(framework); !known.ok()) {
+    return known.status();
+  }
+  absl::StatusOr<uint32_t> host = CheckAgent(agent);
+  if (!host.ok()) return host.status();
+  absl::StatusOr<Subscription> checked = CheckSubscription(framework, role);
+  if (!checked.ok()) return checked.status();
+  auto [fw, node, slot] = *checked;
+  if (resources.empty()) return absl::OkStatus();
+  for (const Resource& entry : resources.entries()) {
+    if (!entry.unreserved() && !IsSelfOrAncestor(entry.reservation, roles_[node].path)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("'", resources.ToString(), "' holds resources reserved for '",
+                       entry.reservation, "', which role '", roles_[node].path, "' may not use"));
+    }
+  }
+  if (!FreeResources(*host).Contains(resources)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", resources.ToString(), "' is not free on agent '", agents_[*host].name, "'"));
+  }
+  Vec unreserved;
+  Resources other;
+  Split(resources, &unreserved, &other);
+  AddAllocation(fw, slot, *host, unreserved, other);
+  ReKeyDirty();
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Read access.
 

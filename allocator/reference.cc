@@ -681,6 +681,29 @@ absl::Status ReferenceAllocator::Recover(FrameworkId framework, AgentId agent, R
   return absl::OkStatus();
 }
 
+absl::Status ReferenceAllocator::AddInUse(FrameworkId framework, AgentId agent, RoleId role,
+                                          const Resources& resources) {
+  if (LiveFramework(framework) == nullptr) return NotFound("framework", framework.value());
+  if (LiveAgent(agent) == nullptr) return NotFound("agent", agent.value());
+  if (absl::Status status = CheckSubscription(framework, role); !status.ok()) return status;
+  if (resources.empty()) return absl::OkStatus();
+  const std::string path = RoleName(role);
+  for (const Resource& entry : resources.entries()) {
+    if (!entry.unreserved() && !IsSelfOrAncestor(entry.reservation, path)) {
+      return absl::FailedPreconditionError(Text(resources) + " holds resources reserved for \"" +
+                                           entry.reservation + "\", which role \"" + path +
+                                           "\" may not use");
+    }
+  }
+  if (!Free(agent)->Contains(resources)) {
+    return absl::FailedPreconditionError(Text(resources) + " is not free on " +
+                                         Describe("agent", agent));
+  }
+  SubtractFree(agent, resources);
+  AddAllocation(framework, agent, role, resources);
+  return absl::OkStatus();
+}
+
 absl::Status ReferenceAllocator::Decline(FrameworkId framework, AgentId agent, RoleId role,
                                          const Resources& resources, double refuse_seconds,
                                          double now) {

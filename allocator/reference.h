@@ -129,6 +129,8 @@ class ReferenceAllocator final : public Allocator {
                        const Resources& resources) override;
   absl::Status Decline(FrameworkId framework, AgentId agent, RoleId role,
                        const Resources& resources, double refuse_seconds, double now) override;
+  absl::Status AddInUse(FrameworkId framework, AgentId agent, RoleId role,
+                        const Resources& resources) override;
   absl::StatusOr<std::vector<Offer>> Allocate(double now) override;
 
   absl::StatusOr<std::vector<PlacementDecision>> Place(std::span<const TaskRequest> requests,

@@ -328,6 +328,35 @@ TYPED_TEST(AllocatorContractTest, RemovingAnAgentDropsItsAllocations) {
             absl::StatusCode::kNotFound);
 }
 
+TYPED_TEST(AllocatorContractTest, AddInUseAccountsForRunningTasks) {
+  AgentId agent = this->Agent("agent", "cpus:4;mem:1024;cpus(r):2;ports:[1-10]");
+  FrameworkId f = this->Framework("f", {"r"});
+  RoleId r = this->Role("r");
+  const std::string free_before = this->allocator_.Free(agent)->ToString();
+  // Reserved for another role, more than free, or unknown ids: refused, nothing changes.
+  EXPECT_EQ(this->allocator_.AddInUse(f, agent, r, R("cpus(other):1")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->allocator_.AddInUse(f, agent, r, R("cpus:5")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->allocator_.AddInUse(f, AgentId(99), r, R("cpus:1")).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->allocator_.Free(agent)->ToString(), free_before);
+  ASSERT_TRUE(
+      this->allocator_.AddInUse(f, agent, r, R("cpus:1;cpus(r):2;mem:512;ports:[3-4]")).ok());
+  EXPECT_EQ(this->allocator_.Free(agent)->ToString(), "cpus:3;mem:512;ports:[1-2,5-10]");
+  EXPECT_EQ(this->allocator_.AllocatedTo(f, agent, r)->ToString(),
+            "cpus:1;cpus(r):2;mem:512;ports:[3-4]");
+  EXPECT_EQ(this->Cpus(r), 3000);
+  // The rest is offered; recovering the task's resources makes them offerable again.
+  EXPECT_THAT(this->Describe(this->Allocate()),
+              ElementsAre("f@agent/r=cpus:3;mem:512;ports:[1-2,5-10]"));
+  ASSERT_TRUE(
+      this->allocator_.Recover(f, agent, r, R("cpus:1;cpus(r):2;mem:512;ports:[3-4]")).ok());
+  // The offer of the rest (3) is still allocated, and the recovered reservation (2) counts
+  // again as an unallocated reservation of r.
+  EXPECT_EQ(this->Cpus(r), 5000);
+}
+
 TYPED_TEST(AllocatorContractTest, PlacementPolicies) {
   this->Agent("memory", "cpus:2;mem:16384");
   this->Agent("small", "cpus:2;mem:2048");

@@ -1,0 +1,310 @@
+// Master::Impl: the master's state and logic, split by API over several files:
+//   master.cc           construction, recovery, registry writes, the ticker (allocation,
+//                       heartbeats, timeouts), offers and rescinds, shared helpers
+//   master_scheduler.cc POST /api/v1/scheduler
+//   master_agent.cc     POST /api/v1/agent (Steward's agent protocol)
+//   master_operator.cc  POST /api/v1 (operator API), GET endpoints, metrics, status page
+// Every member below `mu_` is guarded by it.
+#ifndef STEWARD_DAEMON_INTERNAL_MASTER_IMPL_H_
+#define STEWARD_DAEMON_INTERNAL_MASTER_IMPL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "allocator/engine.h"
+#include "common/http_server.h"
+#include "common/mesos_resources.h"
+#include "common/metrics.h"
+#include "daemon/master.h"
+#include "daemon/registrar.h"
+#include "proto/mesos/v1/master/master.pb.h"
+#include "proto/mesos/v1/mesos.pb.h"
+#include "proto/mesos/v1/scheduler/scheduler.pb.h"
+#include "proto/steward/agent.pb.h"
+#include "proto/steward/registry.pb.h"
+
+namespace steward::daemon {
+
+namespace v1 = ::mesos::v1;
+
+// How a client's messages are encoded on the wire.
+enum class Encoding { kJson, kProtobuf };
+
+// An open RecordIO event stream to a framework or an agent.
+struct EventStream {
+  std::optional<common::Responder> responder;
+  std::string id;  // Mesos-Stream-Id
+  Encoding encoding = Encoding::kProtobuf;
+};
+
+struct TaskEntry {
+  v1::Task task;              // state, statuses (latest last), resources, agent and framework
+  allocator::Resources used;  // what the task holds in the allocator (empty once recovered)
+  std::string role;
+  // True once resources were given back (terminal state seen).
+  bool released = false;
+  // A KILL the agent has not been sent yet (it was disconnected); sent when it reconnects.
+  bool kill_pending = false;
+  // The custom executor the task runs under, if any (for GET_EXECUTORS).
+  std::optional<v1::ExecutorInfo> executor;
+  std::optional<v1::KillPolicy> kill_policy;
+};
+
+struct OfferEntry {
+  v1::Offer offer;
+  std::string framework_id;
+  std::string agent_id;
+  allocator::RoleId role;
+  allocator::Resources resources;
+};
+
+struct FrameworkEntry {
+  v1::FrameworkInfo info;  // id set
+  allocator::FrameworkId alloc;
+  std::vector<std::string> roles;
+  EventStream stream;
+  bool connected = false;
+  bool active = false;
+  // Recovered from the registry or from an agent's report; not yet resubscribed.
+  bool recovered = false;
+  double registered_time = 0;
+  double reregistered_time = 0;
+  double unregistered_time = 0;
+  // Monotonic time at which an unconnected framework is removed (failover timeout).
+  std::optional<double> failover_deadline;
+  std::set<std::string> offers;            // outstanding offer ids
+  std::map<std::string, TaskEntry> tasks;  // by task id: not yet acknowledged terminal
+  std::deque<v1::Task> completed_tasks;    // newest last, bounded
+  std::set<std::string> suppressed_roles;
+};
+
+struct AgentEntry {
+  v1::AgentInfo info;  // id set
+  allocator::AgentId alloc;
+  allocator::Resources total;
+  std::string version;
+  EventStream stream;
+  bool connected = false;
+  double registered_time = 0;
+  double reregistered_time = 0;
+  double last_seen = 0;  // monotonic seconds
+  // (framework id, task id) of tasks on this agent.
+  std::set<std::pair<std::string, std::string>> tasks;
+  std::set<std::string> offers;
+  // Dynamic reservations (operator RESERVE_RESOURCES) on this agent.
+  allocator::Resources dynamic_reservations;
+  // Known from the registry but not reregistered since this master started.
+  bool recovered = false;
+};
+
+class Master::Impl {
+ public:
+  Impl(MasterOptions options, std::unique_ptr<Registrar> registrar);
+  ~Impl();
+
+  absl::Status Recover();
+  absl::Status Start();
+  void Stop();
+
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+  const std::string& id() const { return master_id_; }
+
+ private:
+  // ---- master.cc ----
+  void RegisterRoutes();
+  void TickerLoop();
+  void TickLocked();
+  void AllocateLocked();
+  // Seconds on the monotonic clock since the master started (the allocator's clock).
+  double Now() const;
+  // Seconds since the epoch.
+  static double WallNow();
+  static v1::TimeInfo TimeInfoOf(double wall_seconds);
+  std::string NewUuidBytes();
+  static std::string UuidText(const std::string& bytes);
+  v1::MasterInfo MasterInfoProto() const;
+  // Writes the registry built from the current state. Errors are logged and returned; the
+  // in-memory change stays (the next successful write carries it).
+  absl::Status PersistLocked();
+  registry::Registry BuildRegistryLocked() const;
+
+  // Offers.
+  void RescindOfferLocked(const std::string& offer_id, bool send_event);
+  void RescindAgentOffersLocked(AgentEntry& agent);
+  void RemoveFrameworkOffersLocked(FrameworkEntry& framework, bool send_events);
+  // Takes the offer out of every index; returns it.
+  OfferEntry TakeOfferLocked(const std::string& offer_id);
+  // Offer resources on the wire: allocation role set, reservations typed STATIC or DYNAMIC.
+  common::ResourceList OfferResourcesProto(const AgentEntry& agent,
+                                           const allocator::Resources& resources,
+                                           const std::string& role) const;
+
+  // Tasks and status updates.
+  void SendFrameworkEvent(FrameworkEntry& framework, const v1::scheduler::Event& event);
+  void SendAgentEvent(AgentEntry& agent, const agent::Event& event);
+  void SendStatusToFramework(FrameworkEntry& framework, const v1::TaskStatus& status);
+  v1::TaskStatus MakeStatus(const std::string& task_id, const std::string& agent_id,
+                            v1::TaskState state, v1::TaskStatus::Reason reason,
+                            const std::string& message);
+  // Applies a state change to a task known to the master; returns resources to the allocator
+  // when the state is terminal.
+  // `state` is the task's new state (an agent's latest state may be ahead of `status`).
+  void UpdateTaskLocked(FrameworkEntry& framework, TaskEntry& task, const v1::TaskStatus& status,
+                        v1::TaskState state);
+  // Moves a terminal, acknowledged (or abandoned) task to completed_tasks.
+  void CompleteTaskLocked(FrameworkEntry& framework, const std::string& task_id);
+  void ReleaseTaskResourcesLocked(FrameworkEntry& framework, TaskEntry& task);
+
+  // Frameworks.
+  void DisconnectFrameworkLocked(FrameworkEntry& framework, const std::string& stream_id);
+  void RemoveFrameworkLocked(const std::string& framework_id, const std::string& why);
+  FrameworkEntry* FindFramework(const std::string& id);
+  AgentEntry* FindAgent(const std::string& id);
+  const FrameworkEntry* FindFramework(const std::string& id) const;
+  const AgentEntry* FindAgent(const std::string& id) const;
+  absl::StatusOr<FrameworkEntry*> EnsureRecoveredFrameworkLocked(const v1::FrameworkInfo& info);
+
+  // Agents.
+  void DisconnectAgentLocked(AgentEntry& agent, const std::string& stream_id);
+  void MarkAgentUnreachableLocked(AgentEntry& agent);
+
+  // ---- master_scheduler.cc ----
+  void HandleScheduler(const common::HttpRequest& request, common::Responder responder);
+  void Subscribe(const v1::scheduler::Call& call, Encoding encoding, common::Responder responder);
+  absl::Status HandleAccept(FrameworkEntry& framework, const v1::scheduler::Call::Accept& accept);
+  absl::Status HandleDecline(FrameworkEntry& framework,
+                             const v1::scheduler::Call::Decline& decline);
+  absl::Status HandleReviveSuppress(FrameworkEntry& framework,
+                                    const google::protobuf::RepeatedPtrField<std::string>& roles,
+                                    bool revive);
+  absl::Status HandleKill(FrameworkEntry& framework, const v1::scheduler::Call::Kill& kill);
+  absl::Status HandleAcknowledge(FrameworkEntry& framework,
+                                 const v1::scheduler::Call::Acknowledge& ack);
+  void HandleReconcile(FrameworkEntry& framework, const v1::scheduler::Call::Reconcile& rec);
+  // Status for a task the framework asks about but the master does not know.
+  v1::TaskState UnknownTaskState(const FrameworkEntry& framework) const;
+
+  // ---- master_agent.cc ----
+  void HandleAgent(const common::HttpRequest& request, common::Responder responder);
+  void AgentSubscribe(const agent::Call& call, common::Responder responder);
+  absl::Status AgentStatusUpdate(AgentEntry& agent, const agent::Call::StatusUpdate& update);
+  // Reconciles what a reregistering agent reports with what the master knows.
+  // `from_unreachable`: the agent was marked unreachable; tasks of frameworks that are not
+  // partition-aware were reported lost and are killed rather than adopted.
+  void ReconcileAgentTasksLocked(AgentEntry& agent, const agent::Call::Subscribe& subscribe,
+                                 bool from_unreachable);
+
+  // ---- master_operator.cc ----
+  void HandleOperator(const common::HttpRequest& request, common::Responder responder);
+  v1::master::Response::GetAgents GetAgentsLocked() const;
+  v1::master::Response::GetFrameworks GetFrameworksLocked() const;
+  v1::master::Response::GetTasks GetTasksLocked() const;
+  v1::master::Response::GetExecutors GetExecutorsLocked() const;
+  v1::master::Response::GetRoles GetRolesLocked() const;
+  v1::master::Response::GetQuota GetQuotaLocked() const;
+  absl::Status UpdateQuotaLocked(const v1::master::Call::UpdateQuota& update);
+  absl::Status ReserveLocked(const v1::master::Call::ReserveResources& reserve, bool reserve_op);
+  std::string StateJsonLocked(bool summary) const;
+  std::string StatusPageLocked() const;
+  void RegisterMetrics();
+  // Sets the gauges derived from the state (task counts, resources, shares) before a snapshot.
+  void RefreshGaugesLocked();
+  // What tasks hold, and what offers hold, on an agent or of a framework.
+  allocator::Resources AgentUsedLocked(const AgentEntry& agent) const;
+  allocator::Resources AgentOfferedLocked(const AgentEntry& agent) const;
+  allocator::Resources FrameworkUsedLocked(const FrameworkEntry& framework) const;
+  allocator::Resources FrameworkOfferedLocked(const FrameworkEntry& framework) const;
+  // Every role node anyone named: frameworks' roles, quotas, weights.
+  std::set<std::string> KnownRolesLocked() const;
+
+  MasterOptions options_;
+  std::unique_ptr<Registrar> registrar_;
+  std::unique_ptr<common::HttpServer> server_;
+  common::MetricsRegistry metrics_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  const double start_wall_ = WallNow();
+  std::string master_id_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread ticker_;
+  double next_allocation_ = 0;
+  double next_heartbeat_ = 0;
+
+  std::mt19937_64 random_;
+  std::unique_ptr<allocator::Engine> allocator_;
+  std::map<std::string, std::unique_ptr<FrameworkEntry>> frameworks_;
+  std::map<std::string, std::unique_ptr<AgentEntry>> agents_;
+  std::map<std::string, OfferEntry> offers_;
+  // Allocator ids back to Mesos ids.
+  absl::flat_hash_map<uint32_t, std::string> framework_by_alloc_;
+  absl::flat_hash_map<uint32_t, std::string> agent_by_alloc_;
+  // Frameworks torn down or timed out: never allowed back, kept for the state endpoints.
+  std::deque<std::unique_ptr<FrameworkEntry>> completed_frameworks_;
+  std::set<std::string> removed_framework_ids_;
+  // Agents marked gone or unreachable (registry state), by id.
+  std::map<std::string, registry::Agent> unreachable_agents_;
+  std::vector<v1::quota::QuotaConfig> quotas_;
+  std::map<std::string, double> weights_;
+  uint64_t registry_version_ = 0;
+  uint64_t next_framework_ = 0;
+  uint64_t next_agent_ = 0;
+  uint64_t next_offer_ = 0;
+
+  // Metric handles (owned by metrics_).
+  common::Counter* tasks_finished_ = nullptr;
+  common::Counter* tasks_failed_ = nullptr;
+  common::Counter* tasks_killed_ = nullptr;
+  common::Counter* tasks_lost_ = nullptr;
+  common::Counter* tasks_error_ = nullptr;
+  common::Counter* tasks_dropped_ = nullptr;
+  common::Counter* tasks_launched_ = nullptr;
+  common::Counter* offers_sent_ = nullptr;
+  common::Counter* offers_declined_ = nullptr;
+  common::Counter* offers_rescinded_ = nullptr;
+  common::Counter* valid_status_updates_ = nullptr;
+  common::Counter* invalid_status_updates_ = nullptr;
+  common::Counter* valid_framework_calls_ = nullptr;
+  common::Counter* invalid_framework_calls_ = nullptr;
+  common::Counter* allocation_runs_ = nullptr;
+  common::Timer* allocation_run_ms_ = nullptr;
+  common::Counter* agent_registrations_ = nullptr;
+  common::Counter* agent_reregistrations_ = nullptr;
+  common::Counter* agent_removals_ = nullptr;
+};
+
+// Helpers shared by the API files.
+bool IsTerminal(v1::TaskState state);
+// Content negotiation for a request: the body's encoding from Content-Type, and the answer's
+// from Accept (falling back to the body's). Error statuses carry the HTTP status to send:
+// 415 for an unsupported Content-Type, 406 for an unsupported Accept.
+struct Negotiated {
+  Encoding body = Encoding::kJson;
+  Encoding answer = Encoding::kJson;
+};
+absl::StatusOr<Negotiated> Negotiate(const common::HttpRequest& request, int* http_status);
+std::string ContentTypeOf(Encoding encoding);
+// Parses a request body into `message` (JSON with the depth limit, or binary protobuf), and
+// checks required fields. InvalidArgument with the reason.
+absl::Status ParseBody(const std::string& body, Encoding encoding, int max_json_depth,
+                       google::protobuf::Message* message);
+std::string Serialize(const google::protobuf::Message& message, Encoding encoding);
+
+}  // namespace steward::daemon
+
+#endif  // STEWARD_DAEMON_INTERNAL_MASTER_IMPL_H_
