@@ -90,8 +90,8 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<mesos::v1::Resource>> Resource
   if (!cpus && !mem && !disk && !ports) return resources;
   absl::StatusOr<internal::MachineTotals> totals = internal::ProbeMachine(work_dir);
   if (!totals.ok()) return totals.status();
-  absl::StatusOr<common::ResourceList> detected = common::ParseResourceText(
-      internal::DefaultResourceText(*totals, cpus, mem, disk, ports));
+  absl::StatusOr<common::ResourceList> detected =
+      common::ParseResourceText(internal::DefaultResourceText(*totals, cpus, mem, disk, ports));
   if (!detected.ok()) return detected.status();
   resources.MergeFrom(*detected);
   return resources;
@@ -174,8 +174,7 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   if (shutdown_grace < nanoseconds(0)) {
     return absl::InvalidArgumentError("--executor_shutdown_grace_period: must not be negative");
   }
-  options.executor_shutdown_grace_period =
-      std::chrono::duration_cast<milliseconds>(shutdown_grace);
+  options.executor_shutdown_grace_period = std::chrono::duration_cast<milliseconds>(shutdown_grace);
   absl::StatusOr<milliseconds> backoff = Positive("registration_backoff_factor", backoff_factor);
   if (!backoff.ok()) return backoff.status();
   options.registration_backoff_factor = *backoff;

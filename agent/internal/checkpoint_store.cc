@@ -14,7 +14,8 @@ namespace steward::agent::internal {
 namespace {
 
 absl::Status Errno(std::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(std::string(what), " ", path, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(std::string(what), " ", path, ": ", std::strerror(errno)));
 }
 
 std::string Parent(const std::string& path) {
@@ -49,7 +50,7 @@ absl::Status MakeDirectories(const std::string& path) {
       return Errno("cannot create directory", prefix);
     }
   }
-  struct stat info{};
+  struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return Errno("cannot stat", path);
   if (!S_ISDIR(info.st_mode)) {
     return absl::InternalError(absl::StrCat(path, " exists and is not a directory"));
@@ -124,9 +125,9 @@ absl::StatusOr<std::optional<Checkpoint>> CheckpointStore::Load() const {
   if (!contents.ok()) return contents.status();
   Checkpoint checkpoint;
   if (!checkpoint.ParsePartialFromString(*contents)) {
-    return absl::DataLossError(absl::StrCat(
-        "checkpoint ", path_, " is corrupt (", contents->size(),
-        " bytes do not parse); move it away to start this agent as a new one"));
+    return absl::DataLossError(
+        absl::StrCat("checkpoint ", path_, " is corrupt (", contents->size(),
+                     " bytes do not parse); move it away to start this agent as a new one"));
   }
   return checkpoint;
 }

@@ -152,8 +152,8 @@ bool MasterLink::Subscribe() {
       },
       [&](std::string_view data) {
         if (status_code != 200) {
-          error_body.append(data.substr(0, kMaxErrorBody - std::min(kMaxErrorBody,
-                                                                    error_body.size())));
+          error_body.append(
+              data.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body.size())));
           return true;
         }
         records.clear();
@@ -257,9 +257,9 @@ absl::Status MasterLink::Send(Call call) {
   absl::StatusOr<common::HttpResponse> response = sender_->Send(request);
   if (!response.ok()) return response.status();
   if (response->status >= 200 && response->status < 300) return absl::OkStatus();
-  const std::string reason = absl::StrCat("master answered ", Call::Type_Name(call.type()),
-                                          " with ", response->status, ": ",
-                                          OneLine(response->body));
+  const std::string reason =
+      absl::StrCat("master answered ", Call::Type_Name(call.type()), " with ", response->status,
+                   ": ", OneLine(response->body));
   if (response->status >= 400 && response->status < 500) {
     std::lock_guard lock(mu_);
     if (stream_client_ && stream_id_ == stream_id) {
