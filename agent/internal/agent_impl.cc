@@ -43,7 +43,6 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   internal::MasterLink::Callbacks callbacks;
   callbacks.subscribe_call = [this] { return BuildSubscribeCall(); };
   callbacks.on_event = [this](const steward::agent::Event& event) { return OnMasterEvent(event); };
-  callbacks.on_disconnected = [this](const absl::Status& reason) { OnMasterDisconnected(reason); };
   link_ = std::make_unique<internal::MasterLink>(std::move(link_options), std::move(callbacks));
 
   common::HttpServer::Options server_options;

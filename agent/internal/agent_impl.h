@@ -70,7 +70,6 @@ class AgentImpl {
   // ---- agent_master_events.cc.
   steward::agent::Call BuildSubscribeCall();
   bool OnMasterEvent(const steward::agent::Event& event);
-  void OnMasterDisconnected(const absl::Status& reason);
   bool HandleSubscribedLocked(const steward::agent::Event::Subscribed& subscribed);
   void HandleLaunchLocked(const steward::agent::Event::Launch& launch);
   void HandleKillLocked(const steward::agent::Event::Kill& kill);

@@ -49,10 +49,6 @@ Call AgentImpl::BuildSubscribeCall() {
   return call;
 }
 
-void AgentImpl::OnMasterDisconnected(const absl::Status& reason) {
-  STEWARD_LOG(WARNING) << "Disconnected from the master: " << reason;
-}
-
 bool AgentImpl::OnMasterEvent(const Event& event) {
   std::lock_guard lock(mu_);
   if (stopping_) return false;

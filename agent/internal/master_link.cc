@@ -188,10 +188,16 @@ bool MasterLink::Subscribe() {
   } else if (end_reason.ok()) {
     end_reason = absl::UnavailableError("the master closed the event stream");
   }
-  if (got_subscribed) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping = stopping_;
+  }
+  // After Stop(), or an event that ended the link, there is nothing to report.
+  if (!stopping && got_subscribed) {
     STEWARD_LOG(WARNING) << "Lost the master stream: " << end_reason;
     if (callbacks_.on_disconnected) callbacks_.on_disconnected(end_reason);
-  } else if (!absl::IsCancelled(end_reason)) {
+  } else if (!stopping && !absl::IsCancelled(end_reason)) {
     STEWARD_LOG(WARNING) << "Could not subscribe to the master at " << options_.host << ":"
                          << options_.port << ": " << end_reason;
   }
