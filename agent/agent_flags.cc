@@ -11,7 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/internal/checkpoint_store.h"
+#include "agent/internal/file_io.h"
 #include "agent/internal/machine_resources.h"
 #include "common/flags.h"
 #include "common/mesos_resources.h"
@@ -195,7 +195,7 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   options.attributes = std::move(*parsed_attributes);
 
   // The work directory is needed to size the disk default; create it now.
-  if (absl::Status status = internal::MakeDirectories(options.work_dir); !status.ok()) {
+  if (absl::Status status = internal::MakeDirectories(options.work_dir, 0755); !status.ok()) {
     return absl::InternalError(absl::StrCat("--work_dir: ", status.message()));
   }
   absl::StatusOr<google::protobuf::RepeatedPtrField<mesos::v1::Resource>> total =

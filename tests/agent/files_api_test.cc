@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/internal/checkpoint_store.h"
+#include "agent/internal/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,7 +23,7 @@ class FilesApiTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     work_dir_ = pattern;
     sandbox_ = work_dir_ + "/slaves/A/frameworks/F/executors/E/runs/C";
-    ASSERT_TRUE(MakeDirectories(sandbox_).ok());
+    ASSERT_TRUE(MakeDirectories(sandbox_, 0755).ok());
     std::ofstream(sandbox_ + "/stdout") << "hello\nworld\n";
     std::ofstream(work_dir_ + "/secret") << "do not serve";
     ASSERT_EQ(::symlink((work_dir_ + "/secret").c_str(), (sandbox_ + "/link").c_str()), 0);
