@@ -1,5 +1,6 @@
 #include "common/http_client.h"
 
+#include <atomic>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -28,6 +29,7 @@ class HttpClient::Impl {
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) {
     for (int attempt = 0;; ++attempt) {
+      if (cancelled_.load()) return Cancelled();
       const bool reused = stream_.has_value();
       if (absl::Status status = EnsureConnected(); !status.ok()) return status;
       http::response_parser<http::string_body> parser;
@@ -56,6 +58,7 @@ class HttpClient::Impl {
                                       const std::function<bool(std::string_view)>& on_data) {
     std::optional<http::response_parser<http::buffer_body>> parser;
     for (int attempt = 0;; ++attempt) {
+      if (cancelled_.load()) return Cancelled();
       const bool reused = stream_.has_value();
       if (absl::Status status = EnsureConnected(); !status.ok()) return status;
       parser.emplace();
@@ -77,6 +80,10 @@ class HttpClient::Impl {
     }
     char piece[16 * 1024];
     while (!parser->is_done()) {
+      if (cancelled_.load()) {
+        Close();
+        return Cancelled();
+      }
       parser->get().body().data = piece;
       parser->get().body().size = sizeof(piece);
       beast::error_code ec = Run(options_.stream_idle_timeout, [&](auto handler) {
@@ -109,7 +116,20 @@ class HttpClient::Impl {
 
   bool connected() const { return stream_.has_value(); }
 
+  void Cancel() {
+    cancelled_.store(true);
+    // Runs on the thread inside Run(), the only one touching stream_: it aborts the operation
+    // in progress, or the next one if none is (run() executes it right after that starts).
+    net::post(ioc_, [this] {
+      if (stream_) stream_->cancel();
+    });
+  }
+
  private:
+  absl::Status Cancelled() const {
+    return absl::CancelledError("request to " + host_ + ":" + std::to_string(port_) + " cancelled");
+  }
+
   // Runs one asynchronous operation to completion on this thread, bounded by `timeout`
   // (zero: no bound).
   template <typename Start>
@@ -127,6 +147,7 @@ class HttpClient::Impl {
   }
 
   absl::Status Error(const std::string& what, beast::error_code ec) const {
+    if (cancelled_.load()) return Cancelled();
     const std::string message =
         what + " from " + host_ + ":" + std::to_string(port_) + ": " + ec.message();
     if (ec == beast::error::timeout) return absl::DeadlineExceededError(message);
@@ -152,6 +173,7 @@ class HttpClient::Impl {
     });
     if (ec) {
       stream_.reset();
+      if (cancelled_.load()) return Cancelled();
       return absl::UnavailableError("cannot connect to " + host_ + ":" + std::to_string(port_) +
                                     ": " + ec.message());
     }
@@ -220,6 +242,7 @@ class HttpClient::Impl {
   net::io_context ioc_;
   std::optional<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
+  std::atomic<bool> cancelled_{false};
 };
 
 HttpClient::HttpClient(std::string host, uint16_t port)
@@ -256,6 +279,7 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
 }
 
 void HttpClient::Close() { impl_->Close(); }
+void HttpClient::Cancel() { impl_->Cancel(); }
 bool HttpClient::connected() const { return impl_->connected(); }
 
 }  // namespace steward::common

@@ -5,7 +5,8 @@
 // a request that fails on a reused connection before any response byte arrived is retried
 // once on a fresh one (so a request can reach the server twice if the server closed the
 // connection after reading it without answering). Every connect, write and read is bounded by
-// the timeout. Not thread-safe: one client per thread.
+// the timeout. Not thread-safe: one client per thread, except Cancel(), which any thread may
+// call to interrupt a request blocked in another.
 #ifndef STEWARD_COMMON_HTTP_CLIENT_H_
 #define STEWARD_COMMON_HTTP_CLIENT_H_
 
@@ -59,6 +60,11 @@ class HttpClient {
 
   // Closes the connection (the next request opens a new one).
   void Close();
+
+  // Interrupts the request in progress on another thread (a Stream() waiting for the next
+  // event, say) and every later one: they close the connection and return Cancelled. For
+  // good: a cancelled client stays cancelled. Thread-safe, non-blocking.
+  void Cancel();
   bool connected() const;
 
  private:

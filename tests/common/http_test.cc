@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -518,6 +519,47 @@ TEST_F(HttpTest, ClientTimesOutOnASlowHandler) {
   const absl::StatusOr<HttpResponse> next = client.Get("/hello");  // A fresh connection.
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->status, 200);
+}
+
+TEST_F(HttpTest, CancelInterruptsAStreamBlockedInAnotherThread) {
+  std::promise<void> streaming;
+  std::optional<Responder> kept;  // Dropping every copy would end the stream.
+  server_->Route("GET", "/quiet", [&](const HttpRequest&, Responder responder) {
+    responder.StartStream(200, {});
+    responder.Write("first");
+    kept = responder;
+    streaming.set_value();
+    // Never writes again: only Cancel() can end the client's wait.
+  });
+  Start();
+  HttpClient client = Client();
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/quiet";
+  std::string received;
+  std::future<absl::StatusOr<HttpResponse>> result = std::async(std::launch::async, [&] {
+    return client.Stream(request, nullptr, [&](std::string_view data) {
+      received.append(data);
+      return true;
+    });
+  });
+  ASSERT_EQ(streaming.get_future().wait_for(5s), std::future_status::ready);
+  std::this_thread::sleep_for(100ms);
+  client.Cancel();
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(result.get().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(received, "first");
+  EXPECT_FALSE(client.connected());
+  // Cancelled for good.
+  EXPECT_EQ(client.Get("/hello").status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(HttpTest, CancelBeforeARequestStartsCancelsIt) {
+  Start();
+  HttpClient client = Client();
+  ASSERT_TRUE(client.Get("/hello").ok());
+  client.Cancel();
+  EXPECT_EQ(client.Get("/hello").status().code(), absl::StatusCode::kCancelled);
 }
 
 TEST(HttpServerTest, StartFailsOnABadAddress) {
