@@ -80,7 +80,18 @@ std::string ErrorDetail(std::string_view body) {
   return detail;
 }
 
+absl::StatusOr<std::string> CallJson(const google::protobuf::Message& call) {
+  // protobuf's JSON printer aborts on a message with unset required fields.
+  if (!call.IsInitialized()) {
+    return absl::InternalError(
+        absl::StrCat("cannot send ", call.GetTypeName(),
+                     ": required fields are unset: ", call.InitializationErrorString()));
+  }
+  return common::MessageToJson(call);
+}
+
 std::string PrettyJson(const google::protobuf::Message& message) {
+  if (!message.IsInitialized()) return message.DebugString();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.add_whitespace = true;
@@ -106,7 +117,7 @@ MasterClient::MasterClient(const GlobalOptions& global)
       http_(global.master_host, global.master_port, ClientOptions(global)) {}
 
 absl::StatusOr<Response> MasterClient::Call(const OperatorCall& call) {
-  absl::StatusOr<std::string> body = common::MessageToJson(call);
+  absl::StatusOr<std::string> body = CallJson(call);
   if (!body.ok()) return body.status();
   common::HttpRequest request;
   request.method = "POST";

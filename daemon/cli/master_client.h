@@ -27,7 +27,12 @@ std::string HttpStatusText(int status);
 // The answer body as an error detail: trimmed, at most one line of ~200 characters.
 std::string ErrorDetail(std::string_view body);
 
-// `message` as indented JSON with the proto field names (what `--json` prints).
+// `call` as compact JSON for a request. Internal error (rather than protobuf's abort) when a
+// required field is unset.
+absl::StatusOr<std::string> CallJson(const google::protobuf::Message& call);
+
+// `message` as indented JSON with the proto field names (what `--json` prints); protobuf's
+// text form if a required field is unset.
 std::string PrettyJson(const google::protobuf::Message& message);
 
 // Options for an HttpClient bounded by the CLI's --request_timeout.

@@ -29,7 +29,7 @@ absl::Status SchedulerSession::Subscribe(const mesos::v1::FrameworkInfo& info) {
   Call call;
   call.set_type(Call::SUBSCRIBE);
   *call.mutable_subscribe()->mutable_framework_info() = info;
-  absl::StatusOr<std::string> body = common::MessageToJson(call);
+  absl::StatusOr<std::string> body = CallJson(call);
   if (!body.ok()) return body.status();
   common::HttpClient::Options options = ClientOptions(global_);
   options.stream_idle_timeout = std::chrono::milliseconds(0);  // events come when they come
@@ -131,7 +131,7 @@ absl::Status SchedulerSession::Send(Call call) {
     return absl::FailedPreconditionError("not subscribed yet (no SUBSCRIBED event)");
   }
   call.mutable_framework_id()->set_value(framework_id_);
-  absl::StatusOr<std::string> body = common::MessageToJson(call);
+  absl::StatusOr<std::string> body = CallJson(call);
   if (!body.ok()) return body.status();
   common::HttpRequest request;
   request.method = "POST";

@@ -182,7 +182,9 @@ class Runner {
   }
 
   absl::StatusOr<std::optional<int>> HandleUpdate(const TaskStatus& status) {
-    if (status.has_uuid()) {
+    // Updates the master makes up itself (TASK_ERROR for an invalid task, reconciliation)
+    // carry no uuid and need no acknowledgement.
+    if (status.has_uuid() && status.has_agent_id()) {
       Call ack;
       ack.set_type(Call::ACKNOWLEDGE);
       *ack.mutable_acknowledge()->mutable_agent_id() = status.agent_id();

@@ -60,8 +60,7 @@ TEST(JsonValue, ErrorsNameTheOffset) {
         Case{"[1,]", "byte 3: unexpected character ']'"}, Case{"[1 2]", "expected ',' or ']'"},
         Case{"\"abc", "unterminated string"}, Case{"\"a\nb\"", "control character"},
         Case{"\"\\x\"", "unknown escape"}, Case{"\"\\u12zz\"", "bad hex digit"},
-                        Case{"\"\\u12\"", "truncated \\u escape"},
-        Case{"\"\\ud800\"", "unpaired surrogate"},
+        Case{"\"\\u12\"", "truncated \\u escape"}, Case{"\"\\ud800\"", "unpaired surrogate"},
         Case{"01", "unexpected text after the JSON value"}, Case{"-", "malformed number"},
         Case{"1.", "malformed number"}, Case{"1e999", "out of range"},
         Case{"nul", "unexpected character 'n'"}, Case{"{} x", "unexpected text"}}) {
