@@ -28,6 +28,7 @@ const std::vector<Command>& Commands() {
       {"quota", "set, get or remove a role's quota", kQuotaUsage, QuotaCommand},
       {"run", "run one command task and wait for it to end", kRunUsage, RunCommand},
       {"tail", "print a task's stdout or stderr", kTailUsage, TailCommand},
+      {"teardown", "remove a framework and kill its tasks", kTeardownUsage, TeardownCommand},
   };
   return *kCommands;
 }

@@ -45,7 +45,8 @@ extern const char kGlobalFlagsHelp[];
 // Runs the CLI on argv[1..] and returns the exit code; errors are printed to io.err.
 int RunCli(const std::vector<std::string>& args, Io& io);
 
-// The commands (view_commands.cc, quota_command.cc, run_command.cc, tail_command.cc).
+// The commands (view_commands.cc, quota_command.cc, run_command.cc, tail_command.cc,
+// teardown_command.cc).
 absl::StatusOr<int> StateCommand(const std::vector<std::string>& args, Io& io);
 absl::StatusOr<int> AgentsCommand(const std::vector<std::string>& args, Io& io);
 absl::StatusOr<int> FrameworksCommand(const std::vector<std::string>& args, Io& io);
@@ -54,6 +55,7 @@ absl::StatusOr<int> RolesCommand(const std::vector<std::string>& args, Io& io);
 absl::StatusOr<int> QuotaCommand(const std::vector<std::string>& args, Io& io);
 absl::StatusOr<int> RunCommand(const std::vector<std::string>& args, Io& io);
 absl::StatusOr<int> TailCommand(const std::vector<std::string>& args, Io& io);
+absl::StatusOr<int> TeardownCommand(const std::vector<std::string>& args, Io& io);
 
 extern const char kStateUsage[];
 extern const char kAgentsUsage[];
@@ -63,6 +65,7 @@ extern const char kRolesUsage[];
 extern const char kQuotaUsage[];
 extern const char kRunUsage[];
 extern const char kTailUsage[];
+extern const char kTeardownUsage[];
 
 }  // namespace steward::cli
 

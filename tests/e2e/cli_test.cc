@@ -261,6 +261,36 @@ TEST_F(CliTest, RunTimesOutWithoutAnOfferThatFits) {
   EXPECT_THAT(cluster_->Steward({"frameworks", "--all"}).out, HasSubstr("no (completed)"));
 }
 
+TEST_F(CliTest, TeardownEndsARunningFramework) {
+  // Without agents the run waits for an offer until its framework is torn down.
+  absl::StatusOr<std::unique_ptr<Process>> run =
+      Process::Spawn("run-waiting", Cluster::CliBinary(),
+                     {"--master=" + cluster_->master(), "run", "--name=waiting",
+                      "--resources=cpus:1", "--timeout=60secs", "--", "true"},
+                     cluster_->dir());
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<std::string> subscribed =
+      (*run)->WaitForLine("Subscribed as framework ", milliseconds(20000));
+  ASSERT_TRUE(subscribed.ok()) << subscribed.status();
+  const std::string framework = subscribed->substr(0, subscribed->find(' '));
+  EXPECT_THAT(cluster_->Steward({"frameworks"}).out, HasSubstr(framework + "  waiting  *      yes        0"));
+
+  const CommandResult teardown = cluster_->Steward({"teardown", framework});
+  ASSERT_EQ(teardown.exit_code, 0) << Show(teardown);
+  EXPECT_EQ(teardown.out, "Tore down framework " + framework + "\n");
+  absl::StatusOr<int> code = (*run)->Wait(milliseconds(20000));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT((*run)->Stderr(), HasSubstr("the master sent an ERROR event: Framework removed"));
+
+  const CommandResult again = cluster_->Steward({"teardown", framework});
+  EXPECT_EQ(again.exit_code, 1) << Show(again);
+  EXPECT_EQ(again.err,
+            "steward: the master refused TEARDOWN (400 Bad Request): Unknown "
+            "framework " +
+                framework + "\n");
+}
+
 TEST_F(CliTest, RunUsageErrors) {
   const CommandResult no_name = cluster_->Steward({"run", "--resources=cpus:1", "--", "true"});
   EXPECT_EQ(no_name.exit_code, 2) << Show(no_name);
@@ -350,7 +380,7 @@ TEST_F(CliTest, HelpDescribesEveryCommand) {
   const CommandResult help = cluster_->Steward({"--help"});
   EXPECT_EQ(help.exit_code, 0) << Show(help);
   for (const char* command :
-       {"state", "agents", "frameworks", "tasks", "roles", "quota", "run", "tail"}) {
+       {"state", "agents", "frameworks", "tasks", "roles", "quota", "run", "tail", "teardown"}) {
     EXPECT_THAT(help.out, HasSubstr(std::string("  ") + command + " ")) << command;
     const CommandResult own = cluster_->Steward({command, "--help"});
     EXPECT_EQ(own.exit_code, 0) << command;
