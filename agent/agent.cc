@@ -8,8 +8,8 @@
 
 namespace steward::agent {
 
-absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(
-    AgentOptions options, std::unique_ptr<Containerizer> containerizer) {
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
+                                                     std::unique_ptr<Containerizer> containerizer) {
   if (containerizer == nullptr) return absl::InvalidArgumentError("no containerizer");
   if (options.master_host.empty()) return absl::InvalidArgumentError("no master host");
   if (options.master_port == 0) return absl::InvalidArgumentError("no master port");
@@ -19,8 +19,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(
         absl::StrCat("work_dir '", options.work_dir, "' is not an absolute path"));
   }
   if (options.status_update_retry_interval.count() <= 0 ||
-      options.registration_backoff_factor.count() <= 0 ||
-      options.reap_interval.count() <= 0 || options.executor_heartbeat_interval.count() <= 0) {
+      options.registration_backoff_factor.count() <= 0 || options.reap_interval.count() <= 0 ||
+      options.executor_heartbeat_interval.count() <= 0) {
     return absl::InvalidArgumentError("intervals must be positive");
   }
   internal::CheckpointStore store(options.work_dir + "/meta");

@@ -11,7 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/internal/checkpoint_store.h"
+#include "agent/internal/file_io.h"
 #include "agent/internal/machine_resources.h"
 #include "common/flags.h"
 #include "common/mesos_resources.h"
@@ -90,8 +90,8 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<mesos::v1::Resource>> Resource
   if (!cpus && !mem && !disk && !ports) return resources;
   absl::StatusOr<internal::MachineTotals> totals = internal::ProbeMachine(work_dir);
   if (!totals.ok()) return totals.status();
-  absl::StatusOr<common::ResourceList> detected = common::ParseResourceText(
-      internal::DefaultResourceText(*totals, cpus, mem, disk, ports));
+  absl::StatusOr<common::ResourceList> detected =
+      common::ParseResourceText(internal::DefaultResourceText(*totals, cpus, mem, disk, ports));
   if (!detected.ok()) return detected.status();
   resources.MergeFrom(*detected);
   return resources;
@@ -174,8 +174,7 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   if (shutdown_grace < nanoseconds(0)) {
     return absl::InvalidArgumentError("--executor_shutdown_grace_period: must not be negative");
   }
-  options.executor_shutdown_grace_period =
-      std::chrono::duration_cast<milliseconds>(shutdown_grace);
+  options.executor_shutdown_grace_period = std::chrono::duration_cast<milliseconds>(shutdown_grace);
   absl::StatusOr<milliseconds> backoff = Positive("registration_backoff_factor", backoff_factor);
   if (!backoff.ok()) return backoff.status();
   options.registration_backoff_factor = *backoff;
@@ -196,7 +195,7 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   options.attributes = std::move(*parsed_attributes);
 
   // The work directory is needed to size the disk default; create it now.
-  if (absl::Status status = internal::MakeDirectories(options.work_dir); !status.ok()) {
+  if (absl::Status status = internal::MakeDirectories(options.work_dir, 0755); !status.ok()) {
     return absl::InternalError(absl::StrCat("--work_dir: ", status.message()));
   }
   absl::StatusOr<google::protobuf::RepeatedPtrField<mesos::v1::Resource>> total =

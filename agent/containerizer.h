@@ -28,7 +28,16 @@
 //                  lock means a live supervisor, free means it has ended
 //   task.pb        the task's pid and start time (to clean up if the supervisor was killed)
 //   exit.pb        the exit record; its presence means the container has ended
-// Reap() removes the directory after returning the exit, so each exit is reported once.
+//   supervisor.log the supervisor's own diagnostics
+// Reap() renames the directory to `runtime_dir`/reaped~<container_id> (no id contains '~') and
+// removes it before returning the exit, so each exit is reported once, even across a crash.
+//
+// Ending without an exit record: if a supervisor dies (say, SIGKILLed by an operator) or the
+// agent dies in the middle of Launch(), the containerizer destroys what is left (the task's
+// process group while the task itself still runs, and everything in the container's
+// cgroups) and reports the container as ended with wait_status SIGKILL (as if killed by
+// signal 9) and a message saying what happened. Without cgroups, descendants of such a task
+// that left its process group cannot be found any more.
 //
 // Deployment note: stopping the agent must not kill its supervisors (under systemd use
 // KillMode=process), or the tasks die with it.
@@ -87,8 +96,10 @@ class Containerizer {
   struct Options {
     std::string runtime_dir;  // absolute; per-container state survives agent restarts here
     Isolation isolation = Isolation::kAuto;
-    std::string cgroup_name = "steward";  // parent cgroup created under each hierarchy's root
-                                          // (or under the agent's own cgroup)
+    // Parent cgroup of the containers' cgroups, created in each hierarchy under the agent's
+    // own cgroup (so the agent's own limits also bound its tasks), or under the hierarchy's
+    // root when the agent's cgroup cannot hold it. Same character rules as container ids.
+    std::string cgroup_name = "steward";
   };
   // InvalidArgument for bad options; FailedPrecondition when the requested isolation is not
   // usable, or when MaybeRunSupervisor() was not called by this binary.
@@ -99,20 +110,35 @@ class Containerizer {
   // One line for the start-up log: e.g. "cgroups v1 (cpu, memory, pids)" or
   // "none: no usable cgroup controllers; tasks run without cpu and memory limits".
   virtual std::string IsolationSummary() const = 0;
-  // Starts the container. InvalidArgument (bad id, relative sandbox, empty command),
-  // AlreadyExists (id in use), Internal (fork/exec/cgroup failure, with errno text). exec
-  // failures of the task itself are reported through Reap() as exit status 127 with a message.
+  // Starts the container. InvalidArgument (bad id, relative sandbox, empty command; also an
+  // environment name that is empty or has '=', a NUL byte, negative cpus), AlreadyExists (id
+  // in use, or state of an earlier agent's container with that id not yet recovered and
+  // reaped), Internal (fork/exec/cgroup failure, with errno text). exec failures of the task
+  // itself are reported through Reap() as exit status 127 with a message. Returns once the
+  // task has been forked into its cgroups and its exec attempted (the sandbox stdout and
+  // stderr files exist by then). Limits are ignored without cgroup isolation.
   virtual absl::Status Launch(const ContainerSpec& spec) = 0;
   // SIGTERM to every process of the container (its process group and cgroup), then SIGKILL
-  // after `grace` if anything is left. Returns at once; NotFound for an unknown or finished id.
+  // after `grace` if anything is left. Returns at once; NotFound for an unknown or finished id,
+  // InvalidArgument for a negative grace. A second Kill() can shorten the grace, not extend
+  // it. Kill() during Launch() takes effect as soon as the task has started. The supervisor
+  // also treats a SIGTERM sent to itself as a kill with a 3 s grace period.
   virtual absl::Status Kill(std::string_view container_id, std::chrono::milliseconds grace) = 0;
-  // Containers that ended since the last call, each exactly once. Non-blocking.
+  // Containers that ended since the last call, each exactly once. Non-blocking (it may wait
+  // briefly for leftovers of a container whose supervisor died). When a task ends, whatever
+  // it left behind (background processes, also in other sessions) is SIGKILLed before its
+  // exit is reported, and its cgroups are removed.
   virtual std::vector<ContainerExit> Reap() = 0;
-  // Ids of containers launched and not yet returned by Reap().
+  // Ids of containers launched (Launch() returned OK, or recovered) and not yet returned by
+  // Reap(), in id order.
   virtual std::vector<std::string> Running() const = 0;
   // After an agent restart with the same runtime_dir: adopts the containers the previous agent
   // process left (still running, or ended and not yet reaped) and returns their ids. Their
-  // exits then come through Reap() as usual. Call once, before Launch().
+  // exits then come through Reap() as usual. Every container directory in runtime_dir is
+  // reported, including launches the previous agent did not finish (see "Ending without an
+  // exit record"). Call once, before Launch(): FailedPrecondition otherwise. Internal when
+  // runtime_dir cannot be read. May wait up to 10 s for a supervisor whose agent died while
+  // starting it.
   virtual absl::StatusOr<std::vector<std::string>> Recover() = 0;
 };
 

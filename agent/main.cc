@@ -19,8 +19,7 @@ int main(int argc, char** argv) {
   // Containers' supervisors are this binary re-executed; they never get past this line.
   steward::agent::MaybeRunSupervisor(argc, argv);
 
-  absl::StatusOr<steward::agent::AgentConfig> config =
-      steward::agent::ParseAgentFlags(argc, argv);
+  absl::StatusOr<steward::agent::AgentConfig> config = steward::agent::ParseAgentFlags(argc, argv);
   if (!config.ok()) {
     std::cerr << "steward-agent: " << config.status().message()
               << "\nRun 'steward-agent --help' for the flags." << std::endl;

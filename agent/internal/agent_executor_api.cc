@@ -29,20 +29,20 @@ bool SeenUuid(const TaskRecord& task, const std::string& uuid) {
 
 }  // namespace
 
-void AgentImpl::ServeExecutorApi(const common::HttpRequest& request,
-                                 common::Responder responder) {
+void AgentImpl::ServeExecutorApi(const common::HttpRequest& request, common::Responder responder) {
   const std::string content_type(request.Header("Content-Type").value_or(""));
   const bool json = absl::StartsWithIgnoreCase(content_type, "application/json");
   if (!json && !absl::StartsWithIgnoreCase(content_type, "application/x-protobuf")) {
-    responder.Reply(415, "Expecting 'Content-Type' of application/json or "
-                         "application/x-protobuf\n");
+    responder.Reply(415,
+                    "Expecting 'Content-Type' of application/json or "
+                    "application/x-protobuf\n");
     return;
   }
   ExecutorCall call;
   if (json) {
     if (absl::Status status = common::JsonToMessage(request.body, &call); !status.ok()) {
-      responder.Reply(400, absl::StrCat("Failed to parse the body into a Call: ",
-                                        status.message(), "\n"));
+      responder.Reply(
+          400, absl::StrCat("Failed to parse the body into a Call: ", status.message(), "\n"));
       return;
     }
   } else if (!call.ParsePartialFromString(request.body)) {
@@ -50,8 +50,9 @@ void AgentImpl::ServeExecutorApi(const common::HttpRequest& request,
     return;
   }
   if (!call.IsInitialized()) {
-    responder.Reply(400, absl::StrCat("Call is missing required fields: ",
-                                      call.InitializationErrorString(), "\n"));
+    responder.Reply(
+        400,
+        absl::StrCat("Call is missing required fields: ", call.InitializationErrorString(), "\n"));
     return;
   }
   if (call.type() == ExecutorCall::UNKNOWN) {
@@ -86,8 +87,9 @@ void AgentImpl::ServeExecutorApi(const common::HttpRequest& request,
         json_events = false;
       } else if (!absl::StrContains(accept, "application/json") &&
                  !absl::StrContains(accept, "*/*")) {
-        responder.Reply(406, "Expecting 'Accept' to allow application/json or "
-                             "application/x-protobuf\n");
+        responder.Reply(406,
+                        "Expecting 'Accept' to allow application/json or "
+                        "application/x-protobuf\n");
         return;
       }
       ExecutorSubscribeLocked(framework->second, executor->second, call.subscribe(), json_events,
@@ -148,8 +150,8 @@ void AgentImpl::ExecutorSubscribeLocked(FrameworkRecord& framework, ExecutorReco
     return;
   }
   executor.stream = internal::ExecutorStream{std::move(responder), json};
-  STEWARD_LOG(INFO) << "Executor " << executor_id << " of framework "
-                    << framework.info.id().value() << " subscribed";
+  STEWARD_LOG(INFO) << "Executor " << executor_id << " of framework " << framework.info.id().value()
+                    << " subscribed";
   ExecutorEvent subscribed;
   subscribed.set_type(ExecutorEvent::SUBSCRIBED);
   *subscribed.mutable_subscribed()->mutable_executor_info() = executor.info;
@@ -208,8 +210,8 @@ std::pair<int, std::string> AgentImpl::ExecutorUpdateLocked(FrameworkRecord& fra
     return {400, absl::StrCat("Unknown task '", task_id, "'")};
   }
   if (task->second.executor_id != executor_id) {
-    return {400, absl::StrCat("Task '", task_id, "' does not belong to executor '",
-                              executor_id, "'")};
+    return {400,
+            absl::StrCat("Task '", task_id, "' does not belong to executor '", executor_id, "'")};
   }
   if (status.state() == mesos::v1::TASK_STAGING) {
     return {400, "Executors may not send TASK_STAGING updates"};

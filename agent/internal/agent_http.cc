@@ -271,8 +271,7 @@ void AgentImpl::ServeMetrics(common::Responder responder) {
     set("slave/tasks_killing", by_state[mesos::v1::TASK_KILLING]);
     set("slave/executors_running", executors_running);
     set("slave/frameworks_active", static_cast<double>(frameworks_.size()));
-    for (const auto& [name, used] :
-         std::vector<std::pair<std::string, double>>{
+    for (const auto& [name, used] : std::vector<std::pair<std::string, double>>{
              {"cpus", cpus_used}, {"mem", mem_used}, {"disk", disk_used}}) {
       const double total = ScalarTotal(options_.resources, name);
       set("slave/" + name + "_total", total);

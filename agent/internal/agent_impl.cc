@@ -43,7 +43,6 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   internal::MasterLink::Callbacks callbacks;
   callbacks.subscribe_call = [this] { return BuildSubscribeCall(); };
   callbacks.on_event = [this](const steward::agent::Event& event) { return OnMasterEvent(event); };
-  callbacks.on_disconnected = [this](const absl::Status& reason) { OnMasterDisconnected(reason); };
   link_ = std::make_unique<internal::MasterLink>(std::move(link_options), std::move(callbacks));
 
   common::HttpServer::Options server_options;
@@ -62,10 +61,9 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   server_->Route("GET", "/state.json", [this](const common::HttpRequest&, common::Responder r) {
     ServeState(std::move(r));
   });
-  server_->Route("GET", "/metrics/snapshot",
-                 [this](const common::HttpRequest&, common::Responder r) {
-                   ServeMetrics(std::move(r));
-                 });
+  server_->Route(
+      "GET", "/metrics/snapshot",
+      [this](const common::HttpRequest&, common::Responder r) { ServeMetrics(std::move(r)); });
   server_->Route("GET", "/health", [](const common::HttpRequest&, common::Responder r) {
     r.Reply(200, "", "text/plain");
   });
@@ -85,12 +83,12 @@ absl::Status AgentImpl::Start() {
     RecoverLocked();
   }
   if (absl::Status status = server_->Start(); !status.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.ip, ":",
-                                               options_.port, ": ", status.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.ip, ":", options_.port, ": ", status.message()));
   }
   STEWARD_LOG(INFO) << "Agent listening on " << options_.ip << ":" << server_->port()
-                    << ", work_dir " << options_.work_dir << "; isolation: "
-                    << containerizer_->IsolationSummary();
+                    << ", work_dir " << options_.work_dir
+                    << "; isolation: " << containerizer_->IsolationSummary();
   loop_ = std::thread([this] { RunLoop(); });
   link_->Start();
   return absl::OkStatus();
@@ -184,8 +182,8 @@ void AgentImpl::RecoverLocked() {
                            << ") vanished while the agent was down";
       ContainerExit exit;
       exit.container_id = executor.container_id;
-      exit.message = absl::StrCat("container ", executor.container_id,
-                                  " vanished while the agent was down");
+      exit.message =
+          absl::StrCat("container ", executor.container_id, " vanished while the agent was down");
       ExecutorEndedLocked(framework, executor, exit, /*vanished=*/true);
     }
   }
@@ -202,7 +200,8 @@ void AgentImpl::RecoverLocked() {
   std::vector<std::pair<std::string, std::string>> tasks_seen;
   std::vector<std::pair<std::string, std::string>> executors_seen;
   for (const auto& [framework_id, framework] : frameworks_) {
-    for (const auto& [task_id, task] : framework.tasks) tasks_seen.emplace_back(framework_id, task_id);
+    for (const auto& [task_id, task] : framework.tasks)
+      tasks_seen.emplace_back(framework_id, task_id);
     for (const auto& [executor_id, executor] : framework.executors) {
       executors_seen.emplace_back(framework_id, executor_id);
     }
@@ -213,9 +212,9 @@ void AgentImpl::RecoverLocked() {
     MaybeForgetFrameworkLocked(framework_id);
   }
   if (agent_id_.has_value()) {
-    STEWARD_LOG(INFO) << "Recovered agent " << agent_id_->value() << " with "
-                      << frameworks_.size() << " framework(s), " << tasks << " task(s), "
-                      << alive.size() << " live container(s)";
+    STEWARD_LOG(INFO) << "Recovered agent " << agent_id_->value() << " with " << frameworks_.size()
+                      << " framework(s), " << tasks << " task(s), " << alive.size()
+                      << " live container(s)";
   }
   SaveCheckpointLocked();
 }
@@ -291,8 +290,7 @@ void AgentImpl::SendToMaster(std::vector<steward::agent::Call> updates,
                              std::deque<OutgoingCall> calls) {
   for (steward::agent::Call& call : updates) {
     const std::string task_id = call.status_update().status().task_id().value();
-    const std::string state =
-        mesos::v1::TaskState_Name(call.status_update().status().state());
+    const std::string state = mesos::v1::TaskState_Name(call.status_update().status().state());
     if (absl::Status status = link_->Send(std::move(call)); !status.ok()) {
       STEWARD_LOG(WARNING) << "Status update " << state << " of task " << task_id
                            << " not delivered (will retry): " << status;
@@ -313,8 +311,7 @@ void AgentImpl::SendToMaster(std::vector<steward::agent::Call> updates,
         }
         return;
       }
-      STEWARD_LOG(WARNING) << steward::agent::Call::Type_Name(type)
-                           << " call dropped: " << status;
+      STEWARD_LOG(WARNING) << steward::agent::Call::Type_Name(type) << " call dropped: " << status;
     }
     calls.pop_front();
   }

@@ -70,7 +70,6 @@ class AgentImpl {
   // ---- agent_master_events.cc.
   steward::agent::Call BuildSubscribeCall();
   bool OnMasterEvent(const steward::agent::Event& event);
-  void OnMasterDisconnected(const absl::Status& reason);
   bool HandleSubscribedLocked(const steward::agent::Event::Subscribed& subscribed);
   void HandleLaunchLocked(const steward::agent::Event::Launch& launch);
   void HandleKillLocked(const steward::agent::Event::Kill& kill);
@@ -98,9 +97,8 @@ class AgentImpl {
                               internal::ExecutorRecord& executor);
   void HandleContainerExitLocked(const ContainerExit& exit);
   // The container of `executor` has ended (or vanished): its tasks get their terminal state.
-  void ExecutorEndedLocked(internal::FrameworkRecord& framework,
-                           internal::ExecutorRecord& executor, const ContainerExit& exit,
-                           bool vanished);
+  void ExecutorEndedLocked(internal::FrameworkRecord& framework, internal::ExecutorRecord& executor,
+                           const ContainerExit& exit, bool vanished);
   // Appends a status update (uuid, timestamps, ids filled in unless set) and makes `state` the
   // task's latest state. Updates of a shutting-down framework are not kept.
   void AddUpdateLocked(internal::FrameworkRecord& framework, internal::TaskRecord& task,
@@ -110,8 +108,7 @@ class AgentImpl {
                                   const std::string& message) const;
   // Forgets the task if terminal and acknowledged, then its executor and framework if empty.
   void MaybeForgetLocked(const std::string& framework_id, const std::string& task_id);
-  void MaybeForgetExecutorLocked(const std::string& framework_id,
-                                 const std::string& executor_id);
+  void MaybeForgetExecutorLocked(const std::string& framework_id, const std::string& executor_id);
   void MaybeForgetFrameworkLocked(const std::string& framework_id);
   std::chrono::milliseconds KillGrace(const internal::TaskRecord& task,
                                       const mesos::v1::KillPolicy* override_policy) const;

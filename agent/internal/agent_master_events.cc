@@ -42,15 +42,11 @@ Call AgentImpl::BuildSubscribeCall() {
     }
   }
   *subscribe->mutable_checkpointed_resources() = checkpointed_resources_;
-  STEWARD_LOG(INFO) << (agent_id_.has_value() ? "Re-subscribing to the master as agent " +
-                                                    agent_id_->value()
-                                              : std::string("Subscribing to the master"))
+  STEWARD_LOG(INFO) << (agent_id_.has_value()
+                            ? "Re-subscribing to the master as agent " + agent_id_->value()
+                            : std::string("Subscribing to the master"))
                     << " with " << subscribe->tasks_size() << " task(s)";
   return call;
-}
-
-void AgentImpl::OnMasterDisconnected(const absl::Status& reason) {
-  STEWARD_LOG(WARNING) << "Disconnected from the master: " << reason;
 }
 
 bool AgentImpl::OnMasterEvent(const Event& event) {
@@ -80,8 +76,7 @@ bool AgentImpl::OnMasterEvent(const Event& event) {
     case Event::RESERVE:
     case Event::UNRESERVE: {
       const bool reserve = event.type() == Event::RESERVE;
-      const auto& resources =
-          reserve ? event.reserve().resources() : event.unreserve().resources();
+      const auto& resources = reserve ? event.reserve().resources() : event.unreserve().resources();
       absl::Status status =
           reserve ? internal::AddReservations(resources, &checkpointed_resources_)
                   : internal::SubtractReservations(resources, &checkpointed_resources_);
@@ -112,9 +107,8 @@ bool AgentImpl::HandleSubscribedLocked(const Event::Subscribed& subscribed) {
   const std::string& id = subscribed.agent_id().value();
   if (agent_id_.has_value() && agent_id_->value() != id) {
     Fail(absl::FailedPreconditionError(
-        absl::StrCat("The master assigned agent id ", id, " but this agent is ",
-                     agent_id_->value(), " (move ", options_.work_dir,
-                     "/meta away to register as a new agent)")));
+        absl::StrCat("The master assigned agent id ", id, " but this agent is ", agent_id_->value(),
+                     " (move ", options_.work_dir, "/meta away to register as a new agent)")));
     return false;
   }
   const bool first = !agent_id_.has_value();
@@ -151,8 +145,8 @@ void AgentImpl::HandleLaunchLocked(const Event::Launch& launch) {
   const std::string& task_id = task.task_id().value();
   auto existing = frameworks_.find(framework_id);
   if (existing != frameworks_.end() && existing->second.shutting_down) {
-    STEWARD_LOG(WARNING) << "Ignoring LAUNCH of task " << task_id << ": framework "
-                         << framework_id << " is shutting down";
+    STEWARD_LOG(WARNING) << "Ignoring LAUNCH of task " << task_id << ": framework " << framework_id
+                         << " is shutting down";
     return;
   }
   FrameworkRecord& framework = frameworks_[framework_id];
@@ -167,8 +161,7 @@ void AgentImpl::HandleLaunchLocked(const Event::Launch& launch) {
     RejectTaskLocked(framework, task, mesos::v1::TASK_ERROR,
                      mesos::v1::TaskStatus::REASON_TASK_INVALID, message);
   };
-  if (absl::Status status = internal::ValidatePathId("framework id", framework_id);
-      !status.ok()) {
+  if (absl::Status status = internal::ValidatePathId("framework id", framework_id); !status.ok()) {
     return invalid(std::string(status.message()));
   }
   if (absl::Status status = internal::ValidatePathId("task id", task_id); !status.ok()) {
@@ -197,8 +190,7 @@ void AgentImpl::HandleKillLocked(const Event::Kill& kill) {
   auto task = framework->second.tasks.find(task_id);
   if (task == framework->second.tasks.end()) {
     // Tell the master the task is not here, so it stops waiting for it (as Mesos does).
-    STEWARD_LOG(WARNING) << "KILL of unknown task " << task_id << " of framework "
-                         << framework_id;
+    STEWARD_LOG(WARNING) << "KILL of unknown task " << task_id << " of framework " << framework_id;
     mesos::v1::TaskInfo unknown;
     unknown.set_name("");
     unknown.mutable_task_id()->set_value(task_id);
@@ -236,8 +228,9 @@ void AgentImpl::HandleAcknowledgeLocked(const Event::AcknowledgeStatusUpdate& ac
   absl::StatusOr<mesos::v1::TaskStatus> acked =
       task->second.updates.Acknowledge(ack.uuid(), Clock::now());
   if (!acked.ok()) {
-    STEWARD_LOG(WARNING) << "Ignoring unexpected acknowledgement " << internal::UuidToString(ack.uuid())
-                         << " for task " << task_id << " (duplicate or out of order)";
+    STEWARD_LOG(WARNING) << "Ignoring unexpected acknowledgement "
+                         << internal::UuidToString(ack.uuid()) << " for task " << task_id
+                         << " (duplicate or out of order)";
     return;
   }
   // Executor-generated updates are acknowledged to the executor too.
@@ -291,8 +284,7 @@ void AgentImpl::HandleShutdownExecutorLocked(const Event::ShutdownExecutor& shut
   const std::string& framework_id = shutdown.framework_id().value();
   const std::string& executor_id = shutdown.executor_id().value();
   auto framework = frameworks_.find(framework_id);
-  if (framework == frameworks_.end() ||
-      framework->second.executors.count(executor_id) == 0) {
+  if (framework == frameworks_.end() || framework->second.executors.count(executor_id) == 0) {
     STEWARD_LOG(WARNING) << "Ignoring SHUTDOWN_EXECUTOR of unknown executor " << executor_id
                          << " (framework " << framework_id << ")";
     return;

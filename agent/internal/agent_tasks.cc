@@ -68,8 +68,8 @@ absl::Status ValidateCommand(const mesos::v1::CommandInfo& command, const std::s
   }
   for (const auto& variable : command.environment().variables()) {
     if (variable.type() == mesos::v1::Environment::Variable::SECRET) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": secret environment variable '", variable.name(), "' is not supported"));
+      return absl::InvalidArgumentError(absl::StrCat(what, ": secret environment variable '",
+                                                     variable.name(), "' is not supported"));
     }
     if (variable.name().empty() || variable.name().find('=') != std::string::npos ||
         variable.name().find('\0') != std::string::npos ||
@@ -147,9 +147,8 @@ void AgentImpl::AddUpdateLocked(FrameworkRecord& framework, TaskRecord& task, Ta
   if (agent_id_.has_value()) *status.mutable_agent_id() = *agent_id_;
   if (!task.executor_id.empty()) status.mutable_executor_id()->set_value(task.executor_id);
   if (!status.has_timestamp()) {
-    status.set_timestamp(std::chrono::duration<double>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
+    status.set_timestamp(
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   }
   if (!status.has_uuid()) status.set_uuid(internal::RandomUuidBytes());
   const bool was_terminal = internal::IsTerminal(task.state);
@@ -265,8 +264,7 @@ void AgentImpl::LaunchExecutorTaskLocked(FrameworkRecord& framework,
   if (absl::Status status = internal::ValidatePathId("executor id", executor_id); !status.ok()) {
     return reject(std::string(status.message()));
   }
-  if (absl::Status status = ValidateCommand(info.executor().command(), "executor");
-      !status.ok()) {
+  if (absl::Status status = ValidateCommand(info.executor().command(), "executor"); !status.ok()) {
     return reject(std::string(status.message()));
   }
   auto existing = framework.executors.find(executor_id);
@@ -290,10 +288,9 @@ void AgentImpl::LaunchExecutorTaskLocked(FrameworkRecord& framework,
   if (new_executor || executor.terminated) {
     if (absl::Status status = StartExecutorLocked(framework, executor, info); !status.ok()) {
       metrics_.GetCounter("slave/container_launch_errors")->Increment();
-      TaskStatus failed =
-          NewStatus(task, mesos::v1::TASK_FAILED, TaskStatus::SOURCE_AGENT,
-                    absl::StrCat("Failed to launch executor '", executor_id, "': ",
-                                 status.message()));
+      TaskStatus failed = NewStatus(
+          task, mesos::v1::TASK_FAILED, TaskStatus::SOURCE_AGENT,
+          absl::StrCat("Failed to launch executor '", executor_id, "': ", status.message()));
       failed.set_reason(TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
       AddUpdateLocked(framework, task, std::move(failed));
       return;
@@ -316,10 +313,9 @@ absl::Status AgentImpl::StartExecutorLocked(FrameworkRecord& framework, Executor
   executor.shutdown_deadline.reset();
   SaveCheckpointLocked();
 
-  const std::chrono::milliseconds grace =
-      executor.info.has_shutdown_grace_period()
-          ? ToMillis(executor.info.shutdown_grace_period())
-          : options_.executor_shutdown_grace_period;
+  const std::chrono::milliseconds grace = executor.info.has_shutdown_grace_period()
+                                              ? ToMillis(executor.info.shutdown_grace_period())
+                                              : options_.executor_shutdown_grace_period;
   ContainerSpec spec;
   spec.container_id = executor.container_id;
   spec.sandbox = executor.sandbox;
@@ -362,8 +358,8 @@ void AgentImpl::KillTaskLocked(FrameworkRecord& framework, TaskRecord& task,
   if (executor_it == framework.executors.end() || executor_it->second.terminated) return;
   ExecutorRecord& executor = executor_it->second;
   const std::chrono::milliseconds grace = KillGrace(task, override_policy);
-  STEWARD_LOG(INFO) << "Killing task " << task_id << " of framework "
-                    << framework.info.id().value() << " (grace " << grace.count() << " ms)";
+  STEWARD_LOG(INFO) << "Killing task " << task_id << " of framework " << framework.info.id().value()
+                    << " (grace " << grace.count() << " ms)";
   if (executor.command) {
     if (!framework_shutdown && task.state != mesos::v1::TASK_KILLING &&
         HasCapability(framework.info, mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE)) {
@@ -403,10 +399,9 @@ void AgentImpl::ShutdownExecutorLocked(FrameworkRecord& framework, ExecutorRecor
       task.kill_requested = true;
     }
   }
-  const std::chrono::milliseconds grace =
-      executor.info.has_shutdown_grace_period()
-          ? ToMillis(executor.info.shutdown_grace_period())
-          : options_.executor_shutdown_grace_period;
+  const std::chrono::milliseconds grace = executor.info.has_shutdown_grace_period()
+                                              ? ToMillis(executor.info.shutdown_grace_period())
+                                              : options_.executor_shutdown_grace_period;
   STEWARD_LOG(INFO) << "Shutting down executor " << executor_id << " of framework "
                     << framework.info.id().value();
   if (executor.stream.has_value()) {

@@ -1,33 +1,21 @@
-// Durable files for the agent's checkpoint (<work_dir>/meta/).
+// The agent's checkpoint file (<work_dir>/meta/agent.checkpoint).
 //
-// Every write is atomic: the bytes go to a temporary file in the same directory, which is
-// fsync'ed and renamed over the target, and the directory is fsync'ed; a crash leaves either
-// the old or the new file, never a torn one.
+// Every save is atomic (internal/file_io.h WriteFileAtomically: temporary file, fsync,
+// rename, fsync of the directory): a crash leaves either the old or the new checkpoint, never
+// a torn one.
 //
-// Thread safety: the functions are thread-safe for different paths; one CheckpointStore must
-// not be used from two threads at once.
+// Thread safety: one CheckpointStore must not be used from two threads at once.
 #ifndef STEWARD_AGENT_INTERNAL_CHECKPOINT_STORE_H_
 #define STEWARD_AGENT_INTERNAL_CHECKPOINT_STORE_H_
 
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/steward/agent_checkpoint.pb.h"
 
 namespace steward::agent::internal {
-
-// Creates `path` and its missing parents (mode 0755). Returns Internal with the reason.
-absl::Status MakeDirectories(const std::string& path);
-
-// Replaces the file at `path` with `contents` atomically (see above). The directory must
-// exist. Returns Internal naming the failing step.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
-
-// The whole file. NotFound if it does not exist, Internal for other read errors.
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 class CheckpointStore {
  public:

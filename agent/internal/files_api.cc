@@ -197,7 +197,7 @@ common::HttpResponse ServeFilesRead(const std::string& work_dir,
 
   const int fd = ::open(resolved->c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Text(404, absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
-  struct stat info{};
+  struct stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
     return Text(400, absl::StrCat("'", path, "' is not a regular file"));

@@ -41,8 +41,8 @@ absl::Status ValidatePathId(std::string_view kind_view, std::string_view id_view
   for (const char c : id) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '/' || c == '\\' || byte < 0x20 || byte == 0x7F || c == ' ') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kind, " '", id, "' contains '/', '\\', whitespace or a control character"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kind, " '", id, "' contains '/', '\\', whitespace or a control character"));
     }
   }
   return absl::OkStatus();

@@ -29,10 +29,10 @@ absl::StatusOr<MachineTotals> ProbeMachine(const std::string& directory) {
   }
   totals.cpus = cpus;
   totals.memory_bytes = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
-  struct statvfs fs{};
+  struct statvfs fs {};
   if (::statvfs(directory.c_str(), &fs) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot read the file system size of ", directory, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot read the file system size of ", directory, ": ",
+                                            std::strerror(errno)));
   }
   totals.filesystem_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
   return totals;
@@ -43,8 +43,8 @@ std::string DefaultResourceText(const MachineTotals& totals, bool cpus, bool mem
   std::vector<std::string> parts;
   if (cpus) parts.push_back(absl::StrCat("cpus:", totals.cpus));
   if (mem) {
-    const uint64_t bytes = totals.memory_bytes >= 2 * kGiB ? totals.memory_bytes - kGiB
-                                                           : totals.memory_bytes / 2;
+    const uint64_t bytes =
+        totals.memory_bytes >= 2 * kGiB ? totals.memory_bytes - kGiB : totals.memory_bytes / 2;
     parts.push_back(absl::StrCat("mem:", bytes / kMiB));
   }
   if (disk) {

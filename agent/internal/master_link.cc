@@ -152,8 +152,8 @@ bool MasterLink::Subscribe() {
       },
       [&](std::string_view data) {
         if (status_code != 200) {
-          error_body.append(data.substr(0, kMaxErrorBody - std::min(kMaxErrorBody,
-                                                                    error_body.size())));
+          error_body.append(
+              data.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body.size())));
           return true;
         }
         records.clear();
@@ -188,10 +188,16 @@ bool MasterLink::Subscribe() {
   } else if (end_reason.ok()) {
     end_reason = absl::UnavailableError("the master closed the event stream");
   }
-  if (got_subscribed) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping = stopping_;
+  }
+  // After Stop(), or an event that ended the link, there is nothing to report.
+  if (!stopping && got_subscribed) {
     STEWARD_LOG(WARNING) << "Lost the master stream: " << end_reason;
     if (callbacks_.on_disconnected) callbacks_.on_disconnected(end_reason);
-  } else if (!absl::IsCancelled(end_reason)) {
+  } else if (!stopping && !absl::IsCancelled(end_reason)) {
     STEWARD_LOG(WARNING) << "Could not subscribe to the master at " << options_.host << ":"
                          << options_.port << ": " << end_reason;
   }
@@ -257,9 +263,9 @@ absl::Status MasterLink::Send(Call call) {
   absl::StatusOr<common::HttpResponse> response = sender_->Send(request);
   if (!response.ok()) return response.status();
   if (response->status >= 200 && response->status < 300) return absl::OkStatus();
-  const std::string reason = absl::StrCat("master answered ", Call::Type_Name(call.type()),
-                                          " with ", response->status, ": ",
-                                          OneLine(response->body));
+  const std::string reason =
+      absl::StrCat("master answered ", Call::Type_Name(call.type()), " with ", response->status,
+                   ": ", OneLine(response->body));
   if (response->status >= 400 && response->status < 500) {
     std::lock_guard lock(mu_);
     if (stream_client_ && stream_id_ == stream_id) {

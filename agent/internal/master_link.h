@@ -52,7 +52,7 @@ class MasterLink {
     // Every well-formed event of a stream, SUBSCRIBED first. Returning false stops the link
     // for good (no further subscriptions): after Event.ERROR, for example.
     std::function<bool(const steward::agent::Event&)> on_event;
-    // A stream that had delivered SUBSCRIBED ended; `reason` says why.
+    // Optional: a stream that had delivered SUBSCRIBED ended; `reason` says why.
     std::function<void(const absl::Status& reason)> on_disconnected;
   };
 

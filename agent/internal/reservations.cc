@@ -35,8 +35,8 @@ Intervals Normalize(Intervals intervals) {
   std::sort(intervals.begin(), intervals.end());
   Intervals merged;
   for (const auto& interval : intervals) {
-    if (!merged.empty() && (merged.back().second == UINT64_MAX ||
-                            interval.first <= merged.back().second + 1)) {
+    if (!merged.empty() &&
+        (merged.back().second == UINT64_MAX || interval.first <= merged.back().second + 1)) {
       merged.back().second = std::max(merged.back().second, interval.second);
     } else {
       merged.push_back(interval);
@@ -47,7 +47,8 @@ Intervals Normalize(Intervals intervals) {
 
 Intervals ToIntervals(const Value::Ranges& ranges) {
   Intervals intervals;
-  for (const Value::Range& range : ranges.range()) intervals.emplace_back(range.begin(), range.end());
+  for (const Value::Range& range : ranges.range())
+    intervals.emplace_back(range.begin(), range.end());
   return Normalize(std::move(intervals));
 }
 
@@ -163,10 +164,9 @@ bool Subtract(const Resource& delta, Resource* held) {
 absl::Status ValidateReservation(const Resource& resource) {
   const std::string name = resource.name().empty() ? "<unnamed>" : resource.name();
   if (resource.name().empty()) return absl::InvalidArgumentError("resource without a name");
-  const bool dynamic =
-      !resource.reservations().empty() &&
-      resource.reservations(resource.reservations_size() - 1).type() ==
-          Resource::ReservationInfo::DYNAMIC;
+  const bool dynamic = !resource.reservations().empty() &&
+                       resource.reservations(resource.reservations_size() - 1).type() ==
+                           Resource::ReservationInfo::DYNAMIC;
   const bool legacy_dynamic = resource.reservations().empty() && resource.has_reservation() &&
                               resource.role() != "*" && !resource.role().empty();
   if (!dynamic && !legacy_dynamic) {

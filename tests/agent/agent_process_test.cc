@@ -1,0 +1,327 @@
+// The steward-agent binary end to end: started as a process on 127.0.0.1 with a free port,
+// driven by a fake master, running real tasks through the real containerizer (isolation
+// none, so the tests need no cgroup privileges), and stopped by PID.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/agent/agent_test_util.h"
+#include "tests/agent/fake_master.h"
+
+namespace steward::agent {
+namespace {
+
+using steward::agent::Call;
+using steward::agent::Event;
+using testing::FakeMaster;
+using ::testing::HasSubstr;
+using testing::LaunchCommand;
+using testing::TestFramework;
+using namespace std::chrono_literals;
+
+constexpr char kAgentId[] = "agent-1";
+
+uint16_t FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Runs steward-agent with `args` to completion; returns its exit status and output (stdout and
+// stderr).
+std::pair<int, std::string> RunToExit(const std::vector<std::string>& args,
+                                      const std::string& stderr_path) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(STEWARD_AGENT_BINARY));
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(STEWARD_AGENT_BINARY, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAll(stderr_path)};
+}
+
+class AgentProcessTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    // Tasks outlive the agent by design: end them through the agent before stopping it.
+    if (pid_ > 0 && master_.subscriptions() > 0) {
+      Event shutdown;
+      shutdown.set_type(Event::SHUTDOWN_FRAMEWORK);
+      shutdown.mutable_shutdown_framework()->mutable_framework_id()->set_value("F1");
+      master_.Push(shutdown);
+      master_.WaitFor(
+          [&](const FakeMaster&) {
+            std::optional<common::HttpResponse> state = testing::HttpGet(port_, "/state");
+            return state.has_value() && state->body.find("\"frameworks\":[]") != std::string::npos;
+          },
+          10s);
+    }
+    StopAgent(SIGTERM);
+  }
+
+  void StartAgent() {
+    port_ = FreePort();
+    log_path_ = dir_.path() + "/agent.log";
+    const std::vector<std::string> args = {
+        "--master=127.0.0.1:" + std::to_string(master_.port()),
+        "--ip=127.0.0.1",
+        "--port=" + std::to_string(port_),
+        "--work_dir=" + dir_.path() + "/work",
+        "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
+        "--attributes=rack:r1",
+        "--isolation=none",
+        "--status_update_retry_interval=200ms",
+        "--registration_backoff_factor=50ms",
+    };
+    const int before = master_.subscriptions();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(STEWARD_AGENT_BINARY));
+      for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+      argv.push_back(nullptr);
+      ::execv(STEWARD_AGENT_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    ASSERT_TRUE(master_.WaitFor([&](const FakeMaster& m) { return m.subscriptions() > before; }))
+        << ReadAll(log_path_);
+  }
+
+  // Sends `signal` and reaps the agent; returns its exit status (-1 if killed by a signal).
+  int StopAgent(int signal) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The run directory of `executor_id` (the only run).
+  std::string Sandbox(const std::string& executor_id) {
+    const std::string runs =
+        dir_.path() + "/work/slaves/agent-1/frameworks/F1/executors/" + executor_id + "/runs";
+    DIR* dir = ::opendir(runs.c_str());
+    if (dir == nullptr) return "";
+    std::string found;
+    while (dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] != '.') found = runs + "/" + entry->d_name;
+    }
+    ::closedir(dir);
+    return found;
+  }
+
+  testing::TempDir dir_;
+  FakeMaster master_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string log_path_;
+};
+
+TEST_F(AgentProcessTest, BadFlagsExitWithStatus2AndAMessage) {
+  const std::string err = dir_.path() + "/err";
+  auto [status, output] = RunToExit({"--work_dir=" + dir_.path()}, err);
+  EXPECT_EQ(status, 2);
+  EXPECT_THAT(output, HasSubstr("--master"));
+  std::tie(status, output) =
+      RunToExit({"--master=127.0.0.1:1", "--work_dir=" + dir_.path(), "--isolation=posix"}, err);
+  EXPECT_EQ(status, 2);
+  EXPECT_THAT(output, HasSubstr("--isolation"));
+  std::tie(status, output) =
+      RunToExit({"--master=127.0.0.1:1", "--work_dir=" + dir_.path(), "--resources=cpus:-1"}, err);
+  EXPECT_EQ(status, 2);
+  EXPECT_THAT(output, HasSubstr("--resources"));
+  std::tie(status, output) = RunToExit({"--help"}, err);
+  EXPECT_EQ(status, 0);
+  EXPECT_THAT(output, HasSubstr("--executor_shutdown_grace_period"));
+}
+
+TEST_F(AgentProcessTest, CommandTaskOutputIsReadableThroughTheFilesApi) {
+  StartAgent();
+  EXPECT_THAT(ReadAll(log_path_), HasSubstr("isolation: "));
+  Event launch =
+      LaunchCommand(TestFramework("F1"), "T1", kAgentId, "echo hello; echo $FOO; echo oops >&2");
+  auto* variable = launch.mutable_launch()
+                       ->mutable_task()
+                       ->mutable_command()
+                       ->mutable_environment()
+                       ->add_variables();
+  variable->set_name("FOO");
+  variable->set_value("bar baz");
+  ASSERT_TRUE(master_.Push(launch));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED).has_value())
+      << ReadAll(log_path_);
+
+  const std::string sandbox = Sandbox("T1");
+  ASSERT_FALSE(sandbox.empty());
+  std::optional<common::HttpResponse> read =
+      testing::HttpGet(port_, "/files/read?path=" + sandbox + "/stdout&offset=0");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->status, 200);
+  EXPECT_EQ(read->body, R"({"data":"hello\nbar baz\n","offset":0})");
+  read = testing::HttpGet(port_, "/files/read?path=" + sandbox + "/stderr&offset=-1");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->body, R"({"data":"","offset":5})");
+  read = testing::HttpGet(port_, "/files/read?path=" + sandbox + "/../../../../../../meta/" +
+                                     "agent.checkpoint&offset=0");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->status, 400);
+
+  std::optional<common::HttpResponse> health = testing::HttpGet(port_, "/health");
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(testing::Metric(port_, "slave/registered"), 1.0);
+  EXPECT_EQ(testing::Metric(port_, "slave/tasks_finished"), 1.0);
+  std::optional<common::HttpResponse> state = testing::HttpGet(port_, "/state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_THAT(state->body, HasSubstr(R"("attributes":{"rack":"r1"})"));
+}
+
+TEST_F(AgentProcessTest, ArgvCommandFailsWithItsExitStatus) {
+  StartAgent();
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "/bin/sh");
+  auto* command = launch.mutable_launch()->mutable_task()->mutable_command();
+  command->set_shell(false);
+  for (const char* arg : {"sh", "-c", "echo \"$0|$1\"; exit 3", "first arg", "second"}) {
+    command->add_arguments(arg);
+  }
+  ASSERT_TRUE(master_.Push(launch));
+  const auto failed = master_.WaitForUpdate("T1", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(failed.has_value()) << ReadAll(log_path_);
+  EXPECT_THAT(failed->message(), HasSubstr("3"));
+  std::optional<common::HttpResponse> read =
+      testing::HttpGet(port_, "/files/read?path=" + Sandbox("T1") + "/stdout");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->body, R"({"data":"first arg|second\n","offset":0})");
+}
+
+TEST_F(AgentProcessTest, KillEndsARunningTaskAndSigtermLeavesTheAgentCleanly) {
+  StartAgent();
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 30")));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  ASSERT_TRUE(master_.Push(testing::KillEvent("F1", "T1")));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_KILLED, 15s).has_value())
+      << ReadAll(log_path_);
+  EXPECT_EQ(StopAgent(SIGTERM), 0);
+}
+
+TEST_F(AgentProcessTest, RestartedAgentReportsTheRunningTaskAndItsCompletion) {
+  StartAgent();
+  const std::string go = dir_.path() + "/go";
+  ASSERT_TRUE(
+      master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId,
+                                 "while [ ! -e '" + go + "' ]; do sleep 0.05; done; echo done")));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    return testing::Metric(port_, "slave/valid_status_updates") >= 2;
+  }));
+  StopAgent(SIGKILL);
+
+  StartAgent();
+  const Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
+  EXPECT_EQ(subscribe.agent_id().value(), kAgentId);
+  ASSERT_EQ(subscribe.subscribe().tasks_size(), 1) << ReadAll(log_path_);
+  EXPECT_EQ(subscribe.subscribe().tasks(0).task_id().value(), "T1");
+  EXPECT_EQ(subscribe.subscribe().tasks(0).state(), mesos::v1::TASK_RUNNING);
+
+  std::ofstream(go) << "go";
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED).has_value())
+      << ReadAll(log_path_);
+}
+
+TEST_F(AgentProcessTest, CustomExecutorSubscribesRunsTasksAndRelaysMessages) {
+  StartAgent();
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "");
+  mesos::v1::TaskInfo* task = launch.mutable_launch()->mutable_task();
+  task->clear_command();
+  task->set_data("finish");
+  mesos::v1::ExecutorInfo* executor = task->mutable_executor();
+  executor->mutable_executor_id()->set_value("E1");
+  executor->mutable_command()->set_value(STEWARD_TEST_EXECUTOR);
+  ASSERT_TRUE(master_.Push(launch));
+  const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
+  ASSERT_TRUE(running.has_value()) << ReadAll(log_path_);
+  EXPECT_EQ(running->source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+  EXPECT_EQ(running->executor_id().value(), "E1");
+  EXPECT_EQ(running->uuid().size(), 16u);
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED).has_value());
+
+  // A second task goes to the running executor; it is killed through the executor.
+  Event second = launch;
+  second.mutable_launch()->mutable_task()->mutable_task_id()->set_value("T2");
+  second.mutable_launch()->mutable_task()->set_data("");
+  ASSERT_TRUE(master_.Push(second));
+  ASSERT_TRUE(master_.WaitForUpdate("T2", mesos::v1::TASK_RUNNING).has_value());
+  ASSERT_TRUE(master_.Push(testing::KillEvent("F1", "T2")));
+  ASSERT_TRUE(master_.WaitForUpdate("T2", mesos::v1::TASK_KILLED).has_value());
+
+  Event message;
+  message.set_type(Event::FRAMEWORK_MESSAGE);
+  message.mutable_framework_message()->mutable_framework_id()->set_value("F1");
+  message.mutable_framework_message()->mutable_executor_id()->set_value("E1");
+  message.mutable_framework_message()->set_data("ping");
+  ASSERT_TRUE(master_.Push(message));
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) {
+    for (const Call& call : m.calls_of(Call::EXECUTOR_MESSAGE)) {
+      if (call.executor_message().data() == "echo:ping") return true;
+    }
+    return false;
+  })) << ReadAll(Sandbox("E1") + "/stdout");
+
+  Event shutdown;
+  shutdown.set_type(Event::SHUTDOWN_EXECUTOR);
+  shutdown.mutable_shutdown_executor()->mutable_framework_id()->set_value("F1");
+  shutdown.mutable_shutdown_executor()->mutable_executor_id()->set_value("E1");
+  ASSERT_TRUE(master_.Push(shutdown));
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_EXITED).empty(); }));
+  EXPECT_EQ(master_.calls_of(Call::EXECUTOR_EXITED).at(0).executor_exited().status(), 0);
+  const std::string output = ReadAll(Sandbox("E1") + "/stdout");
+  EXPECT_THAT(output, HasSubstr("subscribed to agent agent-1"));
+  EXPECT_THAT(output, HasSubstr("launch T1"));
+  EXPECT_THAT(output, HasSubstr("acknowledged T1"));  // Framework acks reach the executor.
+  EXPECT_THAT(output, HasSubstr("UPDATE answered 202"));
+  EXPECT_THAT(output, HasSubstr("shutdown"));
+}
+
+}  // namespace
+}  // namespace steward::agent

@@ -1,0 +1,557 @@
+// The agent's logic in process: a real Agent (HTTP server, master link, checkpoint) against a
+// fake master (tests/agent/fake_master.h) and a fake containerizer whose containers end when
+// the test says so.
+#include "agent/agent.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/http_client.h"
+#include "common/mesos_resources.h"
+#include "common/recordio.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/agent/agent_test_util.h"
+#include "tests/agent/fake_containerizer.h"
+#include "tests/agent/fake_master.h"
+
+namespace steward::agent {
+namespace {
+
+using steward::agent::Call;
+using steward::agent::Event;
+using ::testing::Contains;
+using testing::FakeContainerizer;
+using testing::FakeContainers;
+using testing::FakeMaster;
+using ::testing::HasSubstr;
+using testing::LaunchCommand;
+using ::testing::Pair;
+using testing::TestFramework;
+using namespace std::chrono_literals;
+
+constexpr char kAgentId[] = "agent-1";
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void TearDown() override { StopAgent(); }
+
+  AgentOptions Options() {
+    AgentOptions options;
+    options.master_host = "127.0.0.1";
+    options.master_port = master_.port();
+    options.ip = "127.0.0.1";
+    options.port = 0;
+    options.work_dir = dir_.path();
+    options.resources = *common::ParseResourceText("cpus:4;mem:4096;disk:1000;ports:[31000-32000]");
+    options.status_update_retry_interval = retry_interval_;
+    options.registration_backoff_factor = 20ms;
+    options.max_registration_backoff = 100ms;
+    options.reap_interval = 10ms;
+    return options;
+  }
+
+  void StartAgent() {
+    absl::StatusOr<std::unique_ptr<Agent>> agent =
+        Agent::Create(Options(), std::make_unique<FakeContainerizer>(containers_));
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = std::move(*agent);
+    ASSERT_TRUE(agent_->Start().ok());
+  }
+
+  // Starts the agent and waits for its SUBSCRIBE (SUBSCRIBED is then on its stream).
+  void StartAndSubscribe() {
+    const int before = master_.subscriptions();
+    StartAgent();
+    ASSERT_TRUE(master_.WaitFor([&](const FakeMaster& m) { return m.subscriptions() > before; }));
+  }
+
+  void StopAgent() {
+    if (agent_ != nullptr) agent_->Stop();
+    agent_.reset();
+  }
+
+  // Launches a command task of framework F1 and waits until it is RUNNING.
+  std::string LaunchRunning(const std::string& task_id, const std::string& command = "sleep 1") {
+    EXPECT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), task_id, kAgentId, command)));
+    EXPECT_TRUE(master_.WaitForUpdate(task_id, mesos::v1::TASK_RUNNING).has_value());
+    return ContainerOf(task_id);
+  }
+
+  std::string ContainerOf(const std::string& task_id) {
+    for (const ContainerSpec& spec : containers_->Launched()) {
+      if (spec.sandbox.find("/executors/" + task_id + "/runs/") != std::string::npos) {
+        return spec.container_id;
+      }
+    }
+    return "";
+  }
+
+  std::vector<mesos::v1::TaskState> States(const std::string& task_id) {
+    std::vector<mesos::v1::TaskState> states;
+    for (const auto& status : master_.updates_for(task_id)) states.push_back(status.state());
+    return states;
+  }
+
+  std::optional<google::protobuf::Struct> State() {
+    std::optional<common::HttpResponse> response = testing::HttpGet(agent_->port(), "/state");
+    if (!response.has_value() || response->status != 200) return std::nullopt;
+    return testing::ParseJson(response->body);
+  }
+
+  testing::TempDir dir_;
+  FakeMaster master_;
+  std::shared_ptr<FakeContainers> containers_ = std::make_shared<FakeContainers>();
+  std::chrono::milliseconds retry_interval_ = 10s;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentTest, FirstRegistrationThenReregistrationWithTheCheckpointedId) {
+  StartAndSubscribe();
+  const Call first = master_.calls_of(Call::SUBSCRIBE).at(0);
+  EXPECT_FALSE(first.has_agent_id());
+  EXPECT_FALSE(first.subscribe().agent_info().has_id());
+  EXPECT_EQ(first.subscribe().agent_info().hostname(), "127.0.0.1");
+  EXPECT_EQ(first.subscribe().agent_info().port(), agent_->port());
+  EXPECT_EQ(first.subscribe().agent_info().resources_size(), 4);
+  EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    return testing::Metric(agent_->port(), "slave/registered") == 1.0;
+  }));
+  std::optional<common::HttpResponse> health = testing::HttpGet(agent_->port(), "/health");
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+
+  StopAgent();
+  StartAndSubscribe();
+  const Call second = master_.calls_of(Call::SUBSCRIBE).at(1);
+  EXPECT_EQ(second.agent_id().value(), kAgentId);
+  EXPECT_EQ(second.subscribe().agent_info().id().value(), kAgentId);
+}
+
+TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
+  StartAndSubscribe();
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "echo hi");
+  auto* variable = launch.mutable_launch()
+                       ->mutable_task()
+                       ->mutable_command()
+                       ->mutable_environment()
+                       ->add_variables();
+  variable->set_name("FOO");
+  variable->set_value("bar");
+  ASSERT_TRUE(master_.Push(launch));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+
+  const std::vector<ContainerSpec> launched = containers_->Launched();
+  ASSERT_EQ(launched.size(), 1u);
+  const ContainerSpec& spec = launched[0];
+  EXPECT_EQ(spec.container_id.size(), 36u);  // A UUID.
+  EXPECT_EQ(spec.sandbox,
+            dir_.path() + "/slaves/agent-1/frameworks/F1/executors/T1/runs/" + spec.container_id);
+  EXPECT_TRUE(spec.shell);
+  EXPECT_EQ(spec.command, "echo hi");
+  EXPECT_THAT(spec.environment, Contains(Pair("FOO", "bar")));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_TASK_ID", "T1")));
+  EXPECT_DOUBLE_EQ(spec.cpus, 0.5);
+  EXPECT_EQ(spec.mem_bytes, 64u << 20);
+
+  containers_->End(spec.container_id, 0);
+  const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_THAT(States("T1"),
+              ::testing::ElementsAre(mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                     mesos::v1::TASK_FINISHED));
+  for (const auto& status : master_.updates_for("T1")) {
+    EXPECT_EQ(status.uuid().size(), 16u);
+    EXPECT_EQ(status.agent_id().value(), kAgentId);
+    EXPECT_EQ(status.executor_id().value(), "T1");
+    EXPECT_EQ(status.source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+    EXPECT_GT(status.timestamp(), 1e9);
+  }
+  const Call update = master_.calls_of(Call::STATUS_UPDATE).back();
+  EXPECT_EQ(update.agent_id().value(), kAgentId);
+  EXPECT_EQ(update.status_update().framework_id().value(), "F1");
+  EXPECT_EQ(update.status_update().latest_state(), mesos::v1::TASK_FINISHED);
+  // Acknowledged (the fake master acks at once): the framework is forgotten.
+  EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    std::optional<google::protobuf::Struct> state = State();
+    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+  }));
+}
+
+TEST_F(AgentTest, ArgvCommandsKeepTheirArguments) {
+  StartAndSubscribe();
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "/bin/echo");
+  auto* command = launch.mutable_launch()->mutable_task()->mutable_command();
+  command->set_shell(false);
+  command->add_arguments("echo");
+  command->add_arguments("a b");
+  ASSERT_TRUE(master_.Push(launch));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  const ContainerSpec spec = containers_->Launched().at(0);
+  EXPECT_FALSE(spec.shell);
+  EXPECT_EQ(spec.command, "/bin/echo");
+  EXPECT_THAT(spec.arguments, ::testing::ElementsAre("echo", "a b"));
+}
+
+TEST_F(AgentTest, UnacknowledgedUpdateIsResentAndLaterOnesWaitInOrder) {
+  retry_interval_ = 100ms;
+  master_.set_auto_acknowledge(false);
+  StartAndSubscribe();
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "true")));
+  // STARTING is resent (same uuid) while RUNNING waits behind it.
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.updates_for("T1").size() >= 3; }));
+  std::vector<mesos::v1::TaskStatus> updates = master_.updates_for("T1");
+  for (const auto& status : updates) {
+    EXPECT_EQ(status.state(), mesos::v1::TASK_STARTING);
+    EXPECT_EQ(status.uuid(), updates[0].uuid());
+  }
+  ASSERT_TRUE(master_.Acknowledge("F1", updates[0]));
+  const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
+  ASSERT_TRUE(running.has_value());
+  containers_->End(ContainerOf("T1"), 0);
+  // FINISHED waits for RUNNING's acknowledgement.
+  std::this_thread::sleep_for(300ms);
+  for (const auto& status : master_.updates_for("T1")) {
+    EXPECT_NE(status.state(), mesos::v1::TASK_FINISHED);
+  }
+  ASSERT_TRUE(master_.Acknowledge("F1", *running));
+  const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
+  ASSERT_TRUE(finished.has_value());
+  // Strictly in order: every STARTING before every RUNNING before FINISHED.
+  std::vector<mesos::v1::TaskState> states = States("T1");
+  const std::vector<mesos::v1::TaskState> order = {
+      mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING, mesos::v1::TASK_FINISHED};
+  size_t rank = 0;
+  for (const auto state : states) {
+    while (rank < order.size() && order[rank] != state) ++rank;
+    ASSERT_LT(rank, order.size()) << "out of order";
+  }
+  // A stale acknowledgement is ignored without harm.
+  ASSERT_TRUE(master_.Acknowledge("F1", updates[0]));
+  ASSERT_TRUE(master_.Acknowledge("F1", *finished));
+  EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    std::optional<google::protobuf::Struct> state = State();
+    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+  }));
+}
+
+TEST_F(AgentTest, FailuresCarryTheExitMessageAndReason) {
+  StartAndSubscribe();
+  const std::string exit3 = LaunchRunning("T1");
+  containers_->End(exit3, 3 << 8);
+  const auto failed = master_.WaitForUpdate("T1", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->message(), "exited with status 3");
+
+  const std::string oom = LaunchRunning("T2");
+  containers_->End(oom, SIGKILL, /*oom=*/true, "memory limit of 64 MiB exceeded");
+  const auto limited = master_.WaitForUpdate("T2", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(limited.has_value());
+  EXPECT_EQ(limited->reason(), mesos::v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY);
+  EXPECT_EQ(limited->source(), mesos::v1::TaskStatus::SOURCE_AGENT);
+  EXPECT_EQ(limited->message(), "memory limit of 64 MiB exceeded");
+  ASSERT_EQ(limited->limitation().resources_size(), 1);
+  EXPECT_EQ(limited->limitation().resources(0).name(), "mem");
+
+  {
+    std::lock_guard lock(containers_->mu);
+    containers_->launch_error = absl::InternalError("fork failed");
+  }
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "true")));
+  const auto launch_failed = master_.WaitForUpdate("T3", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(launch_failed.has_value());
+  EXPECT_EQ(launch_failed->reason(), mesos::v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_THAT(launch_failed->message(), HasSubstr("fork failed"));
+}
+
+TEST_F(AgentTest, KillUsesTheKillPolicyAndReportsKillingWhenTheFrameworkWantsIt) {
+  StartAndSubscribe();
+  Event launch =
+      LaunchCommand(TestFramework("F1", /*task_killing_state=*/true), "T1", kAgentId, "sleep 100");
+  ASSERT_TRUE(master_.Push(launch));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  Event kill = testing::KillEvent("F1", "T1");
+  kill.mutable_kill()->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(
+      1'500'000'000);
+  ASSERT_TRUE(master_.Push(kill));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_KILLED).has_value());
+  EXPECT_THAT(States("T1"),
+              ::testing::ElementsAre(mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                     mesos::v1::TASK_KILLING, mesos::v1::TASK_KILLED));
+  EXPECT_THAT(containers_->Kills(), Contains(Pair(ContainerOf("T1"), 1500ms)));
+
+  // Without the capability: no KILLING, and the default grace of 3 s.
+  const std::string container = LaunchRunning("T2");
+  ASSERT_TRUE(master_.Push(testing::KillEvent("F1", "T2")));
+  ASSERT_TRUE(master_.WaitForUpdate("T2", mesos::v1::TASK_KILLED).has_value());
+  EXPECT_THAT(States("T2"),
+              ::testing::ElementsAre(mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                     mesos::v1::TASK_KILLED));
+  EXPECT_THAT(containers_->Kills(), Contains(Pair(container, 3000ms)));
+
+  // A task the agent does not know is reported lost so the master stops waiting for it (the
+  // framework is known: it has T3).
+  LaunchRunning("T3");
+  ASSERT_TRUE(master_.Push(testing::KillEvent("F1", "ghost")));
+  EXPECT_TRUE(master_.WaitForUpdate("ghost", mesos::v1::TASK_LOST).has_value());
+}
+
+TEST_F(AgentTest, ResubscribesAfterTheStreamDropsAndReportsPendingWork) {
+  master_.set_auto_acknowledge(false);
+  StartAndSubscribe();
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 100")));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_STARTING).has_value());
+  master_.DropStream();
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 2; }));
+  const Call resubscribe = master_.calls_of(Call::SUBSCRIBE).at(1);
+  EXPECT_EQ(resubscribe.agent_id().value(), kAgentId);
+  ASSERT_EQ(resubscribe.subscribe().frameworks_size(), 1);
+  EXPECT_EQ(resubscribe.subscribe().frameworks(0).id().value(), "F1");
+  ASSERT_EQ(resubscribe.subscribe().tasks_size(), 1);
+  const mesos::v1::Task& task = resubscribe.subscribe().tasks(0);
+  EXPECT_EQ(task.task_id().value(), "T1");
+  EXPECT_EQ(task.state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(task.status_update_state(), mesos::v1::TASK_STARTING);
+  EXPECT_EQ(task.status_update_uuid(), master_.updates_for("T1").at(0).uuid());
+  EXPECT_EQ(task.executor_id().value(), "");
+  // The pending update is resent at once (long before its 10 s retry interval).
+  ASSERT_TRUE(
+      master_.WaitFor([](const FakeMaster& m) { return m.updates_for("T1").size() >= 2; }, 3s));
+}
+
+TEST_F(AgentTest, SilentMasterIsDroppedAfterThreeHeartbeatIntervals) {
+  master_.set_heartbeat_interval_seconds(0.1);
+  StartAndSubscribe();
+  // The fake master never sends HEARTBEAT events; the agent does send HEARTBEAT calls.
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() >= 2; }, 5s));
+  EXPECT_FALSE(master_.calls_of(Call::HEARTBEAT).empty());
+  EXPECT_EQ(master_.calls_of(Call::HEARTBEAT).at(0).agent_id().value(), kAgentId);
+}
+
+TEST_F(AgentTest, RejectedCallsMakeTheAgentSubscribeAgain) {
+  master_.set_heartbeat_interval_seconds(0.2);
+  StartAndSubscribe();
+  master_.set_refuse_calls(400);  // E.g. a stale Mesos-Stream-Id.
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() >= 2; }, 5s));
+}
+
+TEST_F(AgentTest, RestartRecoversRunningTasksAndFailsVanishedOnes) {
+  StartAndSubscribe();
+  const std::string alive = LaunchRunning("T1");
+  const std::string vanished = LaunchRunning("T2");
+  StopAgent();
+
+  auto restarted = std::make_shared<FakeContainers>();
+  restarted->recover = {alive};
+  containers_ = restarted;
+  StartAndSubscribe();
+  const Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
+  EXPECT_EQ(subscribe.agent_id().value(), kAgentId);
+  ASSERT_GE(subscribe.subscribe().tasks_size(), 1);
+  bool reported_running = false;
+  for (const auto& task : subscribe.subscribe().tasks()) {
+    if (task.task_id().value() == "T1") reported_running = task.state() == mesos::v1::TASK_RUNNING;
+  }
+  EXPECT_TRUE(reported_running);
+  const auto failed = master_.WaitForUpdate("T2", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_THAT(failed->message(), HasSubstr("vanished"));
+  EXPECT_EQ(failed->source(), mesos::v1::TaskStatus::SOURCE_AGENT);
+
+  restarted->End(alive, 0);
+  EXPECT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED).has_value());
+}
+
+TEST_F(AgentTest, MasterErrorEndsTheAgent) {
+  StartAndSubscribe();
+  Event error;
+  error.set_type(Event::ERROR);
+  error.mutable_error()->set_message("Agent agent-1 has been marked gone");
+  ASSERT_TRUE(master_.Push(error));
+  const absl::Status status = agent_->Wait();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("marked gone"));
+}
+
+TEST_F(AgentTest, MalformedEventsAreLoggedAndSurvived) {
+  StartAndSubscribe();
+  ASSERT_TRUE(master_.PushRaw(common::EncodeRecordIo("\xff\xff not a protobuf")));
+  Event empty_launch;
+  empty_launch.set_type(Event::LAUNCH);  // No task.
+  ASSERT_TRUE(master_.Push(empty_launch));
+  Event both = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "true");
+  both.mutable_launch()->mutable_task()->mutable_executor()->mutable_executor_id()->set_value("E");
+  ASSERT_TRUE(master_.Push(both));
+  const auto invalid = master_.WaitForUpdate("T1", mesos::v1::TASK_ERROR);
+  ASSERT_TRUE(invalid.has_value());
+  EXPECT_EQ(invalid->reason(), mesos::v1::TaskStatus::REASON_TASK_INVALID);
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "a/b", kAgentId, "true")));
+  EXPECT_TRUE(master_.WaitForUpdate("a/b", mesos::v1::TASK_ERROR).has_value());
+  Event unknown;
+  unknown.set_type(static_cast<Event::Type>(99));
+  ASSERT_TRUE(master_.Push(unknown));
+  EXPECT_EQ(master_.subscriptions(), 1);
+  LaunchRunning("T2");  // Still working on the same stream.
+  EXPECT_EQ(master_.subscriptions(), 1);
+
+  // Broken framing cannot be resynchronised: the agent subscribes again.
+  ASSERT_TRUE(master_.PushRaw("12x\n"));
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 2; }));
+}
+
+TEST_F(AgentTest, ExecutorApiRejectsBadRequests) {
+  StartAndSubscribe();
+  common::HttpClient client("127.0.0.1", agent_->port());
+  absl::StatusOr<common::HttpResponse> response =
+      client.Post("/api/v1/executor", "{}", "text/plain");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 415);
+  response = client.Post("/api/v1/executor", "{not json", "application/json");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 400);
+  response = client.Post("/api/v1/executor", R"({"type": "HEARTBEAT"})", "application/json");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_THAT(response->body, HasSubstr("executor_id"));
+  response = client.Post(
+      "/api/v1/executor",
+      R"({"type": "SUBSCRIBE", "executor_id": {"value": "E"}, "framework_id": {"value": "F9"}})",
+      "application/json");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_THAT(response->body, HasSubstr("Unknown framework"));
+  response = client.Post("/api/v1/executor", "\x0a\x03garbage", "application/x-protobuf");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 400);
+}
+
+TEST_F(AgentTest, ReservationsAreCheckpointedAndReported) {
+  StartAndSubscribe();
+  Event reserve;
+  reserve.set_type(Event::RESERVE);
+  mesos::v1::Resource* cpus = reserve.mutable_reserve()->add_resources();
+  cpus->set_name("cpus");
+  cpus->set_type(mesos::v1::Value::SCALAR);
+  cpus->mutable_scalar()->set_value(1.5);
+  auto* reservation = cpus->add_reservations();
+  reservation->set_type(mesos::v1::Resource::ReservationInfo::DYNAMIC);
+  reservation->set_role("eng");
+  ASSERT_TRUE(master_.Push(reserve));
+  Event bad_unreserve;
+  bad_unreserve.set_type(Event::UNRESERVE);
+  *bad_unreserve.mutable_unreserve()->add_resources() = *cpus;
+  bad_unreserve.mutable_unreserve()->mutable_resources(0)->mutable_scalar()->set_value(5);
+  ASSERT_TRUE(master_.Push(bad_unreserve));  // More than held: logged and ignored.
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    std::optional<google::protobuf::Struct> state = State();
+    if (!state.has_value()) return false;
+    const auto& reserved = state->fields().at("reserved_resources").struct_value().fields();
+    return reserved.count("eng") > 0;
+  }));
+
+  // Survives a restart and is reported on re-subscription.
+  StopAgent();
+  StartAndSubscribe();
+  Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
+  ASSERT_EQ(subscribe.subscribe().checkpointed_resources_size(), 1);
+  EXPECT_DOUBLE_EQ(subscribe.subscribe().checkpointed_resources(0).scalar().value(), 1.5);
+
+  Event unreserve;
+  unreserve.set_type(Event::UNRESERVE);
+  *unreserve.mutable_unreserve()->add_resources() = *cpus;
+  ASSERT_TRUE(master_.Push(unreserve));
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    std::optional<google::protobuf::Struct> state = State();
+    return state.has_value() &&
+           state->fields().at("reserved_resources").struct_value().fields().empty();
+  }));
+  master_.DropStream();
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 3; }));
+  EXPECT_EQ(master_.calls_of(Call::SUBSCRIBE).back().subscribe().checkpointed_resources_size(), 0);
+}
+
+TEST_F(AgentTest, ShutdownFrameworkKillsEverythingAndForgetsIt) {
+  StartAndSubscribe();
+  const std::string first = LaunchRunning("T1");
+  const std::string second = LaunchRunning("T2");
+  Event shutdown;
+  shutdown.set_type(Event::SHUTDOWN_FRAMEWORK);
+  shutdown.mutable_shutdown_framework()->mutable_framework_id()->set_value("F1");
+  ASSERT_TRUE(master_.Push(shutdown));
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    std::optional<google::protobuf::Struct> state = State();
+    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+  }));
+  EXPECT_FALSE(containers_->IsRunning(first));
+  EXPECT_FALSE(containers_->IsRunning(second));
+  EXPECT_TRUE(master_.updates_for("T1").size() == 2u);  // No KILLED for a removed framework.
+}
+
+TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
+  StartAndSubscribe();
+  LaunchRunning("T1");
+  std::optional<google::protobuf::Struct> state = State();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->fields().at("id").string_value(), kAgentId);
+  EXPECT_EQ(state->fields().at("master_hostname").string_value(), "localhost");
+  EXPECT_DOUBLE_EQ(
+      state->fields().at("resources").struct_value().fields().at("cpus").number_value(), 4);
+  EXPECT_EQ(state->fields().at("resources").struct_value().fields().at("ports").string_value(),
+            "[31000-32000]");
+  const auto& framework = state->fields().at("frameworks").list_value().values(0).struct_value();
+  EXPECT_EQ(framework.fields().at("id").string_value(), "F1");
+  const auto& executor = framework.fields().at("executors").list_value().values(0).struct_value();
+  EXPECT_EQ(executor.fields().at("id").string_value(), "T1");
+  EXPECT_THAT(executor.fields().at("directory").string_value(),
+              HasSubstr("/slaves/agent-1/frameworks/F1/executors/T1/runs/"));
+  const auto& task = executor.fields().at("tasks").list_value().values(0).struct_value();
+  EXPECT_EQ(task.fields().at("state").string_value(), "TASK_RUNNING");
+  EXPECT_EQ(task.fields().at("slave_id").string_value(), kAgentId);
+
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_running"), 1.0);
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/cpus_used"), 0.5);
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/cpus_total"), 4.0);
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/mem_total"), 4096.0);
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/executors_running"), 1.0);
+  EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_finished"), 0.0);
+  EXPECT_GE(*testing::Metric(agent_->port(), "slave/valid_status_updates"), 2.0);
+  EXPECT_GE(*testing::Metric(agent_->port(), "slave/uptime_secs"), 0.0);
+}
+
+TEST_F(AgentTest, CustomExecutorExitFailsItsTasksAndIsReported) {
+  StartAndSubscribe();
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "");
+  mesos::v1::TaskInfo* task = launch.mutable_launch()->mutable_task();
+  task->clear_command();
+  mesos::v1::ExecutorInfo* executor = task->mutable_executor();
+  executor->mutable_executor_id()->set_value("E1");
+  executor->mutable_command()->set_value("./my-executor");
+  ASSERT_TRUE(master_.Push(launch));
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return !containers_->Launched().empty(); }));
+  const ContainerSpec spec = containers_->Launched().at(0);
+  EXPECT_EQ(spec.command, "./my-executor");
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_EXECUTOR_ID", "E1")));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_FRAMEWORK_ID", "F1")));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_CHECKPOINT", "1")));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_AGENT_ENDPOINT",
+                                              "127.0.0.1:" + std::to_string(agent_->port()))));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_SANDBOX", spec.sandbox)));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs")));
+  // The executor never subscribes and dies: its queued task fails, the master hears of it.
+  containers_->End(spec.container_id, 1 << 8);
+  const auto failed = master_.WaitForUpdate("T1", mesos::v1::TASK_FAILED);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->reason(), mesos::v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_EQ(failed->executor_id().value(), "E1");
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_EXITED).empty(); }));
+  const Call exited = master_.calls_of(Call::EXECUTOR_EXITED).at(0);
+  EXPECT_EQ(exited.executor_exited().executor_id().value(), "E1");
+  EXPECT_EQ(exited.executor_exited().status(), 1 << 8);
+}
+
+}  // namespace
+}  // namespace steward::agent
