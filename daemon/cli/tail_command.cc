@@ -156,7 +156,7 @@ absl::StatusOr<int> TailCommand(const std::vector<std::string>& args, Io& io) {
       if (absl::IsNotFound(found.status())) {
         return absl::NotFoundError(absl::StrCat(
             who, " does not list task ", task_id, " of framework ", task->framework_id().value(),
-            ended ? " (its sandbox may have been garbage-collected)"
+            ended ? " (the task has ended and the agent no longer lists its sandbox)"
                   : " yet (it is starting; use --follow to wait for it)"));
       }
       return found.status();
