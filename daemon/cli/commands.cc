@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/errors.h"
+#include "daemon/cli/internal/arguments.h"
 
 namespace steward::cli {
 

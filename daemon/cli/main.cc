@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/internal/arguments.h"
 
 int main(int argc, char** argv) {
   // A closed connection must be an error on the socket, not the end of the process.

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/errors.h"
-#include "daemon/cli/task_runner.h"
+#include "daemon/cli/internal/arguments.h"
+#include "daemon/cli/internal/task_runner.h"
 
 namespace steward::cli {
 

@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/errors.h"
-#include "daemon/cli/json_value.h"
-#include "daemon/cli/master_client.h"
-#include "daemon/cli/sandbox.h"
-#include "daemon/cli/task_runner.h"
+#include "daemon/cli/internal/arguments.h"
+#include "daemon/cli/internal/json_value.h"
+#include "daemon/cli/internal/master_client.h"
+#include "daemon/cli/internal/sandbox.h"
+#include "daemon/cli/internal/task_runner.h"
 
 namespace steward::cli {
 

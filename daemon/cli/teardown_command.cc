@@ -3,10 +3,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/errors.h"
-#include "daemon/cli/master_client.h"
+#include "daemon/cli/internal/arguments.h"
+#include "daemon/cli/internal/master_client.h"
 
 namespace steward::cli {
 

@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "daemon/cli/arguments.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/errors.h"
-#include "daemon/cli/master_client.h"
-#include "daemon/cli/table.h"
+#include "daemon/cli/internal/arguments.h"
+#include "daemon/cli/internal/master_client.h"
+#include "daemon/cli/internal/table.h"
 
 namespace steward::cli {
 

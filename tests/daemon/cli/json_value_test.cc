@@ -1,4 +1,4 @@
-#include "daemon/cli/json_value.h"
+#include "daemon/cli/internal/json_value.h"
 
 #include <string>
 

@@ -1,8 +1,8 @@
-#include "daemon/cli/sandbox.h"
+#include "daemon/cli/internal/sandbox.h"
 
 #include <string>
 
-#include "daemon/cli/json_value.h"
+#include "daemon/cli/internal/json_value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,7 +1,7 @@
 // SchedulerSession against a scripted scheduler endpoint on a real HttpServer: the event
 // stream read on the session's thread, calls with the framework and stream ids, and every way
 // the exchange can fail.
-#include "daemon/cli/scheduler_session.h"
+#include "daemon/cli/internal/scheduler_session.h"
 
 #include <chrono>
 #include <mutex>

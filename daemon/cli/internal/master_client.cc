@@ -1,4 +1,4 @@
-#include "daemon/cli/master_client.h"
+#include "daemon/cli/internal/master_client.h"
 
 #include <chrono>
 #include <utility>

@@ -5,8 +5,8 @@
 //   FailedPrecondition  "the master refused UPDATE_QUOTA (409 Conflict): <the master's reason>"
 //   DataLoss            an answer that does not parse
 // Not thread-safe: one client per thread.
-#ifndef STEWARD_DAEMON_CLI_MASTER_CLIENT_H_
-#define STEWARD_DAEMON_CLI_MASTER_CLIENT_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_MASTER_CLIENT_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_MASTER_CLIENT_H_
 
 #include <cstdint>
 #include <string>
@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/http_client.h"
-#include "daemon/cli/arguments.h"
+#include "daemon/cli/internal/arguments.h"
 #include "google/protobuf/message.h"
 #include "proto/mesos/v1/master/master.pb.h"
 
@@ -62,4 +62,4 @@ absl::StatusOr<std::string> HttpGet(common::HttpClient& client, std::string_view
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_MASTER_CLIENT_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_MASTER_CLIENT_H_

@@ -1,7 +1,7 @@
 // Finding a task's sandbox on its agent and reading the sandbox's files, through the agent's
 // GET /state and GET /files/read (agent/internal/files_api.h; Mesos's files API).
-#ifndef STEWARD_DAEMON_CLI_SANDBOX_H_
-#define STEWARD_DAEMON_CLI_SANDBOX_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_SANDBOX_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_SANDBOX_H_
 
 #include <cstdint>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http_client.h"
-#include "daemon/cli/json_value.h"
+#include "daemon/cli/internal/json_value.h"
 
 namespace steward::cli {
 
@@ -38,4 +38,4 @@ absl::StatusOr<FileChunk> ReadFileChunk(common::HttpClient& agent, std::string_v
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_SANDBOX_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_SANDBOX_H_

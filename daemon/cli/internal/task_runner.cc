@@ -1,4 +1,4 @@
-#include "daemon/cli/task_runner.h"
+#include "daemon/cli/internal/task_runner.h"
 
 #include <algorithm>
 #include <optional>
@@ -9,7 +9,7 @@
 #include "common/flags.h"
 #include "common/mesos_resources.h"
 #include "daemon/cli/errors.h"
-#include "daemon/cli/scheduler_session.h"
+#include "daemon/cli/internal/scheduler_session.h"
 
 namespace steward::cli {
 namespace {

@@ -8,8 +8,8 @@
 // occurrence. Everything after a bare `--` is kept apart, verbatim (the command of `steward
 // run`). Only the master address comes from the environment (STEWARD_MASTER); the command line
 // wins. Every problem is a UsageError (errors.h) naming the flag. Not thread-safe.
-#ifndef STEWARD_DAEMON_CLI_ARGUMENTS_H_
-#define STEWARD_DAEMON_CLI_ARGUMENTS_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_ARGUMENTS_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_ARGUMENTS_H_
 
 #include <chrono>
 #include <cstdint>
@@ -82,4 +82,4 @@ std::map<std::string, std::string> ProcessEnvironment();
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_ARGUMENTS_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_ARGUMENTS_H_

@@ -1,4 +1,4 @@
-#include "daemon/cli/arguments.h"
+#include "daemon/cli/internal/arguments.h"
 
 #include <charconv>
 #include <cstdlib>

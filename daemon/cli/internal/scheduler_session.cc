@@ -1,4 +1,4 @@
-#include "daemon/cli/scheduler_session.h"
+#include "daemon/cli/internal/scheduler_session.h"
 
 #include <utility>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/recordio.h"
-#include "daemon/cli/master_client.h"
+#include "daemon/cli/internal/master_client.h"
 
 namespace steward::cli {
 namespace {

@@ -1,6 +1,6 @@
 // Plain-text output of the CLI: aligned tables and Mesos resource notation.
-#ifndef STEWARD_DAEMON_CLI_TABLE_H_
-#define STEWARD_DAEMON_CLI_TABLE_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_TABLE_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_TABLE_H_
 
 #include <string>
 #include <vector>
@@ -39,4 +39,4 @@ std::string FormatQuantities(const google::protobuf::Map<std::string, mesos::v1:
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_TABLE_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_TABLE_H_

@@ -1,8 +1,8 @@
-#include "daemon/cli/sandbox.h"
+#include "daemon/cli/internal/sandbox.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/cli/master_client.h"
+#include "daemon/cli/internal/master_client.h"
 
 namespace steward::cli {
 namespace {

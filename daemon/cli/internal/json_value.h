@@ -7,8 +7,8 @@
 // not valid UTF-8 that way (agent/internal/files_api.h), so a file's bytes read back exactly.
 // Errors are InvalidArgument with the byte offset. Nesting deeper than 128 is refused.
 // Values are immutable after parsing; concurrent reads are safe.
-#ifndef STEWARD_DAEMON_CLI_JSON_VALUE_H_
-#define STEWARD_DAEMON_CLI_JSON_VALUE_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_JSON_VALUE_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_JSON_VALUE_H_
 
 #include <cstdint>
 #include <map>
@@ -66,4 +66,4 @@ class JsonValue {
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_JSON_VALUE_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_JSON_VALUE_H_

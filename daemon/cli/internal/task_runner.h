@@ -10,8 +10,8 @@
 // acknowledged). A changed state is printed as one line. On a terminal state, on the deadline
 // or when `interrupted` becomes true, the framework sends TEARDOWN (which kills a task still
 // running) and the session closes.
-#ifndef STEWARD_DAEMON_CLI_TASK_RUNNER_H_
-#define STEWARD_DAEMON_CLI_TASK_RUNNER_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_TASK_RUNNER_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_TASK_RUNNER_H_
 
 #include <atomic>
 #include <chrono>
@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "allocator/resources.h"
-#include "daemon/cli/arguments.h"
+#include "daemon/cli/internal/arguments.h"
 #include "proto/mesos/v1/mesos.pb.h"
 
 namespace steward::cli {
@@ -54,4 +54,4 @@ absl::StatusOr<int> RunTask(const GlobalOptions& global, const RunSpec& spec, st
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_TASK_RUNNER_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_TASK_RUNNER_H_

@@ -1,4 +1,4 @@
-#include "daemon/cli/table.h"
+#include "daemon/cli/internal/table.h"
 
 #include <algorithm>
 #include <map>

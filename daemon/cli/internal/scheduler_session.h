@@ -8,8 +8,8 @@
 // the reader at once, also while it waits for the next event.
 //
 // Thread safety: all methods from one thread (the caller's); the reader thread is internal.
-#ifndef STEWARD_DAEMON_CLI_SCHEDULER_SESSION_H_
-#define STEWARD_DAEMON_CLI_SCHEDULER_SESSION_H_
+#ifndef STEWARD_DAEMON_CLI_INTERNAL_SCHEDULER_SESSION_H_
+#define STEWARD_DAEMON_CLI_INTERNAL_SCHEDULER_SESSION_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/http_client.h"
-#include "daemon/cli/arguments.h"
+#include "daemon/cli/internal/arguments.h"
 #include "proto/mesos/v1/scheduler/scheduler.pb.h"
 
 namespace steward::cli {
@@ -82,4 +82,4 @@ class SchedulerSession {
 
 }  // namespace steward::cli
 
-#endif  // STEWARD_DAEMON_CLI_SCHEDULER_SESSION_H_
+#endif  // STEWARD_DAEMON_CLI_INTERNAL_SCHEDULER_SESSION_H_
