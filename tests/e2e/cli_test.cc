@@ -308,6 +308,28 @@ TEST_F(CliTest, TailFollowsARunningTaskToItsEnd) {
   EXPECT_EQ(*code, 0) << (*run)->Stdout();
 }
 
+TEST_F(CliTest, TheClusterStopsTheTasksItsAgentsLeftRunning) {
+  if (!Cluster::HasAgentBinary()) GTEST_SKIP() << "this build has no steward-agent binary";
+  absl::StatusOr<Process*> agent = cluster_->StartAgent({kAgentResources});
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  absl::StatusOr<std::unique_ptr<Process>> run =
+      Process::Spawn("run-sleep", Cluster::CliBinary(),
+                     {"--master=" + cluster_->master(), "run", "--name=sleep",
+                      "--resources=cpus:0.1;mem:32", "--timeout=60secs", "--", "sleep 300"},
+                     cluster_->dir());
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<std::string> running =
+      (*run)->WaitForLine("Task sleep-", milliseconds(20000));  // TASK_STARTING or later
+  ASSERT_TRUE(running.ok()) << running.status();
+  // A stopped agent leaves its tasks running (so that a restarted agent finds them).
+  (*agent)->Stop();
+  const std::string dir = cluster_->dir();
+  const std::vector<pid_t> supervisors = TaskSupervisors(dir);
+  ASSERT_EQ(supervisors.size(), 1u);
+  cluster_.reset();
+  EXPECT_TRUE(TaskSupervisors(dir).empty());
+}
+
 TEST_F(CliTest, RunTimesOutWithoutAnOfferThatFits) {
   const CommandResult run = cluster_->Steward(
       {"run", "--name=big", "--resources=cpus:1000", "--timeout=500ms", "--", "true"});

@@ -245,6 +245,41 @@ CommandResult RunCommand(const std::string& binary, const std::vector<std::strin
   return result;
 }
 
+std::vector<pid_t> TaskSupervisors(const std::string& dir) {
+  std::vector<pid_t> pids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(name, &pid) || pid <= 0) continue;
+    // argv[0] is the supervisor's name and its last argument the container's runtime
+    // directory, under the agent's work_dir (agent/containerizer.h).
+    const std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    std::vector<std::string> argv;
+    for (size_t start = 0; start < cmdline.size();) {
+      const size_t end = cmdline.find('\0', start);
+      argv.push_back(cmdline.substr(start, end - start));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    if (argv.size() >= 2 && argv.front() == "steward-container-supervisor" &&
+        argv.back().starts_with(dir + "/")) {
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+void StopTaskSupervisors(const std::string& dir) {
+  for (pid_t pid : TaskSupervisors(dir)) ::kill(pid, SIGTERM);  // each kills its task, exits
+  const Clock::time_point deadline = Clock::now() + milliseconds(5000);
+  // (An exited supervisor may linger as a zombie until init reaps it; its cmdline is empty.)
+  while (!TaskSupervisors(dir).empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(kPoll);
+  }
+  for (pid_t pid : TaskSupervisors(dir)) ::kill(pid, SIGKILL);
+}
+
 // ---- Cluster
 
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create() {
@@ -260,6 +295,7 @@ Cluster::~Cluster() {
   if (master_) master_->Stop();
   agents_.clear();
   master_.reset();
+  StopTaskSupervisors(dir_);
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }

@@ -41,6 +41,12 @@ absl::Status WaitForHealth(const std::string& host, uint16_t port, milliseconds 
 // Reads a whole file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// The PIDs of task supervisors (agent/containerizer.h) of agents whose work_dir is under
+// `dir`: agents leave them, and their tasks, running when they stop.
+std::vector<pid_t> TaskSupervisors(const std::string& dir);
+// SIGTERM to each (a supervisor kills its task, then exits), SIGKILL after 5 s.
+void StopTaskSupervisors(const std::string& dir);
+
 class Process {
  public:
   // Starts `binary` with `args` (argv[0] is the binary) and `env` added to this process's
@@ -99,7 +105,8 @@ class Cluster {
   static absl::StatusOr<std::unique_ptr<Cluster>> Create();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
-  // Stops every daemon (agents first) and removes the directory.
+  // Stops every daemon (agents first), then the task supervisors the agents left running, and
+  // removes the directory.
   ~Cluster();
 
   const std::string& dir() const { return dir_; }
