@@ -65,6 +65,13 @@ bench: deps
 	$(BUILD_BENCH)/bench/steward-trace-bench --benchmark_out=$(BUILD_BENCH)/trace-bench.json \
 	  --benchmark_out_format=json
 
+# A local cluster on 127.0.0.1 (scripts/cluster): one master (5050) and two agents (5051, 5052).
+.PHONY: cluster cluster-stop
+cluster:
+	BUILD=$(BUILD) JOBS=$(JOBS) scripts/cluster start
+cluster-stop:
+	BUILD=$(BUILD) scripts/cluster stop
+
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
 

@@ -598,6 +598,7 @@ Response::GetRoles Master::Impl::GetRolesLocked() const {
 
 Response::GetQuota Master::Impl::GetQuotaLocked() const {
   Response::GetQuota out;
+  out.mutable_status();  // required, also when no role has a quota
   for (const v1::quota::QuotaConfig& config : quotas_) {
     *out.mutable_status()->add_configs() = config;
   }
