@@ -230,7 +230,8 @@ absl::Status Master::Impl::Recover() {
   }
   for (const v1::quota::QuotaConfig& config : reg.quotas()) {
     v1::master::Call::UpdateQuota update;
-    update.set_force(true);  // the capacity was checked when the quota was set
+    // Accepted once already; the agents that make room for it have not reregistered yet.
+    update.set_force(true);
     *update.add_quota_configs() = config;
     if (absl::Status s = UpdateQuotaLocked(update); !s.ok()) {
       return absl::DataLossError(

@@ -165,6 +165,23 @@ TEST_F(CliTest, QuotaSetGetRemoveRoundTrip) {
   EXPECT_EQ(again.err, "steward: role 'eng' has no quota\n");
 }
 
+TEST_F(CliTest, QuotaSurvivesAMasterRestart) {
+  // The master once refused to recover a registry with a quota: it re-applied it without
+  // `force` before any agent had reregistered, so every guarantee exceeded the (empty) cluster.
+  const CommandResult set =
+      cluster_->Steward({"quota", "set", "eng", "cpus:4", "--limit=cpus:8", "--force"});
+  ASSERT_EQ(set.exit_code, 0) << Show(set);
+  EXPECT_EQ(cluster_->StopMaster(), 0);
+  absl::StatusOr<Process*> master =
+      cluster_->StartMaster({"--allocation_interval=50ms", "--heartbeat_interval=1secs"});
+  ASSERT_TRUE(master.ok()) << master.status();
+  const CommandResult get = cluster_->Steward({"quota", "get"});
+  EXPECT_EQ(get.exit_code, 0) << Show(get);
+  EXPECT_EQ(get.out,
+            "ROLE  GUARANTEE  LIMIT\n"
+            "eng   cpus:4     cpus:8\n");
+}
+
 TEST_F(CliTest, QuotaWithinTheClusterNeedsNoForce) {
   START_AGENTS_OR_SKIP(2);
   const CommandResult set = cluster_->Steward({"quota", "set", "eng/web", "cpus:3;mem:1024"});
