@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -247,9 +248,11 @@ TEST_F(AgentProcessTest, KillEndsARunningTaskAndSigtermLeavesTheAgentCleanly) {
 TEST_F(AgentProcessTest, RestartedAgentReportsTheRunningTaskAndItsCompletion) {
   StartAgent();
   const std::string go = dir_.path() + "/go";
-  ASSERT_TRUE(
-      master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId,
-                                 "while [ ! -e '" + go + "' ]; do sleep 0.05; done; echo done")));
+  ASSERT_TRUE(master_.Push(
+      LaunchCommand(TestFramework("F1"), "T1", kAgentId,
+                    // Bounded (about 30 s) so that a failed test leaves no task behind for long.
+                    "i=0; while [ ! -e '" + go +
+                        "' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; " + "echo done")));
   ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
     return testing::Metric(port_, "slave/valid_status_updates") >= 2;

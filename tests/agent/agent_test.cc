@@ -96,10 +96,10 @@ class AgentTest : public ::testing::Test {
     return states;
   }
 
-  std::optional<google::protobuf::Struct> State() {
+  std::optional<testing::JsonValue> State() {
     std::optional<common::HttpResponse> response = testing::HttpGet(agent_->port(), "/state");
     if (!response.has_value() || response->status != 200) return std::nullopt;
-    return testing::ParseJson(response->body);
+    return testing::ParseJsonValue(response->body);
   }
 
   testing::TempDir dir_;
@@ -176,8 +176,8 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_EQ(update.status_update().latest_state(), mesos::v1::TASK_FINISHED);
   // Acknowledged (the fake master acks at once): the framework is forgotten.
   EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
 }
 
@@ -233,8 +233,8 @@ TEST_F(AgentTest, UnacknowledgedUpdateIsResentAndLaterOnesWaitInOrder) {
   ASSERT_TRUE(master_.Acknowledge("F1", updates[0]));
   ASSERT_TRUE(master_.Acknowledge("F1", *finished));
   EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
 }
 
@@ -445,10 +445,9 @@ TEST_F(AgentTest, ReservationsAreCheckpointedAndReported) {
   bad_unreserve.mutable_unreserve()->mutable_resources(0)->mutable_scalar()->set_value(5);
   ASSERT_TRUE(master_.Push(bad_unreserve));  // More than held: logged and ignored.
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
+    std::optional<testing::JsonValue> state = State();
     if (!state.has_value()) return false;
-    const auto& reserved = state->fields().at("reserved_resources").struct_value().fields();
-    return reserved.count("eng") > 0;
+    return (*state)["reserved_resources"]["eng"]["cpus"].number == 1.5;
   }));
 
   // Survives a restart and is reported on re-subscription.
@@ -463,9 +462,8 @@ TEST_F(AgentTest, ReservationsAreCheckpointedAndReported) {
   *unreserve.mutable_unreserve()->add_resources() = *cpus;
   ASSERT_TRUE(master_.Push(unreserve));
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() &&
-           state->fields().at("reserved_resources").struct_value().fields().empty();
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["reserved_resources"].object.empty();
   }));
   master_.DropStream();
   ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 3; }));
@@ -481,8 +479,8 @@ TEST_F(AgentTest, ShutdownFrameworkKillsEverythingAndForgetsIt) {
   shutdown.mutable_shutdown_framework()->mutable_framework_id()->set_value("F1");
   ASSERT_TRUE(master_.Push(shutdown));
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
   EXPECT_FALSE(containers_->IsRunning(first));
   EXPECT_FALSE(containers_->IsRunning(second));
@@ -492,23 +490,22 @@ TEST_F(AgentTest, ShutdownFrameworkKillsEverythingAndForgetsIt) {
 TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
   StartAndSubscribe();
   LaunchRunning("T1");
-  std::optional<google::protobuf::Struct> state = State();
+  std::optional<testing::JsonValue> state = State();
   ASSERT_TRUE(state.has_value());
-  EXPECT_EQ(state->fields().at("id").string_value(), kAgentId);
-  EXPECT_EQ(state->fields().at("master_hostname").string_value(), "localhost");
-  EXPECT_DOUBLE_EQ(
-      state->fields().at("resources").struct_value().fields().at("cpus").number_value(), 4);
-  EXPECT_EQ(state->fields().at("resources").struct_value().fields().at("ports").string_value(),
-            "[31000-32000]");
-  const auto& framework = state->fields().at("frameworks").list_value().values(0).struct_value();
-  EXPECT_EQ(framework.fields().at("id").string_value(), "F1");
-  const auto& executor = framework.fields().at("executors").list_value().values(0).struct_value();
-  EXPECT_EQ(executor.fields().at("id").string_value(), "T1");
-  EXPECT_THAT(executor.fields().at("directory").string_value(),
+  EXPECT_EQ((*state)["id"].string, kAgentId);
+  EXPECT_EQ((*state)["master_hostname"].string, "localhost");
+  EXPECT_DOUBLE_EQ((*state)["resources"]["cpus"].number, 4);
+  EXPECT_EQ((*state)["resources"]["ports"].string, "[31000-32000]");
+  const testing::JsonValue& framework = (*state)["frameworks"][0];
+  EXPECT_EQ(framework["id"].string, "F1");
+  const testing::JsonValue& executor = framework["executors"][0];
+  EXPECT_EQ(executor["id"].string, "T1");
+  EXPECT_THAT(executor["directory"].string,
               HasSubstr("/slaves/agent-1/frameworks/F1/executors/T1/runs/"));
-  const auto& task = executor.fields().at("tasks").list_value().values(0).struct_value();
-  EXPECT_EQ(task.fields().at("state").string_value(), "TASK_RUNNING");
-  EXPECT_EQ(task.fields().at("slave_id").string_value(), kAgentId);
+  const testing::JsonValue& task = executor["tasks"][0];
+  EXPECT_EQ(task["state"].string, "TASK_RUNNING");
+  EXPECT_EQ(task["slave_id"].string, kAgentId);
+  EXPECT_EQ(task["statuses"].array.size(), 2u);
 
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_running"), 1.0);
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/cpus_used"), 0.5);
