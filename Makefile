@@ -41,7 +41,7 @@ test-asan: deps
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
 
 # Only the concurrent tests are built here (TSan slows everything else for nothing).
-TSAN_TESTS := sweep_test http_test metrics_test
+TSAN_TESTS := sweep_test http_test metrics_test master_test containerizer_test
 test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEWARD_WERROR=ON \
 	  -DSTEWARD_SANITIZE=thread -DSTEWARD_BUILD_BENCHMARKS=OFF
@@ -64,6 +64,13 @@ bench: deps
 	  --benchmark_out_format=json '--benchmark_filter=$(SIM_BENCH_FILTER)'
 	$(BUILD_BENCH)/bench/steward-trace-bench --benchmark_out=$(BUILD_BENCH)/trace-bench.json \
 	  --benchmark_out_format=json
+
+# A local cluster on 127.0.0.1 (scripts/cluster): one master (5050) and two agents (5051, 5052).
+.PHONY: cluster cluster-stop
+cluster:
+	BUILD=$(BUILD) JOBS=$(JOBS) scripts/cluster start
+cluster-stop:
+	BUILD=$(BUILD) scripts/cluster stop
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

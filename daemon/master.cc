@@ -230,6 +230,7 @@ absl::Status Master::Impl::Recover() {
   }
   for (const v1::quota::QuotaConfig& config : reg.quotas()) {
     v1::master::Call::UpdateQuota update;
+    update.set_force(true);  // the capacity was checked when the quota was set
     *update.add_quota_configs() = config;
     if (absl::Status s = UpdateQuotaLocked(update); !s.ok()) {
       return absl::DataLossError(

@@ -1,5 +1,6 @@
 // Routes, the operator API (POST /api/v1), the GET endpoints, metrics and the status page.
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -220,6 +221,23 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
       response.set_type(Response::GET_QUOTA);
       *response.mutable_get_quota() = GetQuotaLocked();
       break;
+    case Call::GET_WEIGHTS:
+      response.set_type(Response::GET_WEIGHTS);
+      for (const auto& [role, weight] : weights_) {
+        v1::WeightInfo* info = response.mutable_get_weights()->add_weight_infos();
+        info->set_role(role);
+        info->set_weight(weight);
+      }
+      break;
+    case Call::UPDATE_WEIGHTS: {
+      if (absl::Status s = UpdateWeightsLocked(call.update_weights()); !s.ok()) {
+        responder.Reply(400, std::string(s.message()));
+        return;
+      }
+      (void)PersistLocked();
+      has_body = false;
+      break;
+    }
     case Call::UPDATE_QUOTA: {
       if (absl::Status s = UpdateQuotaLocked(call.update_quota()); !s.ok()) {
         responder.Reply(s.code() == absl::StatusCode::kFailedPrecondition ? 409 : 400,
@@ -343,6 +361,31 @@ absl::Status Master::Impl::UpdateQuotaLocked(const Call::UpdateQuota& update) {
         quotas_.end());
     if (!change.config.guarantees().empty() || !change.config.limits().empty()) {
       quotas_.push_back(change.config);
+    }
+  }
+  wake_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status Master::Impl::UpdateWeightsLocked(const Call::UpdateWeights& update) {
+  for (const v1::WeightInfo& info : update.weight_infos()) {
+    if (absl::Status s = allocator::ValidateRolePath(info.role()); !s.ok() || info.role() == "*") {
+      return absl::InvalidArgumentError(absl::StrCat("Invalid role '", info.role(), "'"));
+    }
+    if (!(info.weight() > 0) || !std::isfinite(info.weight())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Weight of role '", info.role(), "' must be a positive finite number"));
+    }
+  }
+  for (const v1::WeightInfo& info : update.weight_infos()) {
+    if (absl::Status s = allocator_->SetWeight(info.role(), info.weight()); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Weight of role '", info.role(), "': ", s.message()));
+    }
+    if (info.weight() == 1.0) {
+      weights_.erase(info.role());
+    } else {
+      weights_[info.role()] = info.weight();
     }
   }
   wake_.notify_all();
@@ -555,6 +598,7 @@ Response::GetRoles Master::Impl::GetRolesLocked() const {
 
 Response::GetQuota Master::Impl::GetQuotaLocked() const {
   Response::GetQuota out;
+  out.mutable_status();  // required, also when no role has a quota
   for (const v1::quota::QuotaConfig& config : quotas_) {
     *out.mutable_status()->add_configs() = config;
   }

@@ -15,26 +15,6 @@
 namespace steward::agent::internal {
 namespace {
 
-struct ProcessCgroups {
-  std::vector<CgroupMount> mounts;
-  std::vector<CgroupMembership> memberships;
-};
-
-absl::StatusOr<ProcessCgroups> ReadProcessCgroups() {
-  absl::StatusOr<std::string> mountinfo = ReadFile("/proc/self/mountinfo");
-  if (!mountinfo.ok()) return mountinfo.status();
-  absl::StatusOr<std::string> cgroup = ReadFile("/proc/self/cgroup");
-  if (!cgroup.ok()) return cgroup.status();
-  ProcessCgroups result;
-  absl::StatusOr<std::vector<CgroupMount>> mounts = ParseCgroupMounts(*mountinfo);
-  if (!mounts.ok()) return mounts.status();
-  absl::StatusOr<std::vector<CgroupMembership>> memberships = ParseProcCgroup(*cgroup);
-  if (!memberships.ok()) return memberships.status();
-  result.mounts = *std::move(mounts);
-  result.memberships = *std::move(memberships);
-  return result;
-}
-
 // Where the parent may go: the agent's own cgroup first, then the hierarchy's root.
 std::vector<std::string> ParentBases(const CgroupMount& mount,
                                      const std::vector<CgroupMembership>& memberships) {
@@ -62,24 +42,34 @@ absl::Status AsInternal(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CgroupIsolator>> CgroupIsolator::Create(int version,
-                                                                       std::string_view name) {
-  absl::StatusOr<std::vector<Hierarchy>> hierarchies;
-  if (version == 1) {
-    hierarchies = PrepareV1(name);
-  } else if (version == 2) {
-    hierarchies = PrepareV2(name);
-  } else {
+absl::StatusOr<std::unique_ptr<CgroupIsolator>> CgroupIsolator::Create(
+    int version, std::string_view name, const std::string& proc_self_dir) {
+  if (version != 1 && version != 2) {
     return absl::InvalidArgumentError(absl::StrCat("no cgroup version ", version));
   }
+  absl::StatusOr<std::string> mountinfo = ReadFile(proc_self_dir + "/mountinfo");
+  absl::StatusOr<std::string> own = ReadFile(proc_self_dir + "/cgroup");
+  absl::StatusOr<std::vector<CgroupMount>> mounts =
+      mountinfo.ok() ? ParseCgroupMounts(*mountinfo) : mountinfo.status();
+  absl::StatusOr<std::vector<CgroupMembership>> memberships =
+      own.ok() ? ParseProcCgroup(*own) : own.status();
+  for (const absl::Status& status : {mounts.status(), memberships.status()}) {
+    if (!status.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cgroups v", version, " not usable: ", status.message()));
+    }
+  }
+  const std::string parent_name(name);
+  absl::StatusOr<std::vector<Hierarchy>> hierarchies =
+      version == 1 ? PrepareV1(parent_name, *mounts, *memberships)
+                   : PrepareV2(parent_name, *mounts, *memberships);
   if (!hierarchies.ok()) return hierarchies.status();
   return std::unique_ptr<CgroupIsolator>(new CgroupIsolator(version, *std::move(hierarchies)));
 }
 
 absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV1(
-    std::string_view name) {
-  absl::StatusOr<ProcessCgroups> process = ReadProcessCgroups();
-  if (!process.ok()) return absl::FailedPreconditionError(process.status().message());
+    const std::string& name, const std::vector<CgroupMount>& mounts,
+    const std::vector<CgroupMembership>& memberships) {
   struct Wanted {
     const char* controller;
     const char* probe;  // a control file the parent must have
@@ -91,11 +81,10 @@ absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV1
   std::vector<Hierarchy> hierarchies;
   std::vector<std::string> problems;
   for (const Wanted& wanted : kWanted) {
-    auto mount =
-        std::find_if(process->mounts.begin(), process->mounts.end(), [&](const CgroupMount& m) {
-          return m.version == 1 && Contains(m.controllers, wanted.controller);
-        });
-    if (mount == process->mounts.end()) {
+    auto mount = std::find_if(mounts.begin(), mounts.end(), [&](const CgroupMount& m) {
+      return m.version == 1 && Contains(m.controllers, wanted.controller);
+    });
+    if (mount == mounts.end()) {
       if (wanted.required) {
         problems.push_back(
             absl::StrCat("no cgroup v1 hierarchy with the ", wanted.controller, " controller"));
@@ -110,8 +99,8 @@ absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV1
       continue;
     }
     std::vector<std::string> failures;
-    for (const std::string& base : ParentBases(*mount, process->memberships)) {
-      const std::string parent = absl::StrCat(base, "/", std::string(name));
+    for (const std::string& base : ParentBases(*mount, memberships)) {
+      const std::string parent = absl::StrCat(base, "/", name);
       if (absl::Status made = MakeCgroup(parent); !made.ok()) {
         failures.push_back(std::string(made.message()));
         continue;
@@ -136,16 +125,15 @@ absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV1
 }
 
 absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV2(
-    std::string_view name) {
-  absl::StatusOr<ProcessCgroups> process = ReadProcessCgroups();
-  if (!process.ok()) return absl::FailedPreconditionError(process.status().message());
-  auto mount = std::find_if(process->mounts.begin(), process->mounts.end(),
+    const std::string& name, const std::vector<CgroupMount>& mounts,
+    const std::vector<CgroupMembership>& memberships) {
+  auto mount = std::find_if(mounts.begin(), mounts.end(),
                             [](const CgroupMount& m) { return m.version == 2; });
-  if (mount == process->mounts.end()) {
+  if (mount == mounts.end()) {
     return absl::FailedPreconditionError("cgroups v2 not usable: no cgroup2 hierarchy is mounted");
   }
   std::vector<std::string> failures;
-  for (const std::string& base : ParentBases(*mount, process->memberships)) {
+  for (const std::string& base : ParentBases(*mount, memberships)) {
     absl::StatusOr<std::string> available_text = ReadFile(base + "/cgroup.controllers");
     if (!available_text.ok()) {
       failures.push_back(std::string(available_text.status().message()));
@@ -168,7 +156,7 @@ absl::StatusOr<std::vector<CgroupIsolator::Hierarchy>> CgroupIsolator::PrepareV2
     std::string enable;
     for (const std::string& controller : used) absl::StrAppend(&enable, "+", controller, " ");
     enable.pop_back();
-    const std::string parent = absl::StrCat(base, "/", std::string(name));
+    const std::string parent = absl::StrCat(base, "/", name);
     absl::Status status = WriteExistingFile(base + "/cgroup.subtree_control", enable);
     if (status.ok()) status = MakeCgroup(parent);
     if (status.ok()) status = WriteExistingFile(parent + "/cgroup.subtree_control", enable);

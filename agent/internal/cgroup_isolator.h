@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/internal/cgroups.h"
 #include "proto/steward/containerizer.pb.h"
 
 namespace steward::agent::internal {
@@ -28,7 +29,10 @@ class CgroupIsolator {
  public:
   // `version` is 1 or 2. Creates the parent cgroup `name` in every hierarchy used.
   // FailedPrecondition, saying why, when that version cannot be used on this machine.
-  static absl::StatusOr<std::unique_ptr<CgroupIsolator>> Create(int version, std::string_view name);
+  // `proc_self_dir` is where mountinfo and cgroup of this process are read (tests point it
+  // at a fake cgroup tree).
+  static absl::StatusOr<std::unique_ptr<CgroupIsolator>> Create(
+      int version, std::string_view name, const std::string& proc_self_dir = "/proc/self");
 
   int version() const { return version_; }
   // "cgroups v1 (cpu, memory, pids) in /sys/fs/cgroup/cpu/steward, ...".
@@ -55,8 +59,12 @@ class CgroupIsolator {
   CgroupIsolator(int version, std::vector<Hierarchy> hierarchies)
       : version_(version), hierarchies_(std::move(hierarchies)) {}
 
-  static absl::StatusOr<std::vector<Hierarchy>> PrepareV1(std::string_view name);
-  static absl::StatusOr<std::vector<Hierarchy>> PrepareV2(std::string_view name);
+  static absl::StatusOr<std::vector<Hierarchy>> PrepareV1(
+      const std::string& name, const std::vector<CgroupMount>& mounts,
+      const std::vector<CgroupMembership>& memberships);
+  static absl::StatusOr<std::vector<Hierarchy>> PrepareV2(
+      const std::string& name, const std::vector<CgroupMount>& mounts,
+      const std::vector<CgroupMembership>& memberships);
   absl::Status WriteLimits(const Hierarchy& hierarchy, const std::string& directory, double cpus,
                            uint64_t mem_bytes) const;
 

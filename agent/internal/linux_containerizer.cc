@@ -314,9 +314,20 @@ LinuxContainerizer::Container LinuxContainerizer::Adopt(const std::string& conta
   const std::string dir = ContainerDir(container_id);
   Container container;
   container.state = State::kEnded;
-  if (!LockHeld(dir)) return container;
   checkpoint::Process supervisor;
-  if (!ReadMessage(Join(dir, kSupervisorFile), &supervisor).ok()) {
+  const bool checkpointed = ReadMessage(Join(dir, kSupervisorFile), &supervisor).ok();
+  if (checkpointed) {
+    // Checked after pidfd_open: the pidfd names the checkpointed process, not a reuse of its
+    // pid. Kept for an ended supervisor too, so Finish() can collect it if it is a zombie
+    // child of this process (a restart within one process, as in tests).
+    UniqueFd pidfd(PidfdOpen(supervisor.pid()));
+    absl::StatusOr<ProcStat> stat = ReadProcStat(supervisor.pid());
+    if (pidfd.valid() && stat.ok() && stat->start_time == supervisor.start_time()) {
+      container.pidfd = std::move(pidfd);
+    }
+  }
+  if (!LockHeld(dir)) return container;
+  if (!checkpointed) {
     // The previous agent died between starting the supervisor and checkpointing it; the
     // supervisor sees it gone and exits without starting the task.
     const auto deadline = std::chrono::steady_clock::now() + kOrphanedSupervisorWait;
@@ -325,13 +336,7 @@ LinuxContainerizer::Container LinuxContainerizer::Adopt(const std::string& conta
     }
     return container;
   }
-  UniqueFd pidfd(PidfdOpen(supervisor.pid()));
-  absl::StatusOr<ProcStat> stat = ReadProcStat(supervisor.pid());
-  // Checked after pidfd_open: the pidfd names the checkpointed process, not a reuse of its pid.
-  if (pidfd.valid() && stat.ok() && stat->start_time == supervisor.start_time()) {
-    container.state = State::kRunning;
-    container.pidfd = std::move(pidfd);
-  }
+  if (container.pidfd.valid()) container.state = State::kRunning;
   return container;
 }
 

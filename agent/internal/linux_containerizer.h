@@ -46,7 +46,7 @@ class LinuxContainerizer final : public Containerizer {
   };
   struct Container {
     State state = State::kLaunching;
-    UniqueFd pidfd;                                         // the supervisor, while kRunning
+    UniqueFd pidfd;  // the supervisor: always while kRunning, when known while kEnded
     std::optional<std::chrono::milliseconds> pending_kill;  // Kill() during kLaunching
   };
 

@@ -217,6 +217,8 @@ class Master::Impl {
   v1::master::Response::GetRoles GetRolesLocked() const;
   v1::master::Response::GetQuota GetQuotaLocked() const;
   absl::Status UpdateQuotaLocked(const v1::master::Call::UpdateQuota& update);
+  // Validates every weight first (role path, positive and finite), then applies them.
+  absl::Status UpdateWeightsLocked(const v1::master::Call::UpdateWeights& update);
   absl::Status ReserveLocked(const v1::master::Call::ReserveResources& reserve, bool reserve_op);
   std::string StateJsonLocked(bool summary) const;
   std::string StatusPageLocked() const;

@@ -76,6 +76,7 @@ TEST_P(RecoveryTest, ARunningTaskSurvivesARestartAndIsReapedAfterIt) {
 
 TEST_P(RecoveryTest, ATaskThatEndedWithoutAContainerizerIsReportedOnRecover) {
   ASSERT_TRUE(containerizer_->Launch(ShellSpec("gone", "exit 5")).ok());
+  const checkpoint::Process supervisor = ReadProcess("gone", "supervisor.pb");
   containerizer_.reset();
   ASSERT_TRUE(WaitForFile(RuntimeDir() + "/gone/exit.pb"));
   EXPECT_THAT(Restart(), ElementsAre("gone"));
@@ -85,6 +86,8 @@ TEST_P(RecoveryTest, ATaskThatEndedWithoutAContainerizerIsReportedOnRecover) {
   EXPECT_EQ(WEXITSTATUS(exit->wait_status), 5);
   EXPECT_EQ(exit->message, "exited with status 5");
   EXPECT_FALSE(std::filesystem::exists(RuntimeDir() + "/gone"));
+  // The supervisor was this process's child: the new containerizer collected the zombie.
+  EXPECT_TRUE(ProcessGone(supervisor.pid()));
 }
 
 TEST_P(RecoveryTest, AKilledSupervisorIsAFailureAndItsTaskIsDestroyed) {

@@ -1,0 +1,759 @@
+// The master in-process, driven over real HTTP on 127.0.0.1 by test frameworks (scheduler API,
+// JSON and protobuf) and fake agents (Steward's agent protocol).
+#include "daemon/master.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/http_client.h"
+#include "common/json.h"
+#include "common/mesos_resources.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/mesos/v1/master/master.pb.h"
+#include "tests/daemon/test_clients.h"
+
+namespace steward::daemon {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace testing;
+using Call = v1::scheduler::Call;
+using Event = v1::scheduler::Event;
+
+std::string TempDir() {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("steward-master-test-" + std::to_string(getpid()) + "-" +
+                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+class MasterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { work_dir_ = TempDir(); }
+  void TearDown() override {
+    master_.reset();
+    std::filesystem::remove_all(work_dir_);
+  }
+
+  void StartMaster(MasterOptions options = {}) {
+    options.port = 0;
+    options.work_dir = work_dir_;
+    if (options.allocation_interval == std::chrono::seconds(1)) {
+      options.allocation_interval = std::chrono::milliseconds(30);
+    }
+    options.heartbeat_interval = std::chrono::milliseconds(100);
+    auto registrar = FileRegistrar::Create(work_dir_);
+    ASSERT_TRUE(registrar.ok());
+    auto master = Master::Create(options, *std::move(registrar));
+    ASSERT_TRUE(master.ok()) << master.status();
+    master_ = *std::move(master);
+    ASSERT_TRUE(master_->Start().ok());
+    port_ = master_->port();
+  }
+
+  static Call SubscribeCall(const std::string& name, const std::string& role = "*",
+                            double failover_timeout = 60) {
+    Call call;
+    call.set_type(Call::SUBSCRIBE);
+    v1::FrameworkInfo* info = call.mutable_subscribe()->mutable_framework_info();
+    info->set_user("tester");
+    info->set_name(name);
+    info->add_roles(role);
+    info->set_failover_timeout(failover_timeout);
+    info->add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);
+    return call;
+  }
+
+  static agent::Call AgentSubscribe(const std::string& host, const std::string& resources,
+                                    const std::string& id = "") {
+    agent::Call call;
+    call.set_type(agent::Call::SUBSCRIBE);
+    v1::AgentInfo* info = call.mutable_subscribe()->mutable_agent_info();
+    info->set_hostname(host);
+    info->set_port(5051);
+    *info->mutable_resources() = *common::ParseResourceText(resources);
+    if (!id.empty()) {
+      info->mutable_id()->set_value(id);
+      call.mutable_agent_id()->set_value(id);
+    }
+    call.mutable_subscribe()->set_version("test");
+    return call;
+  }
+
+  std::unique_ptr<TestFramework> Framework(const std::string& name, bool json = true,
+                                           const std::string& role = "*",
+                                           double failover_timeout = 60) {
+    auto framework =
+        std::make_unique<TestFramework>(port_, SubscribeCall(name, role, failover_timeout), json);
+    EXPECT_EQ(framework->Head().status, 200);
+    auto subscribed = framework->Next(Event::SUBSCRIBED);
+    EXPECT_TRUE(subscribed.has_value());
+    if (subscribed) framework_ids_[framework.get()] = subscribed->subscribed().framework_id();
+    return framework;
+  }
+
+  std::unique_ptr<FakeAgent> Agent(const std::string& host, const std::string& resources,
+                                   std::string* agent_id) {
+    auto agent = std::make_unique<FakeAgent>(port_, AgentSubscribe(host, resources));
+    auto subscribed = agent->Next(agent::Event::SUBSCRIBED);
+    EXPECT_TRUE(subscribed.has_value());
+    if (subscribed) *agent_id = subscribed->subscribed().agent_id().value();
+    return agent;
+  }
+
+  v1::FrameworkID IdOf(TestFramework* f) { return framework_ids_[f]; }
+
+  Call Launch(TestFramework* f, const v1::Offer& offer, const std::string& task_id,
+              const std::string& resources) {
+    Call call;
+    call.set_type(Call::ACCEPT);
+    *call.mutable_framework_id() = IdOf(f);
+    *call.mutable_accept()->add_offer_ids() = offer.id();
+    v1::Offer::Operation* op = call.mutable_accept()->add_operations();
+    op->set_type(v1::Offer::Operation::LAUNCH);
+    v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+    task->set_name(task_id);
+    task->mutable_task_id()->set_value(task_id);
+    *task->mutable_agent_id() = offer.agent_id();
+    task->mutable_command()->set_value("sleep 1");
+    *task->mutable_resources() = *common::ParseResourceText(resources);
+    call.mutable_accept()->mutable_filters()->set_refuse_seconds(0);
+    return call;
+  }
+
+  static agent::Call StatusCall(const std::string& agent_id, const v1::FrameworkID& framework,
+                                const std::string& task_id, v1::TaskState state,
+                                const std::string& uuid) {
+    agent::Call call;
+    call.set_type(agent::Call::STATUS_UPDATE);
+    call.mutable_agent_id()->set_value(agent_id);
+    *call.mutable_status_update()->mutable_framework_id() = framework;
+    v1::TaskStatus* status = call.mutable_status_update()->mutable_status();
+    status->mutable_task_id()->set_value(task_id);
+    status->set_state(state);
+    status->set_uuid(uuid);
+    status->mutable_agent_id()->set_value(agent_id);
+    call.mutable_status_update()->set_latest_state(state);
+    return call;
+  }
+
+  Call Ack(TestFramework* f, const v1::TaskStatus& status) {
+    Call call;
+    call.set_type(Call::ACKNOWLEDGE);
+    *call.mutable_framework_id() = IdOf(f);
+    *call.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
+    *call.mutable_acknowledge()->mutable_task_id() = status.task_id();
+    call.mutable_acknowledge()->set_uuid(status.uuid());
+    return call;
+  }
+
+  // POST /api/v1 in JSON; parses the answer when there is one.
+  v1::master::Response Operator(const std::string& json, int expect_status = 200) {
+    common::HttpClient client("127.0.0.1", port_);
+    auto response = client.Post("/api/v1", json);
+    EXPECT_TRUE(response.ok());
+    EXPECT_EQ(response->status, expect_status) << response->body;
+    v1::master::Response parsed;
+    if (response->status == 200 && !response->body.empty()) {
+      EXPECT_TRUE(common::JsonToMessage(response->body, &parsed).ok()) << response->body;
+    }
+    return parsed;
+  }
+
+  std::string work_dir_;
+  std::unique_ptr<Master> master_;
+  uint16_t port_ = 0;
+  std::map<TestFramework*, v1::FrameworkID> framework_ids_;
+};
+
+double Scalar(const google::protobuf::RepeatedPtrField<v1::Resource>& resources,
+              const std::string& name) {
+  double sum = 0;
+  for (const auto& r : resources) {
+    if (r.name() == name) sum += r.scalar().value();
+  }
+  return sum;
+}
+
+const std::string kUuid1 = "0123456789abcdef";
+const std::string kUuid2 = "fedcba9876543210";
+
+TEST_F(MasterTest, TaskLifecycleOverJson) {
+  StartMaster();
+  auto framework = Framework("lifecycle");
+  EXPECT_FALSE(framework->stream_id().empty());
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:4;mem:1024", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(offers->offers().offers_size(), 1);
+  const v1::Offer offer = offers->offers().offers(0);
+  EXPECT_EQ(offer.agent_id().value(), agent_id);
+  EXPECT_EQ(offer.hostname(), "host-a");
+  EXPECT_DOUBLE_EQ(Scalar(offer.resources(), "cpus"), 4);
+  EXPECT_EQ(offer.resources(0).allocation_info().role(), "*");
+
+  ASSERT_EQ(framework->Call(Launch(framework.get(), offer, "t1", "cpus:1;mem:128")).status, 202);
+  auto launch = agent->Next(agent::Event::LAUNCH);
+  ASSERT_TRUE(launch.has_value());
+  EXPECT_EQ(launch->launch().task().task_id().value(), "t1");
+  EXPECT_EQ(launch->launch().framework_info().id().value(), IdOf(framework.get()).value());
+
+  // The rest of the agent comes back in a later offer (refuse_seconds 0).
+  auto rest = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_DOUBLE_EQ(Scalar(rest->offers().offers(0).resources(), "cpus"), 3);
+
+  ASSERT_EQ(agent->Post(StatusCall(agent_id, IdOf(framework.get()), "t1", v1::TASK_RUNNING, kUuid1))
+                .status,
+            202);
+  auto running = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_EQ(running->update().status().state(), v1::TASK_RUNNING);
+  EXPECT_EQ(running->update().status().uuid(), kUuid1);
+  ASSERT_EQ(framework->Call(Ack(framework.get(), running->update().status())).status, 202);
+  auto ack = agent->Next(agent::Event::ACKNOWLEDGE_STATUS_UPDATE);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->acknowledge_status_update().uuid(), kUuid1);
+
+  ASSERT_EQ(
+      agent->Post(StatusCall(agent_id, IdOf(framework.get()), "t1", v1::TASK_FINISHED, kUuid2))
+          .status,
+      202);
+  auto finished = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->update().status().state(), v1::TASK_FINISHED);
+  ASSERT_EQ(framework->Call(Ack(framework.get(), finished->update().status())).status, 202);
+
+  auto tasks = Operator(R"({"type":"GET_TASKS"})");
+  EXPECT_EQ(tasks.get_tasks().tasks_size(), 0);
+  ASSERT_EQ(tasks.get_tasks().completed_tasks_size(), 1);
+  EXPECT_EQ(tasks.get_tasks().completed_tasks(0).state(), v1::TASK_FINISHED);
+
+  // Everything is free again. The recovered cpu may come in an offer of its own first:
+  // decline every outstanding offer in one call, and the next offer holds the whole agent.
+  Call decline;
+  decline.set_type(Call::DECLINE);
+  *decline.mutable_framework_id() = IdOf(framework.get());
+  *decline.mutable_decline()->add_offer_ids() = rest->offers().offers(0).id();
+  if (auto extra = framework->Next(Event::OFFERS, 300ms); extra.has_value()) {
+    for (const v1::Offer& o : extra->offers().offers()) {
+      *decline.mutable_decline()->add_offer_ids() = o.id();
+    }
+  }
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(0);
+  ASSERT_EQ(framework->Call(decline).status, 202);
+  auto full = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(full.has_value());
+  EXPECT_DOUBLE_EQ(Scalar(full->offers().offers(0).resources(), "cpus"), 4);
+
+  common::HttpClient client("127.0.0.1", port_);
+  auto metrics = client.Get("/metrics/snapshot");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->body, HasSubstr("\"master/tasks_finished\":1"));
+  EXPECT_THAT(metrics->body, HasSubstr("\"master/slaves_connected\":1"));
+  EXPECT_THAT(metrics->body, HasSubstr("\"allocator/mesos/allocation_run_ms/p99\""));
+}
+
+TEST_F(MasterTest, BadInputIsRefusedAndStateSurvives) {
+  MasterOptions options;
+  options.max_body_bytes = 256 * 1024;
+  StartMaster(options);
+  auto framework = Framework("victim");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  const v1::Offer offer = offers->offers().offers(0);
+  const std::string id = IdOf(framework.get()).value();
+  const std::string stream = framework->stream_id();
+  struct Case {
+    std::string body;
+    std::string content_type;
+    std::string stream_id;
+    int status;
+    std::string message;
+  };
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::vector<Case> cases = {
+      {"{not json", "application/json", stream, 400, "Failed to parse"},
+      {R"({"type":"DECLINE","framework_id":{"value":7}})", "application/json", stream, 400,
+       "Failed to parse"},
+      {R"({"type":"NO_SUCH_CALL","framework_id":{"value":")" + id + R"("}})", "application/json",
+       stream, 400, "type"},
+      {deep, "application/json", stream, 400, "nest"},
+      {R"({"type":"DECLINE","framework_id":{"value":")" + id + R"("}})", "text/plain", stream, 415,
+       "Content-Type"},
+      {R"({"type":"REVIVE","framework_id":{"value":")" + id + R"("}})", "application/json", "", 400,
+       "Mesos-Stream-Id"},
+      {R"({"type":"REVIVE","framework_id":{"value":")" + id + R"("}})", "application/json", "wrong",
+       400, "didn't match"},
+      {R"({"type":"REVIVE"})", "application/json", stream, 400, "framework_id"},
+      {R"({"type":"DECLINE","framework_id":{"value":")" + id +
+           R"("},"decline":{"offer_ids":[{"value":"nope"}]}})",
+       "application/json", stream, 400, "not outstanding"},
+      {"\x08\x99\x99", "application/x-protobuf", stream, 400, "Failed to parse"},
+      {std::string(300 * 1024, ' '), "application/json", stream, 413, "too large"},
+  };
+  for (const Case& c : cases) {
+    auto response = framework->Raw(c.body, c.content_type, c.stream_id);
+    EXPECT_EQ(response.status, c.status) << c.body.substr(0, 80);
+    EXPECT_THAT(response.body, HasSubstr(c.message)) << c.body.substr(0, 80);
+  }
+  // Resources beyond the offer: refused whole, the offer stays outstanding.
+  auto too_big = framework->Call(Launch(framework.get(), offer, "big", "cpus:3;mem:128"));
+  EXPECT_EQ(too_big.status, 400);
+  EXPECT_THAT(too_big.body, HasSubstr("beyond the offers"));
+  // An unsupported operation is refused by name.
+  Call reserve = Launch(framework.get(), offer, "x", "cpus:1");
+  reserve.mutable_accept()->mutable_operations(0)->set_type(v1::Offer::Operation::CREATE);
+  auto refused = framework->Call(reserve);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_THAT(refused.body, HasSubstr("CREATE is not supported"));
+  // An invalid task in a valid ACCEPT is reported TASK_ERROR; its sibling launches.
+  Call mixed = Launch(framework.get(), offer, "good", "cpus:1;mem:64");
+  v1::TaskInfo* bad =
+      mixed.mutable_accept()->mutable_operations(0)->mutable_launch()->add_task_infos();
+  *bad = mixed.accept().operations(0).launch().task_infos(0);
+  bad->mutable_task_id()->set_value("bad/id");
+  ASSERT_EQ(framework->Call(mixed).status, 202);
+  auto error = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->update().status().task_id().value(), "bad/id");
+  EXPECT_EQ(error->update().status().state(), v1::TASK_ERROR);
+  EXPECT_EQ(error->update().status().reason(), v1::TaskStatus::REASON_TASK_INVALID);
+  auto launch = agent->Next(agent::Event::LAUNCH);
+  ASSERT_TRUE(launch.has_value());
+  EXPECT_EQ(launch->launch().task().task_id().value(), "good");
+
+  // Bad requests at the HTTP level.
+  common::HttpClient client("127.0.0.1", port_);
+  auto bad_path = client.Get("/%zz");
+  ASSERT_TRUE(bad_path.ok());
+  EXPECT_GE(bad_path->status, 400);
+  EXPECT_LT(bad_path->status, 500);
+  auto unknown_operator = client.Post("/api/v1", R"({"type":"START_MAINTENANCE"})");
+  ASSERT_TRUE(unknown_operator.ok());
+  EXPECT_EQ(unknown_operator->status, 400);
+  EXPECT_THAT(unknown_operator->body, HasSubstr("not supported"));
+  auto agent_garbage = client.Post("/api/v1/agent", "garbage", "application/x-protobuf");
+  ASSERT_TRUE(agent_garbage.ok());
+  EXPECT_EQ(agent_garbage->status, 400);
+
+  // The framework and its task survived all of it.
+  auto frameworks = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  ASSERT_EQ(frameworks.get_frameworks().frameworks_size(), 1);
+  EXPECT_TRUE(frameworks.get_frameworks().frameworks(0).connected());
+  auto tasks = Operator(R"({"type":"GET_TASKS"})");
+  ASSERT_EQ(tasks.get_tasks().tasks_size(), 1);
+  EXPECT_EQ(tasks.get_tasks().tasks(0).task_id().value(), "good");
+  Call revive;
+  revive.set_type(Call::REVIVE);
+  *revive.mutable_framework_id() = IdOf(framework.get());
+  EXPECT_EQ(framework->Call(revive).status, 202);
+}
+
+TEST_F(MasterTest, DeclineFilterHoldsUntilRevive) {
+  StartMaster();
+  auto framework = Framework("decliner");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  Call decline;
+  decline.set_type(Call::DECLINE);
+  *decline.mutable_framework_id() = IdOf(framework.get());
+  *decline.mutable_decline()->add_offer_ids() = offers->offers().offers(0).id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(1000);
+  ASSERT_EQ(framework->Call(decline).status, 202);
+  // Declining the same offer twice is refused (it is no longer outstanding).
+  EXPECT_EQ(framework->Call(decline).status, 400);
+  EXPECT_FALSE(framework->Next(Event::OFFERS, 300ms).has_value());
+  Call revive;
+  revive.set_type(Call::REVIVE);
+  *revive.mutable_framework_id() = IdOf(framework.get());
+  ASSERT_EQ(framework->Call(revive).status, 202);
+  EXPECT_TRUE(framework->Next(Event::OFFERS).has_value());
+  // Suppress stops offers; a role the framework does not have is refused.
+  Call suppress;
+  suppress.set_type(Call::SUPPRESS);
+  *suppress.mutable_framework_id() = IdOf(framework.get());
+  suppress.mutable_suppress()->add_roles("other");
+  EXPECT_EQ(framework->Call(suppress).status, 400);
+}
+
+TEST_F(MasterTest, KillReconcileAndMessages) {
+  StartMaster();
+  auto framework = Framework("killer");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1")).status,
+      202);
+  ASSERT_TRUE(agent->Next(agent::Event::LAUNCH).has_value());
+  ASSERT_EQ(agent->Post(StatusCall(agent_id, IdOf(framework.get()), "t", v1::TASK_RUNNING, kUuid1))
+                .status,
+            202);
+  ASSERT_TRUE(framework->Next(Event::UPDATE).has_value());
+
+  Call kill;
+  kill.set_type(Call::KILL);
+  *kill.mutable_framework_id() = IdOf(framework.get());
+  kill.mutable_kill()->mutable_task_id()->set_value("t");
+  ASSERT_EQ(framework->Call(kill).status, 202);
+  auto killed = agent->Next(agent::Event::KILL);
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(killed->kill().task_id().value(), "t");
+
+  // Killing an unknown task answers with its reconciled state.
+  kill.mutable_kill()->mutable_task_id()->set_value("ghost");
+  ASSERT_EQ(framework->Call(kill).status, 202);
+  auto lost = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_EQ(lost->update().status().task_id().value(), "ghost");
+  EXPECT_EQ(lost->update().status().state(), v1::TASK_LOST);
+
+  Call reconcile;
+  reconcile.set_type(Call::RECONCILE);
+  *reconcile.mutable_framework_id() = IdOf(framework.get());
+  reconcile.mutable_reconcile();
+  ASSERT_EQ(framework->Call(reconcile).status, 202);
+  auto implicit = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(implicit.has_value());
+  EXPECT_EQ(implicit->update().status().task_id().value(), "t");
+  EXPECT_EQ(implicit->update().status().state(), v1::TASK_RUNNING);
+  EXPECT_EQ(implicit->update().status().reason(), v1::TaskStatus::REASON_RECONCILIATION);
+  EXPECT_FALSE(implicit->update().status().has_uuid());
+
+  reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("unknown");
+  ASSERT_EQ(framework->Call(reconcile).status, 202);
+  auto explicit_unknown = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(explicit_unknown.has_value());
+  EXPECT_EQ(explicit_unknown->update().status().task_id().value(), "unknown");
+  EXPECT_EQ(explicit_unknown->update().status().state(), v1::TASK_LOST);
+
+  Call message;
+  message.set_type(Call::MESSAGE);
+  *message.mutable_framework_id() = IdOf(framework.get());
+  message.mutable_message()->mutable_agent_id()->set_value(agent_id);
+  message.mutable_message()->mutable_executor_id()->set_value("t");
+  message.mutable_message()->set_data("hello");
+  ASSERT_EQ(framework->Call(message).status, 202);
+  auto delivered = agent->Next(agent::Event::FRAMEWORK_MESSAGE);
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->framework_message().data(), "hello");
+
+  agent::Call from_executor;
+  from_executor.set_type(agent::Call::EXECUTOR_MESSAGE);
+  from_executor.mutable_agent_id()->set_value(agent_id);
+  *from_executor.mutable_executor_message()->mutable_framework_id() = IdOf(framework.get());
+  from_executor.mutable_executor_message()->mutable_executor_id()->set_value("t");
+  from_executor.mutable_executor_message()->set_data("pong");
+  ASSERT_EQ(agent->Post(from_executor).status, 202);
+  auto pong = framework->Next(Event::MESSAGE);
+  ASSERT_TRUE(pong.has_value());
+  EXPECT_EQ(pong->message().data(), "pong");
+}
+
+TEST_F(MasterTest, AgentDisconnectRescindsOffers) {
+  StartMaster();
+  auto framework = Framework("watcher");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  agent->Disconnect();
+  auto rescind = framework->Next(Event::RESCIND);
+  ASSERT_TRUE(rescind.has_value());
+  EXPECT_EQ(rescind->rescind().offer_id().value(), offers->offers().offers(0).id().value());
+  // Accepting the rescinded offer is refused.
+  auto late = framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1"));
+  EXPECT_EQ(late.status, 400);
+}
+
+TEST_F(MasterTest, TeardownShutsDownTasksAndForbidsResubscription) {
+  StartMaster();
+  auto framework = Framework("short-lived");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1")).status,
+      202);
+  ASSERT_TRUE(agent->Next(agent::Event::LAUNCH).has_value());
+  Call teardown;
+  teardown.set_type(Call::TEARDOWN);
+  *teardown.mutable_framework_id() = IdOf(framework.get());
+  ASSERT_EQ(framework->Call(teardown).status, 202);
+  auto shutdown = agent->Next(agent::Event::SHUTDOWN_FRAMEWORK);
+  ASSERT_TRUE(shutdown.has_value());
+  EXPECT_EQ(shutdown->shutdown_framework().framework_id().value(), IdOf(framework.get()).value());
+  Call again = SubscribeCall("short-lived");
+  *again.mutable_subscribe()->mutable_framework_info()->mutable_id() = IdOf(framework.get());
+  TestFramework back(port_, again);
+  EXPECT_EQ(back.Head().status, 403);
+  auto frameworks = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  EXPECT_EQ(frameworks.get_frameworks().frameworks_size(), 0);
+  EXPECT_EQ(frameworks.get_frameworks().completed_frameworks_size(), 1);
+}
+
+TEST_F(MasterTest, ProtobufFramework) {
+  StartMaster();
+  auto framework = Framework("binary", /*json=*/false);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  const common::HttpResponse head = framework->Head();
+  EXPECT_EQ(head.Header("Content-Type").value_or(""), "application/x-protobuf");
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "p", "cpus:1")).status,
+      202);
+  auto launch = agent->Next(agent::Event::LAUNCH);
+  ASSERT_TRUE(launch.has_value());
+  EXPECT_EQ(launch->launch().task().task_id().value(), "p");
+}
+
+TEST_F(MasterTest, FailoverTimeoutRemovesDisconnectedFramework) {
+  StartMaster();
+  auto framework = Framework("fragile", true, "*", /*failover_timeout=*/0.2);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1")).status,
+      202);
+  ASSERT_TRUE(agent->Next(agent::Event::LAUNCH).has_value());
+  framework->Disconnect();
+  auto shutdown = agent->Next(agent::Event::SHUTDOWN_FRAMEWORK, 5s);
+  ASSERT_TRUE(shutdown.has_value());
+  auto frameworks = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  EXPECT_EQ(frameworks.get_frameworks().frameworks_size(), 0);
+}
+
+TEST_F(MasterTest, ResubscribeWithinFailoverTimeoutKeepsTasks) {
+  StartMaster();
+  auto framework = Framework("steady", true, "*", 60);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1")).status,
+      202);
+  ASSERT_TRUE(agent->Next(agent::Event::LAUNCH).has_value());
+  const v1::FrameworkID id = IdOf(framework.get());
+  framework->Disconnect();
+  Call again = SubscribeCall("steady");
+  *again.mutable_subscribe()->mutable_framework_info()->mutable_id() = id;
+  *again.mutable_framework_id() = id;
+  TestFramework back(port_, again);
+  auto subscribed = back.Next(Event::SUBSCRIBED);
+  ASSERT_TRUE(subscribed.has_value());
+  EXPECT_EQ(subscribed->subscribed().framework_id().value(), id.value());
+  auto tasks = Operator(R"({"type":"GET_TASKS"})");
+  ASSERT_EQ(tasks.get_tasks().tasks_size(), 1);
+}
+
+TEST_F(MasterTest, MasterRestartRecoversAgentsFrameworksAndTasks) {
+  StartMaster();
+  auto framework = Framework("survivor");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:4;mem:1024", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:3;mem:256"))
+          .status,
+      202);
+  auto launch = agent->Next(agent::Event::LAUNCH);
+  ASSERT_TRUE(launch.has_value());
+  const v1::FrameworkID framework_id = IdOf(framework.get());
+  const v1::FrameworkInfo framework_info = launch->launch().framework_info();
+  ASSERT_EQ(Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+              {"role":"eng","guarantees":{"cpus":{"value":1}}}]}})",
+                     200)
+                .has_type(),
+            false);
+
+  // Restart the master on the same work_dir.
+  framework.reset();
+  agent.reset();
+  master_.reset();
+  StartMaster();
+  auto quota = Operator(R"({"type":"GET_QUOTA"})");
+  ASSERT_EQ(quota.get_quota().status().configs_size(), 1);
+  EXPECT_EQ(quota.get_quota().status().configs(0).role(), "eng");
+  auto recovered = Operator(R"({"type":"GET_AGENTS"})");
+  ASSERT_EQ(recovered.get_agents().recovered_agents_size(), 1);
+
+  // The agent reregisters with its id and reports the running task.
+  agent::Call resubscribe = AgentSubscribe("host-a", "cpus:4;mem:1024", agent_id);
+  *resubscribe.mutable_subscribe()->add_frameworks() = framework_info;
+  v1::Task* task = resubscribe.mutable_subscribe()->add_tasks();
+  task->set_name("t");
+  task->mutable_task_id()->set_value("t");
+  *task->mutable_framework_id() = framework_id;
+  task->mutable_agent_id()->set_value(agent_id);
+  task->set_state(v1::TASK_RUNNING);
+  *task->mutable_resources() = *common::ParseResourceText("cpus:3;mem:256");
+  FakeAgent back(port_, resubscribe);
+  auto subscribed = back.Next(agent::Event::SUBSCRIBED);
+  ASSERT_TRUE(subscribed.has_value());
+  EXPECT_EQ(subscribed->subscribed().agent_id().value(), agent_id);
+
+  // The framework resubscribes; its task is known and its resources are not offered.
+  Call again = SubscribeCall("survivor");
+  *again.mutable_subscribe()->mutable_framework_info()->mutable_id() = framework_id;
+  TestFramework returned(port_, again);
+  ASSERT_TRUE(returned.Next(Event::SUBSCRIBED).has_value());
+  auto tasks = Operator(R"({"type":"GET_TASKS"})");
+  ASSERT_EQ(tasks.get_tasks().tasks_size(), 1);
+  EXPECT_EQ(tasks.get_tasks().tasks(0).state(), v1::TASK_RUNNING);
+  // The task keeps cpus:3;mem:256. Of the rest, the last cpu is held as headroom for the
+  // recovered quota guarantee of 'eng', so the offer holds only memory.
+  auto offer = returned.Next(Event::OFFERS);
+  ASSERT_TRUE(offer.has_value());
+  EXPECT_DOUBLE_EQ(Scalar(offer->offers().offers(0).resources(), "cpus"), 0);
+  EXPECT_DOUBLE_EQ(Scalar(offer->offers().offers(0).resources(), "mem"), 768);
+}
+
+TEST_F(MasterTest, OperatorQuotaReservationsAndEndpoints) {
+  StartMaster();
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:4;mem:1024", &agent_id);
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+      {"role":"eng","guarantees":{"cpus":{"value":2}},"limits":{"cpus":{"value":3}}}]}})");
+  // A guarantee beyond the cluster is refused without force, and nothing changes.
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+      {"role":"ops","guarantees":{"cpus":{"value":100}}}]}})",
+           409);
+  auto quota = Operator(R"({"type":"GET_QUOTA"})");
+  ASSERT_EQ(quota.get_quota().status().configs_size(), 1);
+  // A guarantee above its own limit is invalid.
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+      {"role":"eng","guarantees":{"cpus":{"value":3}},"limits":{"cpus":{"value":2}}}]}})",
+           400);
+
+  Operator(R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")" + agent_id +
+               R"("},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1},
+               "reservations":[{"type":"DYNAMIC","role":"ops"}]}]}})",
+           202);
+  auto reserve = agent->Next(agent::Event::RESERVE);
+  ASSERT_TRUE(reserve.has_value());
+  EXPECT_EQ(reserve->reserve().resources(0).reservations(0).role(), "ops");
+  // More than is free: 409.
+  Operator(R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")" + agent_id +
+               R"("},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":10},
+               "reservations":[{"type":"DYNAMIC","role":"ops"}]}]}})",
+           409);
+
+  // An ops framework gets the reservation.
+  auto ops = Framework("ops-fw", true, "ops");
+  auto offers = ops->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  bool dynamic = false;
+  for (const auto& r : offers->offers().offers(0).resources()) {
+    if (r.reservations_size() > 0 &&
+        r.reservations(0).type() == v1::Resource::ReservationInfo::DYNAMIC) {
+      dynamic = true;
+    }
+  }
+  EXPECT_TRUE(dynamic);
+
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"eng","weight":2.5}]}})");
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"eng","weight":-1}]}})",
+           400);
+  auto weights = Operator(R"({"type":"GET_WEIGHTS"})");
+  ASSERT_EQ(weights.get_weights().weight_infos_size(), 1);
+  EXPECT_EQ(weights.get_weights().weight_infos(0).role(), "eng");
+  EXPECT_EQ(weights.get_weights().weight_infos(0).weight(), 2.5);
+
+  auto roles = Operator(R"({"type":"GET_ROLES"})");
+  std::set<std::string> names;
+  for (const auto& role : roles.get_roles().roles()) names.insert(role.name());
+  EXPECT_TRUE(names.contains("eng"));
+  EXPECT_TRUE(names.contains("ops"));
+
+  // Protobuf answers for protobuf requests.
+  common::HttpClient client("127.0.0.1", port_);
+  v1::master::Call get_state;
+  get_state.set_type(v1::master::Call::GET_STATE);
+  common::HttpRequest request;
+  request.method = "POST";
+  request.target = "/api/v1";
+  request.headers = {{"Content-Type", "application/x-protobuf"},
+                     {"Accept", "application/x-protobuf"}};
+  request.body = get_state.SerializeAsString();
+  auto state = client.Send(request);
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->status, 200);
+  v1::master::Response parsed;
+  ASSERT_TRUE(parsed.ParseFromString(state->body));
+  EXPECT_EQ(parsed.get_state().get_agents().agents_size(), 1);
+  request.headers = {{"Content-Type", "application/json"}, {"Accept", "text/html"}};
+  request.body = R"({"type":"GET_HEALTH"})";
+  auto not_acceptable = client.Send(request);
+  ASSERT_TRUE(not_acceptable.ok());
+  EXPECT_EQ(not_acceptable->status, 406);
+
+  auto v0 = client.Get("/master/state");
+  ASSERT_TRUE(v0.ok());
+  EXPECT_THAT(v0->body, HasSubstr("\"slaves\":[{\"id\":\"" + agent_id + "\""));
+  EXPECT_THAT(v0->body, HasSubstr("\"reserved_resources\":{\"ops\":{\"cpus\":1"));
+  auto summary = client.Get("/master/state-summary");
+  ASSERT_TRUE(summary.ok());
+  EXPECT_THAT(summary->body, HasSubstr("\"TASK_RUNNING\":0"));
+  auto prometheus = client.Get("/metrics");
+  ASSERT_TRUE(prometheus.ok());
+  EXPECT_THAT(prometheus->body, HasSubstr("# TYPE master_slaves_connected gauge\n"));
+  EXPECT_THAT(prometheus->body, HasSubstr("allocator_mesos_allocation_run_ms_count "));
+  auto page = client.Get("/");
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(page->body, HasSubstr(agent_id));
+  EXPECT_THAT(page->body, HasSubstr("ops-fw"));
+  auto health = client.Get("/health");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
+  auto redirect = client.Get("/master/redirect");
+  ASSERT_TRUE(redirect.ok());
+  EXPECT_EQ(redirect->status, 307);
+}
+
+TEST_F(MasterTest, SilentAgentBecomesUnreachableAndItsTasksAreLost) {
+  MasterOptions options;
+  options.agent_ping_timeout = std::chrono::milliseconds(100);
+  options.max_agent_ping_timeouts = 3;
+  StartMaster(options);
+  auto framework = Framework("bystander");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_EQ(
+      framework->Call(Launch(framework.get(), offers->offers().offers(0), "t", "cpus:1")).status,
+      202);
+  // The fake agent never heartbeats: after 300 ms the task is reported lost.
+  auto lost = framework->Next(Event::UPDATE, 5s);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_EQ(lost->update().status().state(), v1::TASK_LOST);
+  EXPECT_EQ(lost->update().status().reason(), v1::TaskStatus::REASON_AGENT_REMOVED);
+  common::HttpClient client("127.0.0.1", port_);
+  auto metrics = client.Get("/metrics/snapshot");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->body, HasSubstr("\"master/slaves_unreachable\":1"));
+}
+
+}  // namespace
+}  // namespace steward::daemon

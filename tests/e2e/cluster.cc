@@ -1,0 +1,365 @@
+#include "tests/e2e/cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/http_client.h"
+
+extern char** environ;
+
+namespace steward::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr milliseconds kPoll(10);
+constexpr milliseconds kStartTimeout(20000);
+
+int ExitCodeOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
+// This process's environment without STEWARD_* variables (so that a developer's shell does
+// not leak flags into the daemons and the CLI), plus `extra`.
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    const std::string name(text.substr(0, text.find('=')));
+    if (name.starts_with("STEWARD_") || extra.contains(name)) continue;
+    env.emplace_back(text);
+  }
+  for (const auto& [name, value] : extra) env.push_back(absl::StrCat(name, "=", value));
+  return env;
+}
+
+absl::StatusOr<pid_t> SpawnChild(const std::string& binary, const std::vector<std::string>& args,
+                                 const std::string& dir, const std::string& stdout_path,
+                                 const std::string& stderr_path,
+                                 const std::map<std::string, std::string>& extra_env) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  // The child starts with default signal dispositions and an empty signal mask.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  std::vector<std::string> argv_storage = {binary};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage = ChildEnvironment(extra_env);
+  std::vector<char*> envp;
+  for (std::string& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = 0;
+  const int error =
+      posix_spawn(&pid, binary.c_str(), &actions, &attributes, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (error != 0) {
+    return absl::InternalError(absl::StrCat("cannot start ", binary, ": ", std::strerror(error)));
+  }
+  return pid;
+}
+
+}  // namespace
+
+absl::StatusOr<uint16_t> FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", std::strerror(error)));
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+absl::Status WaitForHealth(const std::string& host, uint16_t port, milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  common::HttpClient::Options options;
+  options.timeout = milliseconds(1000);
+  std::string last = "no answer yet";
+  while (Clock::now() < deadline) {
+    common::HttpClient client(host, port, options);
+    absl::StatusOr<common::HttpResponse> response = client.Get("/health");
+    if (response.ok() && response->status == 200) return absl::OkStatus();
+    last = response.ok() ? absl::StrCat("HTTP ", response->status)
+                         : std::string(response.status().message());
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("GET http://", host, ":", port, "/health did not answer 200: ", last));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ---- Process
+
+Process::Process(std::string name, pid_t pid, std::string stdout_path, std::string stderr_path)
+    : name_(std::move(name)),
+      pid_(pid),
+      stdout_path_(std::move(stdout_path)),
+      stderr_path_(std::move(stderr_path)) {}
+
+absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(
+    const std::string& name, const std::string& binary, const std::vector<std::string>& args,
+    const std::string& dir, const std::map<std::string, std::string>& env) {
+  const std::string out = absl::StrCat(dir, "/", name, ".stdout");
+  const std::string err = absl::StrCat(dir, "/", name, ".stderr");
+  absl::StatusOr<pid_t> pid = SpawnChild(binary, args, dir, out, err, env);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<Process>(new Process(name, *pid, out, err));
+}
+
+Process::~Process() {
+  if (Running()) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool Process::Running() {
+  if (exit_code_) return false;
+  int status = 0;
+  const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+  if (done == pid_) {
+    exit_code_ = ExitCodeOf(status);
+    return false;
+  }
+  return done == 0;
+}
+
+absl::StatusOr<int> Process::Wait(milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (Running()) {
+    if (Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(name_, " (pid ", pid_, ") still runs after ", timeout.count(), " ms"));
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  return exit_code_.value_or(-1);
+}
+
+int Process::Stop(milliseconds grace) {
+  if (!Running()) return exit_code_.value_or(-1);
+  ::kill(pid_, SIGTERM);
+  if (absl::StatusOr<int> code = Wait(grace); code.ok()) return *code;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  exit_code_ = ExitCodeOf(status);
+  return *exit_code_;
+}
+
+absl::StatusOr<std::string> Process::WaitForLine(const std::string& prefix, milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (true) {
+    std::istringstream lines(Stdout());
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.starts_with(prefix)) return line.substr(prefix.size());
+    }
+    if (!Running()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name_, " exited with code ", exit_code_.value_or(-1), " before printing '",
+                       prefix, "'; stderr:\n", Stderr()));
+    }
+    if (Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(name_, " did not print '", prefix, "' within ", timeout.count(), " ms"));
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+CommandResult RunCommand(const std::string& binary, const std::vector<std::string>& args,
+                         const std::string& dir, milliseconds timeout,
+                         const std::map<std::string, std::string>& env) {
+  static std::atomic<int> counter{0};
+  const std::string name = absl::StrCat("command-", ::getpid(), "-", counter++);
+  CommandResult result;
+  absl::StatusOr<std::unique_ptr<Process>> process = Process::Spawn(name, binary, args, dir, env);
+  if (!process.ok()) {
+    result.err = std::string(process.status().message());
+    return result;
+  }
+  absl::StatusOr<int> code = (*process)->Wait(timeout);
+  if (!code.ok()) {
+    result.timed_out = true;
+    code = (*process)->Stop(milliseconds(2000));
+  }
+  result.exit_code = *code;
+  result.out = (*process)->Stdout();
+  result.err = (*process)->Stderr();
+  std::filesystem::remove(absl::StrCat(dir, "/", name, ".stdout"));
+  std::filesystem::remove(absl::StrCat(dir, "/", name, ".stderr"));
+  return result;
+}
+
+std::vector<pid_t> TaskSupervisors(const std::string& dir) {
+  std::vector<pid_t> pids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(name, &pid) || pid <= 0) continue;
+    // argv[0] is the supervisor's name and its last argument the container's runtime
+    // directory, under the agent's work_dir (agent/containerizer.h).
+    const std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    std::vector<std::string> argv;
+    for (size_t start = 0; start < cmdline.size();) {
+      const size_t end = cmdline.find('\0', start);
+      argv.push_back(cmdline.substr(start, end - start));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    if (argv.size() >= 2 && argv.front() == "steward-container-supervisor" &&
+        argv.back().starts_with(dir + "/")) {
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+void StopTaskSupervisors(const std::string& dir) {
+  for (pid_t pid : TaskSupervisors(dir)) ::kill(pid, SIGTERM);  // each kills its task, exits
+  const Clock::time_point deadline = Clock::now() + milliseconds(5000);
+  // (An exited supervisor may linger as a zombie until init reaps it; its cmdline is empty.)
+  while (!TaskSupervisors(dir).empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(kPoll);
+  }
+  for (pid_t pid : TaskSupervisors(dir)) ::kill(pid, SIGKILL);
+}
+
+// ---- Cluster
+
+absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "steward-e2e-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<Cluster>(new Cluster(pattern));
+}
+
+Cluster::~Cluster() {
+  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) (*it)->Stop();
+  if (master_) master_->Stop();
+  agents_.clear();
+  master_.reset();
+  StopTaskSupervisors(dir_);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+absl::StatusOr<Process*> Cluster::StartMaster(const std::vector<std::string>& flags) {
+  if (master_) return absl::FailedPreconditionError("this cluster already has a master");
+  std::vector<std::string> args = {"--ip=127.0.0.1", "--port=0",
+                                   absl::StrCat("--work_dir=", dir_, "/master")};
+  args.insert(args.end(), flags.begin(), flags.end());
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Spawn("master", STEWARD_MASTER_BINARY, args, dir_);
+  if (!process.ok()) return process.status();
+  master_ = *std::move(process);
+  absl::StatusOr<std::string> address =
+      master_->WaitForLine("steward-master listening on ", kStartTimeout);
+  if (!address.ok()) return address.status();
+  const size_t colon = address->rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address->substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return absl::DataLossError(absl::StrCat("cannot read the master's port from '", *address, "'"));
+  }
+  master_port_ = static_cast<uint16_t>(port);
+  if (absl::Status s = WaitForHealth("127.0.0.1", master_port_, kStartTimeout); !s.ok()) return s;
+  return master_.get();
+}
+
+std::string Cluster::master() const { return absl::StrCat("127.0.0.1:", master_port_); }
+
+bool Cluster::HasAgentBinary() {
+  const std::string binary = STEWARD_AGENT_BINARY;
+  return !binary.empty() && ::access(binary.c_str(), X_OK) == 0;
+}
+
+absl::StatusOr<Process*> Cluster::StartAgent(const std::vector<std::string>& flags) {
+  if (!master_) return absl::FailedPreconditionError("start the master first");
+  if (!HasAgentBinary()) {
+    return absl::FailedPreconditionError("this build has no steward-agent binary");
+  }
+  absl::StatusOr<uint16_t> port = FreePort();
+  if (!port.ok()) return port.status();
+  const size_t n = agents_.size();
+  std::vector<std::string> args = {absl::StrCat("--master=", master()), "--ip=127.0.0.1",
+                                   absl::StrCat("--port=", *port),
+                                   absl::StrCat("--work_dir=", dir_, "/agent", n)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Spawn(absl::StrCat("agent", n), STEWARD_AGENT_BINARY, args, dir_);
+  if (!process.ok()) return process.status();
+  agents_.push_back(*std::move(process));
+  agent_ports_.push_back(*port);
+  if (absl::Status s = WaitForHealth("127.0.0.1", *port, kStartTimeout); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), "; agent stderr:\n", agents_.back()->Stderr()));
+  }
+  return agents_.back().get();
+}
+
+std::string Cluster::CliBinary() { return STEWARD_CLI_BINARY; }
+
+CommandResult Cluster::Steward(const std::vector<std::string>& args, milliseconds timeout) const {
+  std::vector<std::string> full = {absl::StrCat("--master=", master())};
+  full.insert(full.end(), args.begin(), args.end());
+  return RunCommand(CliBinary(), full, dir_, timeout);
+}
+
+}  // namespace steward::e2e
