@@ -174,11 +174,28 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_EQ(update.agent_id().value(), kAgentId);
   EXPECT_EQ(update.status_update().framework_id().value(), "F1");
   EXPECT_EQ(update.status_update().latest_state(), mesos::v1::TASK_FINISHED);
-  // Acknowledged (the fake master acks at once): the framework is forgotten.
+  // Acknowledged (the fake master acks at once): the framework is forgotten, and /state keeps
+  // it among the completed ones (`steward tail` finds finished tasks' sandboxes there).
+  std::optional<testing::JsonValue> state;
   EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<testing::JsonValue> state = State();
+    state = State();
     return state.has_value() && (*state)["frameworks"].array.empty();
   }));
+  const testing::JsonValue& completed = (*state)["completed_frameworks"][0];
+  EXPECT_EQ(completed["id"].string, "F1");
+  const testing::JsonValue& executor = completed["completed_executors"][0];
+  EXPECT_EQ(executor["directory"].string, spec.sandbox);
+  EXPECT_EQ(executor["completed_tasks"][0]["id"].string, "T1");
+  EXPECT_EQ(executor["completed_tasks"][0]["state"].string, "TASK_FINISHED");
+  EXPECT_EQ(executor["completed_tasks"][0]["statuses"].array.size(), 3u);
+
+  // The framework launching again takes its history back.
+  LaunchRunning("T2");
+  state = State();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE((*state)["completed_frameworks"].array.empty());
+  EXPECT_EQ((*state)["frameworks"][0]["completed_executors"][0]["id"].string, "T1");
+  EXPECT_EQ((*state)["frameworks"][0]["executors"][0]["id"].string, "T2");
 }
 
 TEST_F(AgentTest, ArgvCommandsKeepTheirArguments) {
