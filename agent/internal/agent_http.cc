@@ -283,7 +283,7 @@ void AgentImpl::ServeState(common::Responder responder) {
   responder.Reply(200, json.str(), "application/json");
 }
 
-void AgentImpl::ServeMetrics(common::Responder responder) {
+void AgentImpl::RefreshGauges() {
   {
     std::lock_guard lock(mu_);
     std::map<mesos::v1::TaskState, int> by_state;
@@ -328,7 +328,15 @@ void AgentImpl::ServeMetrics(common::Responder responder) {
       set("slave/" + name + "_percent", total > 0 ? used / total : 0);
     }
   }
-  responder.Reply(200, metrics_.SnapshotJson(), "application/json");
+}
+
+void AgentImpl::ServeMetrics(common::Responder responder, bool prometheus) {
+  RefreshGauges();
+  if (prometheus) {
+    responder.Reply(200, metrics_.Prometheus(), "text/plain; version=0.0.4");
+  } else {
+    responder.Reply(200, metrics_.SnapshotJson(), "application/json");
+  }
 }
 
 }  // namespace steward::agent

@@ -61,9 +61,13 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   server_->Route("GET", "/state.json", [this](const common::HttpRequest&, common::Responder r) {
     ServeState(std::move(r));
   });
-  server_->Route(
-      "GET", "/metrics/snapshot",
-      [this](const common::HttpRequest&, common::Responder r) { ServeMetrics(std::move(r)); });
+  server_->Route("GET", "/metrics/snapshot",
+                 [this](const common::HttpRequest&, common::Responder r) {
+                   ServeMetrics(std::move(r), /*prometheus=*/false);
+                 });
+  server_->Route("GET", "/metrics", [this](const common::HttpRequest&, common::Responder r) {
+    ServeMetrics(std::move(r), /*prometheus=*/true);
+  });
   server_->Route("GET", "/health", [](const common::HttpRequest&, common::Responder r) {
     r.Reply(200, "", "text/plain");
   });

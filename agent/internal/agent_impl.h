@@ -142,7 +142,10 @@ class AgentImpl {
 
   // ---- agent_http.cc.
   void ServeState(common::Responder responder);
-  void ServeMetrics(common::Responder responder);
+  // JSON snapshot (/metrics/snapshot) or Prometheus text (/metrics).
+  void ServeMetrics(common::Responder responder, bool prometheus);
+  // Sets the gauges derived from the agent's state.
+  void RefreshGauges();
 
   const AgentOptions options_;
   const std::unique_ptr<Containerizer> containerizer_;

@@ -532,6 +532,9 @@ TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_finished"), 0.0);
   EXPECT_GE(*testing::Metric(agent_->port(), "slave/valid_status_updates"), 2.0);
   EXPECT_GE(*testing::Metric(agent_->port(), "slave/uptime_secs"), 0.0);
+  std::optional<common::HttpResponse> prometheus = testing::HttpGet(agent_->port(), "/metrics");
+  ASSERT_TRUE(prometheus.has_value());
+  EXPECT_THAT(prometheus->body, HasSubstr("slave_tasks_running 1"));
 }
 
 TEST_F(AgentTest, CustomExecutorExitFailsItsTasksAndIsReported) {
