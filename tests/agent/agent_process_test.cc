@@ -245,6 +245,26 @@ TEST_F(AgentProcessTest, KillEndsARunningTaskAndSigtermLeavesTheAgentCleanly) {
   EXPECT_EQ(StopAgent(SIGTERM), 0);
 }
 
+TEST_F(AgentProcessTest, MasterRefusalExitsWithStatus1) {
+  StartAgent();
+  Event error;
+  error.set_type(Event::ERROR);
+  error.mutable_error()->set_message("Agent agent-1 has been marked gone");
+  ASSERT_TRUE(master_.Push(error));
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  pid_t done = 0;
+  while (done == 0 && std::chrono::steady_clock::now() < deadline) {
+    done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(done, pid_) << ReadAll(log_path_);
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(ReadAll(log_path_), HasSubstr("marked gone"));
+}
+
 TEST_F(AgentProcessTest, RestartedAgentReportsTheRunningTaskAndItsCompletion) {
   StartAgent();
   const std::string go = dir_.path() + "/go";
