@@ -10,8 +10,9 @@
 // reservations) is checkpointed atomically under <work_dir>/meta/ on every change; a new
 // process on the same work_dir reattaches to the running containers and re-subscribes.
 //
-// HTTP on the agent's port: POST /api/v1/executor, GET /state, GET /metrics/snapshot,
-// GET /health, GET /files/read (see agent/internal/files_api.h).
+// HTTP on the agent's port: POST /api/v1/executor, GET /state, GET /metrics/snapshot (Mesos
+// agent metric names), GET /metrics (the same in Prometheus text), GET /health,
+// GET /files/read (see agent/internal/files_api.h).
 //
 // Thread safety: Start() once, from the owner. Wait() and Stop() from any thread.
 #ifndef STEWARD_AGENT_AGENT_H_

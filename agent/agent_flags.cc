@@ -130,7 +130,9 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
             "Total resources, e.g. 'cpus:2;mem:1024;disk:1024;ports:[31000-32000]'; cpus, mem, "
             "disk and ports not given are detected from the machine.");
   flags.Add("attributes", &attributes, "Attributes, e.g. 'rack:r1;zone:z'.");
-  flags.Add("hostname", &hostname, "Hostname reported to the master (default: --ip).");
+  flags.Add("hostname", &hostname,
+            "Hostname reported to the master (default: --ip, or the machine's hostname when "
+            "--ip is a wildcard address).");
   flags.Add("isolation", &isolation, "auto, cgroups/v2, cgroups/v1 or none.");
   flags.Add("status_update_retry_interval", &retry_interval,
             "First resend of an unacknowledged status update; doubles up to 10mins.");
@@ -163,6 +165,15 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   options.ip = ip;
   options.port = port;
   options.hostname = hostname;
+  if (hostname.empty() && (ip == "0.0.0.0" || ip == "::")) {
+    // A wildcard address names no machine: report the host's name, as Mesos does.
+    char name[256] = {};
+    if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') {
+      return absl::InvalidArgumentError(
+          "--hostname: needed with a wildcard --ip (the machine's hostname is unreadable)");
+    }
+    options.hostname = name;
+  }
   if (work_dir.empty()) return absl::InvalidArgumentError("--work_dir: must not be empty");
   options.work_dir = Absolute(work_dir);
   while (options.work_dir.size() > 1 && options.work_dir.back() == '/') options.work_dir.pop_back();

@@ -8,7 +8,8 @@
 //       [--logging_level=INFO|WARNING|ERROR]
 //
 // Every flag can also come from STEWARD_<NAME>. Resources missing from --resources (cpus,
-// mem, disk, ports) are detected from the machine (agent/internal/machine_resources.h).
+// mem, disk, ports) are detected from the machine (agent/internal/machine_resources.h). The
+// reported hostname defaults to --ip, or to the machine's name when --ip is 0.0.0.0.
 #ifndef STEWARD_AGENT_AGENT_FLAGS_H_
 #define STEWARD_AGENT_AGENT_FLAGS_H_
 

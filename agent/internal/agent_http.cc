@@ -1,6 +1,7 @@
-// GET /state (the shape of a Mesos agent's /state) and GET /metrics/snapshot (Mesos agent
-// metric names).
+// GET /state (the shape of a Mesos agent's /state, completed executors and frameworks
+// included) and GET /metrics/snapshot (Mesos agent metric names).
 #include <chrono>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -98,20 +99,20 @@ void WriteAttributes(const google::protobuf::RepeatedPtrField<mesos::v1::Attribu
   json->EndObject();
 }
 
-void WriteTask(const FrameworkRecord& framework, const TaskRecord& task,
+void WriteTask(const std::string& framework_id, const mesos::v1::TaskInfo& info,
+               mesos::v1::TaskState state, const std::vector<mesos::v1::TaskStatus>& statuses,
                const std::string& agent_id, JsonWriter* json) {
   json->BeginObject();
-  json->Key("id").String(task.info.task_id().value());
-  json->Key("name").String(task.info.name());
-  json->Key("framework_id").String(framework.info.id().value());
-  json->Key("executor_id")
-      .String(task.info.has_executor() ? task.info.executor().executor_id().value() : "");
+  json->Key("id").String(info.task_id().value());
+  json->Key("name").String(info.name());
+  json->Key("framework_id").String(framework_id);
+  json->Key("executor_id").String(info.has_executor() ? info.executor().executor_id().value() : "");
   json->Key("slave_id").String(agent_id);
-  json->Key("state").String(mesos::v1::TaskState_Name(task.state));
+  json->Key("state").String(mesos::v1::TaskState_Name(state));
   json->Key("resources");
-  WriteResources(task.info.resources(), json);
+  WriteResources(info.resources(), json);
   json->Key("statuses").BeginArray();
-  for (const mesos::v1::TaskStatus& status : task.statuses) {
+  for (const mesos::v1::TaskStatus& status : statuses) {
     json->BeginObject();
     json->Key("state").String(mesos::v1::TaskState_Name(status.state()));
     json->Key("timestamp").Number(status.timestamp());
@@ -119,12 +120,63 @@ void WriteTask(const FrameworkRecord& framework, const TaskRecord& task,
     if (status.has_reason()) {
       json->Key("reason").String(mesos::v1::TaskStatus::Reason_Name(status.reason()));
     }
-    json->Key("container_status").BeginObject();
-    json->EndObject();
     json->EndObject();
   }
   json->EndArray();
   json->EndObject();
+}
+
+// The fields every executor object has, before its task lists.
+void WriteExecutorHead(const std::string& framework_id, const mesos::v1::ExecutorInfo& info,
+                       bool command, const std::string& container_id, const std::string& sandbox,
+                       JsonWriter* json) {
+  json->Key("id").String(info.executor_id().value());
+  json->Key("name").String(info.name());
+  json->Key("framework_id").String(framework_id);
+  json->Key("source").String("");
+  json->Key("type").String(command ? "COMMAND" : "CUSTOM");
+  json->Key("container").String(container_id);
+  json->Key("directory").String(sandbox);
+  json->Key("resources");
+  WriteResources(info.resources(), json);
+}
+
+void WriteCompletedExecutors(const std::string& framework_id,
+                             const std::deque<internal::CompletedExecutor>& executors,
+                             const std::string& agent_id, JsonWriter* json) {
+  json->BeginArray();
+  for (const internal::CompletedExecutor& executor : executors) {
+    json->BeginObject();
+    WriteExecutorHead(framework_id, executor.info, executor.command, executor.container_id,
+                      executor.sandbox, json);
+    json->Key("tasks").BeginArray().EndArray();
+    json->Key("queued_tasks").BeginArray().EndArray();
+    json->Key("completed_tasks").BeginArray();
+    for (const internal::CompletedTask& task : executor.completed_tasks) {
+      WriteTask(framework_id, task.info, task.state, task.statuses, agent_id, json);
+    }
+    json->EndArray();
+    json->EndObject();
+  }
+  json->EndArray();
+}
+
+void WriteFrameworkHead(const mesos::v1::FrameworkInfo& info, JsonWriter* json) {
+  json->Key("id").String(info.id().value());
+  json->Key("name").String(info.name());
+  json->Key("user").String(info.user());
+  json->Key("hostname").String(info.hostname());
+  json->Key("role").String(info.role());
+  json->Key("roles").BeginArray();
+  for (const std::string& role : info.roles()) json->String(role);
+  json->EndArray();
+  json->Key("failover_timeout").Number(info.failover_timeout());
+  json->Key("checkpoint").Bool(info.checkpoint());
+  json->Key("capabilities").BeginArray();
+  for (const auto& capability : info.capabilities()) {
+    json->String(mesos::v1::FrameworkInfo::Capability::Type_Name(capability.type()));
+  }
+  json->EndArray();
 }
 
 }  // namespace
@@ -183,34 +235,13 @@ void AgentImpl::ServeState(common::Responder responder) {
     json.Key("frameworks").BeginArray();
     for (const auto& [framework_id, framework] : frameworks_) {
       json.BeginObject();
-      json.Key("id").String(framework_id);
-      json.Key("name").String(framework.info.name());
-      json.Key("user").String(framework.info.user());
-      json.Key("hostname").String(framework.info.hostname());
-      json.Key("role").String(framework.info.role());
-      json.Key("roles").BeginArray();
-      for (const std::string& role : framework.info.roles()) json.String(role);
-      json.EndArray();
-      json.Key("failover_timeout").Number(framework.info.failover_timeout());
-      json.Key("checkpoint").Bool(framework.info.checkpoint());
-      json.Key("capabilities").BeginArray();
-      for (const auto& capability : framework.info.capabilities()) {
-        json.String(mesos::v1::FrameworkInfo::Capability::Type_Name(capability.type()));
-      }
-      json.EndArray();
+      WriteFrameworkHead(framework.info, &json);
       json.Key("executors").BeginArray();
       for (const auto& [executor_id, executor] : framework.executors) {
         json.BeginObject();
-        json.Key("id").String(executor_id);
-        json.Key("name").String(executor.info.name());
-        json.Key("framework_id").String(framework_id);
-        json.Key("source").String("");
-        json.Key("type").String(executor.command ? "COMMAND" : "CUSTOM");
-        json.Key("container").String(executor.container_id);
-        json.Key("directory").String(executor.sandbox);
+        WriteExecutorHead(framework_id, executor.info, executor.command, executor.container_id,
+                          executor.sandbox, &json);
         json.Key("terminated").Bool(executor.terminated);
-        json.Key("resources");
-        WriteResources(executor.info.resources(), &json);
         for (const char* group : {"tasks", "queued_tasks", "completed_tasks"}) {
           json.Key(group).BeginArray();
           for (const auto& [task_id, task] : framework.tasks) {
@@ -218,14 +249,32 @@ void AgentImpl::ServeState(common::Responder responder) {
             const char* in = internal::IsTerminal(task.state) ? "completed_tasks"
                              : task.delivered                 ? "tasks"
                                                               : "queued_tasks";
-            if (std::string_view(in) == group) WriteTask(framework, task, agent_id, &json);
+            if (std::string_view(in) != group) continue;
+            WriteTask(framework_id, task.info, task.state, task.statuses, agent_id, &json);
+          }
+          if (std::string_view(group) == "completed_tasks") {
+            for (const internal::CompletedTask& task : executor.completed_tasks) {
+              WriteTask(framework_id, task.info, task.state, task.statuses, agent_id, &json);
+            }
           }
           json.EndArray();
         }
         json.EndObject();
       }
       json.EndArray();
-      json.Key("completed_executors").BeginArray().EndArray();
+      json.Key("completed_executors");
+      WriteCompletedExecutors(framework_id, framework.completed_executors, agent_id, &json);
+      json.EndObject();
+    }
+    json.EndArray();
+    json.Key("completed_frameworks").BeginArray();
+    for (const internal::CompletedFramework& framework : completed_frameworks_) {
+      json.BeginObject();
+      WriteFrameworkHead(framework.info, &json);
+      json.Key("executors").BeginArray().EndArray();
+      json.Key("completed_executors");
+      WriteCompletedExecutors(framework.info.id().value(), framework.completed_executors, agent_id,
+                              &json);
       json.EndObject();
     }
     json.EndArray();
@@ -234,7 +283,7 @@ void AgentImpl::ServeState(common::Responder responder) {
   responder.Reply(200, json.str(), "application/json");
 }
 
-void AgentImpl::ServeMetrics(common::Responder responder) {
+void AgentImpl::RefreshGauges() {
   {
     std::lock_guard lock(mu_);
     std::map<mesos::v1::TaskState, int> by_state;
@@ -279,7 +328,15 @@ void AgentImpl::ServeMetrics(common::Responder responder) {
       set("slave/" + name + "_percent", total > 0 ? used / total : 0);
     }
   }
-  responder.Reply(200, metrics_.SnapshotJson(), "application/json");
+}
+
+void AgentImpl::ServeMetrics(common::Responder responder, bool prometheus) {
+  RefreshGauges();
+  if (prometheus) {
+    responder.Reply(200, metrics_.Prometheus(), "text/plain; version=0.0.4");
+  } else {
+    responder.Reply(200, metrics_.SnapshotJson(), "application/json");
+  }
 }
 
 }  // namespace steward::agent

@@ -61,9 +61,13 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   server_->Route("GET", "/state.json", [this](const common::HttpRequest&, common::Responder r) {
     ServeState(std::move(r));
   });
-  server_->Route(
-      "GET", "/metrics/snapshot",
-      [this](const common::HttpRequest&, common::Responder r) { ServeMetrics(std::move(r)); });
+  server_->Route("GET", "/metrics/snapshot",
+                 [this](const common::HttpRequest&, common::Responder r) {
+                   ServeMetrics(std::move(r), /*prometheus=*/false);
+                 });
+  server_->Route("GET", "/metrics", [this](const common::HttpRequest&, common::Responder r) {
+    ServeMetrics(std::move(r), /*prometheus=*/true);
+  });
   server_->Route("GET", "/health", [](const common::HttpRequest&, common::Responder r) {
     r.Reply(200, "", "text/plain");
   });
@@ -200,8 +204,9 @@ void AgentImpl::RecoverLocked() {
   std::vector<std::pair<std::string, std::string>> tasks_seen;
   std::vector<std::pair<std::string, std::string>> executors_seen;
   for (const auto& [framework_id, framework] : frameworks_) {
-    for (const auto& [task_id, task] : framework.tasks)
+    for (const auto& [task_id, task] : framework.tasks) {
       tasks_seen.emplace_back(framework_id, task_id);
+    }
     for (const auto& [executor_id, executor] : framework.executors) {
       executors_seen.emplace_back(framework_id, executor_id);
     }
@@ -240,8 +245,9 @@ void AgentImpl::RunLoop() {
     std::deque<OutgoingCall> calls;
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return;
+      // Exits first, even when stopping: the containerizer reports each exit only once.
       for (const ContainerExit& exit : exits) HandleContainerExitLocked(exit);
+      if (stopping_) return;
       const Clock::time_point now = Clock::now();
       for (auto& [framework_id, framework] : frameworks_) {
         for (auto& [executor_id, executor] : framework.executors) {

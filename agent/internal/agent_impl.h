@@ -5,7 +5,8 @@
 //     (agent_executor_api.cc, agent_http.cc);
 //   - the agent loop (agent_impl.cc) collects ended containers, runs timers, and sends due
 //     status updates and queued calls to the master outside the lock.
-// Task launches, kills, container exits and status updates live in agent_tasks.cc.
+// Task launches, kills, container exits and status updates live in agent_tasks.cc; forgetting
+// and the completed history in agent_history.cc.
 //
 // Every change to what the checkpoint holds is saved before the lock is released, and before
 // a container is launched (so a crash right after a launch still knows the container).
@@ -106,10 +107,6 @@ class AgentImpl {
   mesos::v1::TaskStatus NewStatus(const internal::TaskRecord& task, mesos::v1::TaskState state,
                                   mesos::v1::TaskStatus::Source source,
                                   const std::string& message) const;
-  // Forgets the task if terminal and acknowledged, then its executor and framework if empty.
-  void MaybeForgetLocked(const std::string& framework_id, const std::string& task_id);
-  void MaybeForgetExecutorLocked(const std::string& framework_id, const std::string& executor_id);
-  void MaybeForgetFrameworkLocked(const std::string& framework_id);
   std::chrono::milliseconds KillGrace(const internal::TaskRecord& task,
                                       const mesos::v1::KillPolicy* override_policy) const;
   std::string SandboxFor(const std::string& framework_id, const std::string& executor_id,
@@ -117,6 +114,15 @@ class AgentImpl {
   // Locates the executor running `container_id`.
   bool FindContainerLocked(const std::string& container_id, internal::FrameworkRecord** framework,
                            internal::ExecutorRecord** executor);
+
+  // ---- agent_history.cc.
+  // Forgets the task if terminal and acknowledged, then its executor and framework if empty;
+  // each moves into the completed history.
+  void MaybeForgetLocked(const std::string& framework_id, const std::string& task_id);
+  void MaybeForgetExecutorLocked(const std::string& framework_id, const std::string& executor_id);
+  void MaybeForgetFrameworkLocked(const std::string& framework_id);
+  // A framework launching again takes its completed executors back from the history.
+  void ReviveFrameworkLocked(internal::FrameworkRecord& framework);
 
   // ---- agent_executor_api.cc.
   void ServeExecutorApi(const common::HttpRequest& request, common::Responder responder);
@@ -136,7 +142,10 @@ class AgentImpl {
 
   // ---- agent_http.cc.
   void ServeState(common::Responder responder);
-  void ServeMetrics(common::Responder responder);
+  // JSON snapshot (/metrics/snapshot) or Prometheus text (/metrics).
+  void ServeMetrics(common::Responder responder, bool prometheus);
+  // Sets the gauges derived from the agent's state.
+  void RefreshGauges();
 
   const AgentOptions options_;
   const std::unique_ptr<Containerizer> containerizer_;
@@ -159,6 +168,7 @@ class AgentImpl {
   std::optional<mesos::v1::MasterInfo> master_info_;
   google::protobuf::RepeatedPtrField<mesos::v1::Resource> checkpointed_resources_;
   internal::Frameworks frameworks_;
+  std::deque<internal::CompletedFramework> completed_frameworks_;  // Oldest first.
   std::deque<OutgoingCall> outbox_;
   Clock::time_point next_executor_heartbeat_{};
   std::thread loop_;

@@ -149,8 +149,10 @@ void AgentImpl::HandleLaunchLocked(const Event::Launch& launch) {
                          << " is shutting down";
     return;
   }
+  const bool known = existing != frameworks_.end();
   FrameworkRecord& framework = frameworks_[framework_id];
   framework.info = launch.framework_info();
+  if (!known) ReviveFrameworkLocked(framework);
   if (framework.tasks.count(task_id) > 0) {
     STEWARD_LOG(WARNING) << "Ignoring duplicate LAUNCH of task " << task_id << " (framework "
                          << framework_id << ")";

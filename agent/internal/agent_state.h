@@ -13,6 +13,7 @@
 #define STEWARD_AGENT_INTERNAL_AGENT_STATE_H_
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,22 @@ namespace steward::agent::internal {
 
 // True for FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR.
 bool IsTerminal(mesos::v1::TaskState state);
+
+// What /state keeps of a task after it is forgotten (terminal and acknowledged).
+struct CompletedTask {
+  mesos::v1::TaskInfo info;
+  mesos::v1::TaskState state = mesos::v1::TASK_FINISHED;
+  std::vector<mesos::v1::TaskStatus> statuses;
+};
+
+// What /state keeps of an executor after its container ended and its tasks were forgotten.
+struct CompletedExecutor {
+  mesos::v1::ExecutorInfo info;
+  bool command = false;
+  std::string container_id;
+  std::string sandbox;
+  std::deque<CompletedTask> completed_tasks;
+};
 
 struct TaskRecord {
   explicit TaskRecord(StatusUpdateStream::RetryPolicy policy) : updates(policy) {}
@@ -55,6 +72,8 @@ struct ExecutorRecord {
   std::optional<ExecutorStream> stream;
   // SHUTDOWN sent; the container is killed at this time if still running.
   std::optional<std::chrono::steady_clock::time_point> shutdown_deadline;
+  // Its forgotten tasks, oldest first (bounded; not checkpointed).
+  std::deque<CompletedTask> completed_tasks;
 };
 
 struct FrameworkRecord {
@@ -64,6 +83,14 @@ struct FrameworkRecord {
   // SHUTDOWN_FRAMEWORK received: everything is being killed; no more updates are sent and
   // the framework is forgotten once its containers have ended.
   bool shutting_down = false;
+  // Its forgotten executors, oldest first (bounded; not checkpointed).
+  std::deque<CompletedExecutor> completed_executors;
+};
+
+// What /state keeps of a forgotten framework.
+struct CompletedFramework {
+  mesos::v1::FrameworkInfo info;
+  std::deque<CompletedExecutor> completed_executors;
 };
 
 using Frameworks = std::map<std::string, FrameworkRecord>;

@@ -501,37 +501,4 @@ void AgentImpl::ExecutorEndedLocked(FrameworkRecord& framework, ExecutorRecord& 
   }
 }
 
-void AgentImpl::MaybeForgetLocked(const std::string& framework_id, const std::string& task_id) {
-  auto framework = frameworks_.find(framework_id);
-  if (framework == frameworks_.end()) return;
-  auto task = framework->second.tasks.find(task_id);
-  if (task == framework->second.tasks.end()) return;
-  if (!internal::IsTerminal(task->second.state) || !task->second.updates.empty()) return;
-  const std::string executor_id = task->second.executor_id;
-  framework->second.tasks.erase(task);
-  STEWARD_LOG(INFO) << "Forgot task " << task_id << " of framework " << framework_id;
-  if (!executor_id.empty()) MaybeForgetExecutorLocked(framework_id, executor_id);
-  MaybeForgetFrameworkLocked(framework_id);
-}
-
-void AgentImpl::MaybeForgetExecutorLocked(const std::string& framework_id,
-                                          const std::string& executor_id) {
-  auto framework = frameworks_.find(framework_id);
-  if (framework == frameworks_.end()) return;
-  auto executor = framework->second.executors.find(executor_id);
-  if (executor == framework->second.executors.end() || !executor->second.terminated) return;
-  for (const auto& [task_id, task] : framework->second.tasks) {
-    if (task.executor_id == executor_id) return;
-  }
-  framework->second.executors.erase(executor);
-}
-
-void AgentImpl::MaybeForgetFrameworkLocked(const std::string& framework_id) {
-  auto framework = frameworks_.find(framework_id);
-  if (framework == frameworks_.end()) return;
-  if (!framework->second.tasks.empty() || !framework->second.executors.empty()) return;
-  frameworks_.erase(framework);
-  STEWARD_LOG(INFO) << "Forgot framework " << framework_id;
-}
-
 }  // namespace steward::agent

@@ -1,6 +1,7 @@
 #include "agent/agent_flags.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -76,6 +77,22 @@ TEST_F(AgentFlagsTest, DetectsWhatResourcesDoNotGive) {
   bool ports = false;
   for (const auto& resource : config->agent.resources) ports |= resource.name() == "ports";
   EXPECT_TRUE(ports);
+}
+
+TEST_F(AgentFlagsTest, WildcardAddressReportsTheMachinesHostname) {
+  const std::string resources = "--resources=cpus:1;mem:1;disk:1;ports:[1-2]";
+  absl::StatusOr<AgentConfig> config =
+      Parse({"--master=m:5050", "--work_dir=" + dir_, resources, "--ip=0.0.0.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  char name[256] = {};
+  ASSERT_EQ(::gethostname(name, sizeof(name) - 1), 0);
+  EXPECT_EQ(config->agent.hostname, name);
+  config = Parse({"--master=m:5050", "--work_dir=" + dir_, resources, "--ip=10.1.2.3"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->agent.hostname, "");  // The agent then reports its --ip.
+  config = Parse({"--master=m:5050", "--work_dir=" + dir_, resources, "--hostname=h1"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->agent.hostname, "h1");
 }
 
 TEST_F(AgentFlagsTest, EnvironmentProvidesFlags) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -244,12 +245,34 @@ TEST_F(AgentProcessTest, KillEndsARunningTaskAndSigtermLeavesTheAgentCleanly) {
   EXPECT_EQ(StopAgent(SIGTERM), 0);
 }
 
+TEST_F(AgentProcessTest, MasterRefusalExitsWithStatus1) {
+  StartAgent();
+  Event error;
+  error.set_type(Event::ERROR);
+  error.mutable_error()->set_message("Agent agent-1 has been marked gone");
+  ASSERT_TRUE(master_.Push(error));
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  pid_t done = 0;
+  while (done == 0 && std::chrono::steady_clock::now() < deadline) {
+    done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(done, pid_) << ReadAll(log_path_);
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(ReadAll(log_path_), HasSubstr("marked gone"));
+}
+
 TEST_F(AgentProcessTest, RestartedAgentReportsTheRunningTaskAndItsCompletion) {
   StartAgent();
   const std::string go = dir_.path() + "/go";
-  ASSERT_TRUE(
-      master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId,
-                                 "while [ ! -e '" + go + "' ]; do sleep 0.05; done; echo done")));
+  ASSERT_TRUE(master_.Push(
+      LaunchCommand(TestFramework("F1"), "T1", kAgentId,
+                    // Bounded (about 30 s) so that a failed test leaves no task behind for long.
+                    "i=0; while [ ! -e '" + go +
+                        "' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; " + "echo done")));
   ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
     return testing::Metric(port_, "slave/valid_status_updates") >= 2;

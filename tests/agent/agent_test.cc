@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "common/recordio.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/mesos/v1/executor/executor.pb.h"
 #include "tests/agent/agent_test_util.h"
 #include "tests/agent/fake_containerizer.h"
 #include "tests/agent/fake_master.h"
@@ -35,6 +38,121 @@ using namespace std::chrono_literals;
 
 constexpr char kAgentId[] = "agent-1";
 
+// The test playing a custom executor: SUBSCRIBE (protobuf) read on a thread, events kept.
+class ExecutorStream {
+ public:
+  using ExecutorCall = mesos::v1::executor::Call;
+  using ExecutorEvent = mesos::v1::executor::Event;
+
+  ExecutorStream(uint16_t port, const ExecutorCall& subscribe)
+      : client_(std::make_shared<common::HttpClient>("127.0.0.1", port)) {
+    thread_ = std::thread([this, subscribe, client = client_] {
+      common::HttpRequest request;
+      request.method = "POST";
+      request.target = "/api/v1/executor";
+      request.headers = {{"Content-Type", "application/x-protobuf"},
+                         {"Accept", "application/x-protobuf"}};
+      request.body = subscribe.SerializeAsString();
+      common::RecordIoDecoder decoder;
+      (void)client->Stream(
+          request,
+          [this](const common::HttpResponse& head) {
+            std::lock_guard lock(mu_);
+            status_ = head.status;
+            return true;
+          },
+          [this, &decoder](std::string_view data) {
+            std::vector<std::string> records;
+            if (!decoder.Decode(data, &records).ok()) return false;
+            std::lock_guard lock(mu_);
+            for (const std::string& record : records) {
+              ExecutorEvent event;
+              if (event.ParseFromString(record)) events_.push_back(event);
+            }
+            return true;
+          });
+      std::lock_guard lock(mu_);
+      ended_ = true;
+    });
+  }
+  ~ExecutorStream() {
+    client_->Cancel();
+    thread_.join();
+  }
+
+  std::vector<ExecutorEvent> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  bool ended() const {
+    std::lock_guard lock(mu_);
+    return ended_;
+  }
+  int status() const {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+  // Waits for an event of `type`; the last such event.
+  std::optional<ExecutorEvent> WaitFor(ExecutorEvent::Type type, int count = 1) const {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::optional<ExecutorEvent> last;
+      int seen = 0;
+      for (const ExecutorEvent& event : events()) {
+        if (event.type() == type) {
+          last = event;
+          ++seen;
+        }
+      }
+      if (seen >= count) return last;
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::shared_ptr<common::HttpClient> client_;
+  mutable std::mutex mu_;
+  std::vector<ExecutorEvent> events_;
+  int status_ = 0;
+  bool ended_ = false;
+  std::thread thread_;
+};
+
+mesos::v1::executor::Call ExecutorCallOf(mesos::v1::executor::Call::Type type) {
+  mesos::v1::executor::Call call;
+  call.set_type(type);
+  call.mutable_framework_id()->set_value("F1");
+  call.mutable_executor_id()->set_value("E1");
+  return call;
+}
+
+mesos::v1::executor::Call UpdateCall(const std::string& task_id, mesos::v1::TaskState state,
+                                     const std::string& uuid) {
+  mesos::v1::executor::Call call = ExecutorCallOf(mesos::v1::executor::Call::UPDATE);
+  mesos::v1::TaskStatus* status = call.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value(task_id);
+  status->set_state(state);
+  status->set_uuid(uuid);
+  return call;
+}
+
+int PostExecutorCall(uint16_t port, const mesos::v1::executor::Call& call) {
+  common::HttpClient client("127.0.0.1", port);
+  absl::StatusOr<common::HttpResponse> response =
+      client.Post("/api/v1/executor", call.SerializePartialAsString(), "application/x-protobuf");
+  return response.ok() ? response->status : -1;
+}
+
+Event LaunchOnExecutor(const std::string& task_id) {
+  Event launch = LaunchCommand(TestFramework("F1"), task_id, kAgentId, "");
+  mesos::v1::TaskInfo* task = launch.mutable_launch()->mutable_task();
+  task->clear_command();
+  task->mutable_executor()->mutable_executor_id()->set_value("E1");
+  task->mutable_executor()->mutable_command()->set_value("./my-executor");
+  return launch;
+}
+
 class AgentTest : public ::testing::Test {
  protected:
   void TearDown() override { StopAgent(); }
@@ -51,6 +169,7 @@ class AgentTest : public ::testing::Test {
     options.registration_backoff_factor = 20ms;
     options.max_registration_backoff = 100ms;
     options.reap_interval = 10ms;
+    options.executor_shutdown_grace_period = 300ms;
     return options;
   }
 
@@ -96,10 +215,10 @@ class AgentTest : public ::testing::Test {
     return states;
   }
 
-  std::optional<google::protobuf::Struct> State() {
+  std::optional<testing::JsonValue> State() {
     std::optional<common::HttpResponse> response = testing::HttpGet(agent_->port(), "/state");
     if (!response.has_value() || response->status != 200) return std::nullopt;
-    return testing::ParseJson(response->body);
+    return testing::ParseJsonValue(response->body);
   }
 
   testing::TempDir dir_;
@@ -174,11 +293,28 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_EQ(update.agent_id().value(), kAgentId);
   EXPECT_EQ(update.status_update().framework_id().value(), "F1");
   EXPECT_EQ(update.status_update().latest_state(), mesos::v1::TASK_FINISHED);
-  // Acknowledged (the fake master acks at once): the framework is forgotten.
+  // Acknowledged (the fake master acks at once): the framework is forgotten, and /state keeps
+  // it among the completed ones (`steward tail` finds finished tasks' sandboxes there).
+  std::optional<testing::JsonValue> state;
   EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
+  const testing::JsonValue& completed = (*state)["completed_frameworks"][0];
+  EXPECT_EQ(completed["id"].string, "F1");
+  const testing::JsonValue& executor = completed["completed_executors"][0];
+  EXPECT_EQ(executor["directory"].string, spec.sandbox);
+  EXPECT_EQ(executor["completed_tasks"][0]["id"].string, "T1");
+  EXPECT_EQ(executor["completed_tasks"][0]["state"].string, "TASK_FINISHED");
+  EXPECT_EQ(executor["completed_tasks"][0]["statuses"].array.size(), 3u);
+
+  // The framework launching again takes its history back.
+  LaunchRunning("T2");
+  state = State();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE((*state)["completed_frameworks"].array.empty());
+  EXPECT_EQ((*state)["frameworks"][0]["completed_executors"][0]["id"].string, "T1");
+  EXPECT_EQ((*state)["frameworks"][0]["executors"][0]["id"].string, "T2");
 }
 
 TEST_F(AgentTest, ArgvCommandsKeepTheirArguments) {
@@ -233,8 +369,8 @@ TEST_F(AgentTest, UnacknowledgedUpdateIsResentAndLaterOnesWaitInOrder) {
   ASSERT_TRUE(master_.Acknowledge("F1", updates[0]));
   ASSERT_TRUE(master_.Acknowledge("F1", *finished));
   EXPECT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
 }
 
@@ -445,10 +581,9 @@ TEST_F(AgentTest, ReservationsAreCheckpointedAndReported) {
   bad_unreserve.mutable_unreserve()->mutable_resources(0)->mutable_scalar()->set_value(5);
   ASSERT_TRUE(master_.Push(bad_unreserve));  // More than held: logged and ignored.
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
+    std::optional<testing::JsonValue> state = State();
     if (!state.has_value()) return false;
-    const auto& reserved = state->fields().at("reserved_resources").struct_value().fields();
-    return reserved.count("eng") > 0;
+    return (*state)["reserved_resources"]["eng"]["cpus"].number == 1.5;
   }));
 
   // Survives a restart and is reported on re-subscription.
@@ -463,9 +598,8 @@ TEST_F(AgentTest, ReservationsAreCheckpointedAndReported) {
   *unreserve.mutable_unreserve()->add_resources() = *cpus;
   ASSERT_TRUE(master_.Push(unreserve));
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() &&
-           state->fields().at("reserved_resources").struct_value().fields().empty();
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["reserved_resources"].object.empty();
   }));
   master_.DropStream();
   ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 3; }));
@@ -481,8 +615,8 @@ TEST_F(AgentTest, ShutdownFrameworkKillsEverythingAndForgetsIt) {
   shutdown.mutable_shutdown_framework()->mutable_framework_id()->set_value("F1");
   ASSERT_TRUE(master_.Push(shutdown));
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
-    std::optional<google::protobuf::Struct> state = State();
-    return state.has_value() && state->fields().at("frameworks").list_value().values_size() == 0;
+    std::optional<testing::JsonValue> state = State();
+    return state.has_value() && (*state)["frameworks"].array.empty();
   }));
   EXPECT_FALSE(containers_->IsRunning(first));
   EXPECT_FALSE(containers_->IsRunning(second));
@@ -492,23 +626,22 @@ TEST_F(AgentTest, ShutdownFrameworkKillsEverythingAndForgetsIt) {
 TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
   StartAndSubscribe();
   LaunchRunning("T1");
-  std::optional<google::protobuf::Struct> state = State();
+  std::optional<testing::JsonValue> state = State();
   ASSERT_TRUE(state.has_value());
-  EXPECT_EQ(state->fields().at("id").string_value(), kAgentId);
-  EXPECT_EQ(state->fields().at("master_hostname").string_value(), "localhost");
-  EXPECT_DOUBLE_EQ(
-      state->fields().at("resources").struct_value().fields().at("cpus").number_value(), 4);
-  EXPECT_EQ(state->fields().at("resources").struct_value().fields().at("ports").string_value(),
-            "[31000-32000]");
-  const auto& framework = state->fields().at("frameworks").list_value().values(0).struct_value();
-  EXPECT_EQ(framework.fields().at("id").string_value(), "F1");
-  const auto& executor = framework.fields().at("executors").list_value().values(0).struct_value();
-  EXPECT_EQ(executor.fields().at("id").string_value(), "T1");
-  EXPECT_THAT(executor.fields().at("directory").string_value(),
+  EXPECT_EQ((*state)["id"].string, kAgentId);
+  EXPECT_EQ((*state)["master_hostname"].string, "localhost");
+  EXPECT_DOUBLE_EQ((*state)["resources"]["cpus"].number, 4);
+  EXPECT_EQ((*state)["resources"]["ports"].string, "[31000-32000]");
+  const testing::JsonValue& framework = (*state)["frameworks"][0];
+  EXPECT_EQ(framework["id"].string, "F1");
+  const testing::JsonValue& executor = framework["executors"][0];
+  EXPECT_EQ(executor["id"].string, "T1");
+  EXPECT_THAT(executor["directory"].string,
               HasSubstr("/slaves/agent-1/frameworks/F1/executors/T1/runs/"));
-  const auto& task = executor.fields().at("tasks").list_value().values(0).struct_value();
-  EXPECT_EQ(task.fields().at("state").string_value(), "TASK_RUNNING");
-  EXPECT_EQ(task.fields().at("slave_id").string_value(), kAgentId);
+  const testing::JsonValue& task = executor["tasks"][0];
+  EXPECT_EQ(task["state"].string, "TASK_RUNNING");
+  EXPECT_EQ(task["slave_id"].string, kAgentId);
+  EXPECT_EQ(task["statuses"].array.size(), 2u);
 
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_running"), 1.0);
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/cpus_used"), 0.5);
@@ -518,6 +651,9 @@ TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_finished"), 0.0);
   EXPECT_GE(*testing::Metric(agent_->port(), "slave/valid_status_updates"), 2.0);
   EXPECT_GE(*testing::Metric(agent_->port(), "slave/uptime_secs"), 0.0);
+  std::optional<common::HttpResponse> prometheus = testing::HttpGet(agent_->port(), "/metrics");
+  ASSERT_TRUE(prometheus.has_value());
+  EXPECT_THAT(prometheus->body, HasSubstr("slave_tasks_running 1"));
 }
 
 TEST_F(AgentTest, CustomExecutorExitFailsItsTasksAndIsReported) {
@@ -538,7 +674,7 @@ TEST_F(AgentTest, CustomExecutorExitFailsItsTasksAndIsReported) {
   EXPECT_THAT(spec.environment, Contains(Pair("MESOS_AGENT_ENDPOINT",
                                               "127.0.0.1:" + std::to_string(agent_->port()))));
   EXPECT_THAT(spec.environment, Contains(Pair("MESOS_SANDBOX", spec.sandbox)));
-  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs")));
+  EXPECT_THAT(spec.environment, Contains(Pair("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "300ms")));
   // The executor never subscribes and dies: its queued task fails, the master hears of it.
   containers_->End(spec.container_id, 1 << 8);
   const auto failed = master_.WaitForUpdate("T1", mesos::v1::TASK_FAILED);
@@ -550,6 +686,113 @@ TEST_F(AgentTest, CustomExecutorExitFailsItsTasksAndIsReported) {
   const Call exited = master_.calls_of(Call::EXECUTOR_EXITED).at(0);
   EXPECT_EQ(exited.executor_exited().executor_id().value(), "E1");
   EXPECT_EQ(exited.executor_exited().status(), 1 << 8);
+}
+
+TEST_F(AgentTest, CustomExecutorUpdatesSurviveAnAgentRestart) {
+  using ExecutorEvent = mesos::v1::executor::Event;
+  using ExecutorCall = mesos::v1::executor::Call;
+  master_.set_auto_acknowledge(false);
+  StartAndSubscribe();
+  ASSERT_TRUE(master_.Push(LaunchOnExecutor("T1")));
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return !containers_->Launched().empty(); }));
+  const std::string container = containers_->Launched().at(0).container_id;
+  const uint16_t port = agent_->port();
+
+  std::string running_uuid(16, 'r');
+  {
+    ExecutorStream stream(port, ExecutorCallOf(ExecutorCall::SUBSCRIBE));
+    const auto subscribed = stream.WaitFor(ExecutorEvent::SUBSCRIBED);
+    ASSERT_TRUE(subscribed.has_value());
+    EXPECT_EQ(subscribed->subscribed().container_id().value(), container);
+    EXPECT_EQ(subscribed->subscribed().agent_info().id().value(), kAgentId);
+    EXPECT_EQ(subscribed->subscribed().executor_info().executor_id().value(), "E1");
+    const auto launch = stream.WaitFor(ExecutorEvent::LAUNCH);
+    ASSERT_TRUE(launch.has_value());
+    EXPECT_EQ(launch->launch().task().task_id().value(), "T1");
+
+    // Bad updates are refused with a reason; a resent one is accepted once.
+    EXPECT_EQ(PostExecutorCall(port, UpdateCall("T1", mesos::v1::TASK_RUNNING, "short")), 400);
+    EXPECT_EQ(PostExecutorCall(port, UpdateCall("T1", mesos::v1::TASK_STAGING, running_uuid)), 400);
+    EXPECT_EQ(PostExecutorCall(port, UpdateCall("T9", mesos::v1::TASK_RUNNING, running_uuid)), 400);
+    EXPECT_EQ(PostExecutorCall(port, UpdateCall("T1", mesos::v1::TASK_RUNNING, running_uuid)), 202);
+    EXPECT_EQ(PostExecutorCall(port, UpdateCall("T1", mesos::v1::TASK_RUNNING, running_uuid)), 202);
+    const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
+    ASSERT_TRUE(running.has_value());
+    EXPECT_EQ(running->uuid(), running_uuid);
+    EXPECT_EQ(running->source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+    EXPECT_EQ(running->executor_id().value(), "E1");
+    StopAgent();  // The executor's stream ends with the agent.
+    ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return stream.ended(); }));
+  }
+
+  auto restarted = std::make_shared<FakeContainers>();
+  restarted->recover = {container};
+  containers_ = restarted;
+  StartAndSubscribe();
+  const Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
+  ASSERT_EQ(subscribe.subscribe().executors_size(), 1);
+  EXPECT_EQ(subscribe.subscribe().executors(0).executor_id().value(), "E1");
+  EXPECT_EQ(subscribe.subscribe().executors(0).framework_id().value(), "F1");
+  ASSERT_EQ(subscribe.subscribe().tasks_size(), 1);
+  EXPECT_EQ(subscribe.subscribe().tasks(0).status_update_uuid(), running_uuid);
+  EXPECT_EQ(subscribe.subscribe().tasks(0).executor_id().value(), "E1");
+
+  // The executor subscribes again, listing what it has no acknowledgement for: RUNNING (which
+  // the agent has) and FINISHED (which it never got).
+  const std::string finished_uuid(16, 'f');
+  ExecutorCall resubscribe = ExecutorCallOf(ExecutorCall::SUBSCRIBE);
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
+      UpdateCall("T1", mesos::v1::TASK_RUNNING, running_uuid).update();
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
+      UpdateCall("T1", mesos::v1::TASK_FINISHED, finished_uuid).update();
+  ExecutorStream stream(agent_->port(), resubscribe);
+  ASSERT_TRUE(stream.WaitFor(ExecutorEvent::SUBSCRIBED).has_value());
+  // T1 was delivered before the restart (checkpointed): it is not launched again.
+
+  const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
+  ASSERT_TRUE(running.has_value());
+  ASSERT_TRUE(master_.Acknowledge("F1", *running));
+  const auto acked = stream.WaitFor(ExecutorEvent::ACKNOWLEDGED);
+  ASSERT_TRUE(acked.has_value());
+  EXPECT_EQ(acked->acknowledged().uuid(), running_uuid);
+  const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->uuid(), finished_uuid);
+  ASSERT_TRUE(master_.Acknowledge("F1", *finished));
+  const auto acked_finished = stream.WaitFor(ExecutorEvent::ACKNOWLEDGED, 2);
+  ASSERT_TRUE(acked_finished.has_value());
+  EXPECT_EQ(acked_finished->acknowledged().uuid(), finished_uuid);
+
+  // A framework message reaches the executor; its message reaches the master.
+  Event message;
+  message.set_type(Event::FRAMEWORK_MESSAGE);
+  message.mutable_framework_message()->mutable_framework_id()->set_value("F1");
+  message.mutable_framework_message()->mutable_executor_id()->set_value("E1");
+  message.mutable_framework_message()->set_data("ping");
+  ASSERT_TRUE(master_.Push(message));
+  const auto received = stream.WaitFor(ExecutorEvent::MESSAGE);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->message().data(), "ping");
+  ExecutorCall reply = ExecutorCallOf(ExecutorCall::MESSAGE);
+  reply.mutable_message()->set_data("pong");
+  EXPECT_EQ(PostExecutorCall(agent_->port(), reply), 202);
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_MESSAGE).empty(); }));
+  EXPECT_EQ(master_.calls_of(Call::EXECUTOR_MESSAGE).at(0).executor_message().data(), "pong");
+
+  // SHUTDOWN_EXECUTOR: the executor is told, and killed once the grace period is over.
+  Event shutdown;
+  shutdown.set_type(Event::SHUTDOWN_EXECUTOR);
+  shutdown.mutable_shutdown_executor()->mutable_framework_id()->set_value("F1");
+  shutdown.mutable_shutdown_executor()->mutable_executor_id()->set_value("E1");
+  ASSERT_TRUE(master_.Push(shutdown));
+  ASSERT_TRUE(stream.WaitFor(ExecutorEvent::SHUTDOWN).has_value());
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_EXITED).empty(); }, 15s));
+  EXPECT_FALSE(restarted->IsRunning(container));
+  for (const ExecutorEvent& event : stream.events()) {
+    EXPECT_NE(event.type(), ExecutorEvent::LAUNCH);
+  }
 }
 
 }  // namespace

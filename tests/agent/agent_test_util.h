@@ -1,5 +1,5 @@
 // Small helpers shared by the agent tests: temporary directories, HTTP GETs against the agent,
-// and JSON documents read as google.protobuf.Struct.
+// and metrics read from its /metrics/snapshot.
 #ifndef STEWARD_TESTS_AGENT_AGENT_TEST_UTIL_H_
 #define STEWARD_TESTS_AGENT_AGENT_TEST_UTIL_H_
 
@@ -10,8 +10,7 @@
 #include <string>
 
 #include "common/http_client.h"
-#include "common/json.h"
-#include "google/protobuf/struct.pb.h"
+#include "tests/agent/json_value.h"
 
 namespace steward::agent::testing {
 
@@ -37,26 +36,15 @@ inline std::optional<common::HttpResponse> HttpGet(uint16_t port, const std::str
   return *response;
 }
 
-inline std::optional<google::protobuf::Struct> ParseJson(const std::string& json) {
-  google::protobuf::Struct document;
-  if (!common::JsonToMessage(json, &document).ok()) return std::nullopt;
-  return document;
-}
-
-// A top-level number of a JSON object (metrics snapshots), or nullopt.
-inline std::optional<double> NumberField(const google::protobuf::Struct& document,
-                                         const std::string& key) {
-  auto it = document.fields().find(key);
-  if (it == document.fields().end() || !it->second.has_number_value()) return std::nullopt;
-  return it->second.number_value();
-}
-
+// A top-level number of the agent's /metrics/snapshot, or nullopt.
 inline std::optional<double> Metric(uint16_t port, const std::string& name) {
   std::optional<common::HttpResponse> response = HttpGet(port, "/metrics/snapshot");
   if (!response.has_value() || response->status != 200) return std::nullopt;
-  std::optional<google::protobuf::Struct> document = ParseJson(response->body);
+  std::optional<JsonValue> document = ParseJsonValue(response->body);
   if (!document.has_value()) return std::nullopt;
-  return NumberField(*document, name);
+  const JsonValue* value = document->Find(name);
+  if (value == nullptr || value->kind != JsonValue::Kind::kNumber) return std::nullopt;
+  return value->number;
 }
 
 }  // namespace steward::agent::testing

@@ -1,5 +1,4 @@
 #include "agent/internal/checkpoint_store.h"
-#include "agent/internal/file_io.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,6 +7,7 @@
 #include <string>
 
 #include "agent/internal/agent_state.h"
+#include "agent/internal/file_io.h"
 #include "agent/internal/ids.h"
 #include "gtest/gtest.h"
 
