@@ -6,14 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
+#include "common/json_writer.h"
 #include "common/logging.h"
 #include "common/mesos_resources.h"
-#include "daemon/internal/json_writer.h"
 #include "daemon/internal/master_impl.h"
 
 namespace steward::daemon {
 
 using common::HttpRequest;
+using common::JsonWriter;
 using common::Responder;
 using v1::master::Call;
 using v1::master::Response;

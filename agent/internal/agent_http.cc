@@ -9,14 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/internal/agent_impl.h"
-#include "agent/internal/json_writer.h"
 #include "common/json.h"
+#include "common/json_writer.h"
 
 namespace steward::agent {
 
+using common::JsonWriter;
 using internal::ExecutorRecord;
 using internal::FrameworkRecord;
-using internal::JsonWriter;
 using internal::TaskRecord;
 using ResourceList = google::protobuf::RepeatedPtrField<mesos::v1::Resource>;
 

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/json_writer.h"
 
 namespace steward::agent::internal {
 namespace {
@@ -46,34 +47,6 @@ bool IsUnder(const std::string& path, const std::string& root) {
          path[root.size()] == '/';
 }
 
-// Length of the valid UTF-8 sequence starting at `text[i]`, or 0.
-size_t Utf8Length(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const uint8_t lead = byte(i);
-  size_t length = 0;
-  uint32_t min_code = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    min_code = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    min_code = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    min_code = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  uint32_t code = lead & (0x7F >> length);
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(i + k) & 0x3F);
-  }
-  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> UrlDecode(std::string_view text) {
@@ -95,52 +68,6 @@ absl::StatusOr<std::string> UrlDecode(std::string_view text) {
       out.push_back(text[i]);
     }
   }
-  return out;
-}
-
-std::string JsonQuote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x80) {
-      const size_t length = Utf8Length(text, i);
-      if (length > 0) {
-        out.append(text.substr(i, length));
-        i += length;
-      } else {
-        absl::StrAppend(&out, "\\u00", std::string(1, kHex[c >> 4]), std::string(1, kHex[c & 15]));
-        ++i;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          absl::StrAppend(&out, "\\u00", std::string(1, kHex[c >> 4]),
-                          std::string(1, kHex[c & 15]));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
   return out;
 }
 
@@ -221,7 +148,7 @@ common::HttpResponse ServeFilesRead(const std::string& work_dir,
   ::close(fd);
   common::HttpResponse response;
   response.headers.emplace_back("Content-Type", "application/json");
-  response.body = absl::StrCat("{\"data\":", JsonQuote(data), ",\"offset\":", offset, "}");
+  response.body = absl::StrCat("{\"data\":", common::JsonQuote(data), ",\"offset\":", offset, "}");
   return response;
 }
 

@@ -33,9 +33,6 @@ common::HttpResponse ServeFilesRead(const std::string& work_dir,
 // truncated or non-hex escape.
 absl::StatusOr<std::string> UrlDecode(std::string_view text);
 
-// `text` as a JSON string literal with quotes; invalid UTF-8 bytes become \u00XX.
-std::string JsonQuote(std::string_view text);
-
 }  // namespace steward::agent::internal
 
 #endif  // STEWARD_AGENT_INTERNAL_FILES_API_H_

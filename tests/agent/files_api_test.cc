@@ -8,6 +8,7 @@
 
 #include "agent/internal/checkpoint_store.h"
 #include "agent/internal/file_io.h"
+#include "common/json_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -87,9 +88,9 @@ TEST_F(FilesApiTest, RefusesEscapesMissingFilesAndBadParameters) {
 }
 
 TEST(JsonQuoteTest, EscapesControlCharactersAndInvalidUtf8) {
-  EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
-  EXPECT_EQ(JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // Valid UTF-8 stays.
-  EXPECT_EQ(JsonQuote("\xff\xc3"), R"("\u00ff\u00c3")");
+  EXPECT_EQ(common::JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+  EXPECT_EQ(common::JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // Valid UTF-8 stays.
+  EXPECT_EQ(common::JsonQuote("\xff\xc3"), R"("\u00ff\u00c3")");
 }
 
 }  // namespace
