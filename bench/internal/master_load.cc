@@ -99,6 +99,7 @@ class SimAgent {
   // From any thread.
   void Stop() {
     net::post(strand_, [this] {
+      stopped_ = true;
       heartbeat_.cancel();
       tasks_.clear();  // cancels task timers
       if (stream_) stream_->Close();
@@ -191,7 +192,7 @@ class SimAgent {
     }
     task.timer = std::make_unique<net::steady_timer>(strand_, shared_->options.task_duration);
     task.timer->async_wait([this, key](boost::system::error_code ec) {
-      if (ec) return;  // cancelled: the agent stopped
+      if (ec || stopped_) return;  // cancelled: the agent stopped
       auto found = tasks_.find(key);
       if (found != tasks_.end()) SendUpdate(found->second, v1::TASK_FINISHED);
     });
@@ -225,7 +226,8 @@ class SimAgent {
   void ScheduleHeartbeat() {
     heartbeat_.expires_after(heartbeat_interval_);
     heartbeat_.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
+      // A timer that expired just before Stop() cancelled it completes without an error.
+      if (ec || stopped_) return;
       agent::Call call;
       call.set_type(agent::Call::HEARTBEAT);
       *call.mutable_agent_id() = agent_id_;
@@ -252,6 +254,7 @@ class SimAgent {
   std::shared_ptr<EventStreamConnection> stream_;
   std::shared_ptr<CallConnection> calls_;
   bool subscribed_ = false;
+  bool stopped_ = false;
   v1::AgentID agent_id_;
   std::string stream_id_;
   std::chrono::milliseconds heartbeat_interval_{5000};
@@ -532,7 +535,13 @@ void LoadGenerator::Stop() {
   for (auto& framework : frameworks_) framework->Stop();
   work_.reset();
   // Every socket and timer is closed or cancelled on its strand, so run() returns once the
-  // aborted operations have completed.
+  // aborted operations have completed; a bug leaving work behind must not hang the benchmark.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!threads_.empty() && !shared_->ioc.stopped() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  shared_->ioc.stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
 }
