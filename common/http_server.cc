@@ -193,6 +193,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool Post(Fn&& fn) {
     return core_->PostUnlessStopped(strand_, std::forward<Fn>(fn));
   }
+  // Runs `fn` at once when called on this connection's strand (a handler answering before it
+  // returns, the common case), else posts it there. False, running nothing, once the server
+  // has stopped.
+  template <typename Fn>
+  bool RunOrPost(Fn&& fn) {
+    using Strand = net::strand<net::io_context::executor_type>;
+    if (const Strand* strand = strand_.target<Strand>();
+        strand != nullptr && strand->running_in_this_thread()) {
+      {
+        std::lock_guard lock(core_->mu);
+        if (core_->stopped) return false;
+      }
+      fn();
+      return true;
+    }
+    return Post(std::forward<Fn>(fn));
+  }
   const net::any_io_executor& strand() const { return strand_; }
   void Start() {
     ArmIdleTimer();
@@ -610,8 +627,8 @@ Responder::Responder(std::shared_ptr<ResponderState> state) : state_(std::move(s
 
 bool Responder::Reply(HttpResponse response) {
   if (!state_->Transition(Phase::kPending, Phase::kReplied)) return false;
-  return state_->connection()->Post([connection = state_->connection(), seq = state_->seq(),
-                                     response = std::move(response)]() mutable {
+  return state_->connection()->RunOrPost([connection = state_->connection(), seq = state_->seq(),
+                                          response = std::move(response)]() mutable {
     connection->SendComplete(seq, std::move(response));
   });
 }

@@ -96,6 +96,7 @@ void Master::Impl::HandleAgent(const HttpRequest& request, Responder responder) 
     responder.Reply(400, std::string(status.message()));
     return;
   }
+  lock.unlock();  // the reply may be written at once, on this thread
   responder.Reply(202, "");
 }
 

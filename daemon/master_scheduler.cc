@@ -195,6 +195,7 @@ void Master::Impl::HandleScheduler(const HttpRequest& request, Responder respond
     return;
   }
   valid_framework_calls_->Increment();
+  lock.unlock();  // the reply may be written at once, on this thread
   responder.Reply(202, "");
 }
 
