@@ -409,8 +409,10 @@ void Master::Impl::TickLocked() {
     }
     next_heartbeat_ = now + std::chrono::duration<double>(options_.heartbeat_interval).count();
   }
-  const double ping_window = std::chrono::duration<double>(options_.agent_ping_timeout).count() *
-                             options_.max_agent_ping_timeouts;
+  const double ping_timeout = std::chrono::duration<double>(options_.agent_ping_timeout).count();
+  const double ping_window = ping_timeout * options_.max_agent_ping_timeouts;
+  if (now < next_liveness_check_) return;
+  next_liveness_check_ = now + std::min(0.1, ping_timeout / 4);
   std::vector<std::string> lost;
   for (auto& [id, agent] : agents_) {
     if (now - agent->last_seen > ping_window) lost.push_back(id);
