@@ -51,18 +51,21 @@ test-tsan: deps
 
 # Benchmarks (bench/README.md), JSON in $(BUILD_BENCH): the allocator engine and reference side
 # by side (bench.json), whole simulator runs (sim-bench.json) and trace reading, CSV against
-# native (trace-bench.json). SIM_BENCH_FILTER leaves out the Google-scale day by default (its
+# native (trace-bench.json), and the master under simulated agents and frameworks
+# (master-bench.json). SIM_BENCH_FILTER leaves out the Google-scale day by default (its
 # OFFER run takes a quarter of an hour or more); `make bench SIM_BENCH_FILTER=.` runs it all.
 SIM_BENCH_FILTER ?= ^BM_Sim_(Openb|Synthetic/machines:1250/)
 bench: deps
 	cmake -S . -B $(BUILD_BENCH) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSTEWARD_BUILD_TESTS=OFF
 	cmake --build $(BUILD_BENCH) -j $(JOBS) --target steward-allocator-bench steward-sim-bench \
-	  steward-trace-bench
+	  steward-trace-bench steward-master-bench
 	$(BUILD_BENCH)/bench/steward-allocator-bench --benchmark_out=$(BUILD_BENCH)/bench.json \
 	  --benchmark_out_format=json $(BENCH_ARGS)
 	$(BUILD_BENCH)/bench/steward-sim-bench --benchmark_out=$(BUILD_BENCH)/sim-bench.json \
 	  --benchmark_out_format=json '--benchmark_filter=$(SIM_BENCH_FILTER)'
 	$(BUILD_BENCH)/bench/steward-trace-bench --benchmark_out=$(BUILD_BENCH)/trace-bench.json \
+	  --benchmark_out_format=json
+	$(BUILD_BENCH)/bench/steward-master-bench --benchmark_out=$(BUILD_BENCH)/master-bench.json \
 	  --benchmark_out_format=json
 
 # A local cluster on 127.0.0.1 (scripts/cluster): one master (5050) and two agents (5051, 5052).

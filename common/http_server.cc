@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -45,9 +46,12 @@ bool IsFieldValue(std::string_view s) {
 bool IsReservedField(std::string_view name) {
   static constexpr std::string_view kReserved[] = {"content-length", "transfer-encoding",
                                                    "connection"};
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::find(std::begin(kReserved), std::end(kReserved), lower) != std::end(kReserved);
+  return std::any_of(std::begin(kReserved), std::end(kReserved), [name](std::string_view r) {
+    return r.size() == name.size() &&
+           std::equal(r.begin(), r.end(), name.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  });
 }
 
 // Copies the handler's fields, dropping ones that would break framing or inject lines.
@@ -65,17 +69,29 @@ unsigned ValidStatus(int status) {
   return (status >= 100 && status <= 599) ? static_cast<unsigned>(status) : 500u;
 }
 
+// Written by hand: a Beast message and serializer cost thousands of instructions per response
+// (measured with callgrind under steward-master-bench) for a status line, a few fields and the
+// body. The bytes are Beast's: its reason phrase, the handler's acceptable fields,
+// "Connection: close" when the connection will close, and Content-Length. 1xx, 204 and 304
+// answers carry no body (Content-Length: 0; Beast would throw on a body there).
 std::string SerializeResponse(HttpResponse response, bool keep_alive) {
-  http::response<http::string_body> message;
-  message.result(ValidStatus(response.status));
-  message.version(11);
-  SetFields(response.headers, &message.base());
-  message.body() = std::move(response.body);
-  message.keep_alive(keep_alive);
-  message.prepare_payload();
-  std::ostringstream out;
-  out << message;
-  return std::move(out).str();
+  const unsigned status = ValidStatus(response.status);
+  const beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+  const bool bodyless = status < 200 || status == 204 || status == 304;
+  const size_t length = bodyless ? 0 : response.body.size();
+  std::string out;
+  out.reserve(128 + length);
+  out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  out.append(reason.data(), reason.size()).append("\r\n");
+  for (const auto& [name, value] : response.headers) {
+    if (IsToken(name) && IsFieldValue(value) && !IsReservedField(name)) {
+      out.append(name).append(": ").append(value).append("\r\n");
+    }
+  }
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("Content-Length: ").append(std::to_string(length)).append("\r\n\r\n");
+  if (!bodyless) out.append(response.body);
+  return out;
 }
 
 std::string SerializeStreamHead(int status, const HttpHeaders& headers, bool keep_alive) {
@@ -88,15 +104,6 @@ std::string SerializeStreamHead(int status, const HttpHeaders& headers, bool kee
   std::ostringstream out;
   out << message.base();
   return std::move(out).str();
-}
-
-std::string Chunk(std::string_view data) {
-  std::ostringstream out;
-  out << std::hex << data.size() << "\r\n";
-  std::string chunk = std::move(out).str();
-  chunk.append(data);
-  chunk += "\r\n";
-  return chunk;
 }
 
 HttpResponse TextResponse(int status, std::string text) {
@@ -190,6 +197,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool Post(Fn&& fn) {
     return core_->PostUnlessStopped(strand_, std::forward<Fn>(fn));
   }
+  // Runs `fn` at once when called on this connection's strand (a handler answering before it
+  // returns, the common case), else posts it there. False, running nothing, once the server
+  // has stopped.
+  template <typename Fn>
+  bool RunOrPost(Fn&& fn) {
+    using Strand = net::strand<net::io_context::executor_type>;
+    if (const Strand* strand = strand_.target<Strand>();
+        strand != nullptr && strand->running_in_this_thread()) {
+      {
+        std::lock_guard lock(core_->mu);
+        if (core_->stopped) return false;
+      }
+      fn();
+      return true;
+    }
+    return Post(std::forward<Fn>(fn));
+  }
   const net::any_io_executor& strand() const { return strand_; }
   void Start() {
     ArmIdleTimer();
@@ -212,9 +236,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Enqueue(SerializeStreamHead(status, headers, keep_alive_), false);
     if (read_eof_) CloseSocket();
   }
-  void SendChunk(uint64_t seq, const std::string& data) {
+  void SendChunk(uint64_t seq, std::string data) {
     if (seq != seq_ || !in_flight_ || closed_) return;
-    Enqueue(Chunk(data), false);
+    Enqueue(std::move(data), false, /*chunk=*/true);
     if (queued_bytes_ > core_->options.max_queued_bytes) {  // The client is not reading.
       NotifyDisconnect();
       CloseSocket();
@@ -238,9 +262,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::optional<HttpRequest> request;
     std::optional<HttpResponse> error;  // Answer, then close.
   };
+  // Bytes to send. A chunk of a streamed body is framed on the way out ("<hex size>\r\n",
+  // the data, "\r\n") without copying the data.
   struct Outgoing {
     std::string data;
-    bool ends_response;
+    bool ends_response = false;
+    bool chunk = false;
+    uint8_t size_line_length = 0;
+    char size_line[20] = {};
   };
 
   void ReadRequest() {
@@ -308,9 +337,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       request.headers.emplace_back(Str(field.name_string()), Str(field.value()));
     }
     request.body = std::move(message.body());
-    beast::error_code ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) request.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+    if (peer_.empty()) {  // once per connection: it is a system call
+      beast::error_code ec;
+      const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+      if (!ec) peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+    }
+    request.peer = peer_;
     next_keep_alive_ = message.keep_alive();
     return request;
   }
@@ -375,16 +407,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void Enqueue(std::string data, bool ends_response) {
-    queued_bytes_ += data.size();
-    outbox_.push_back(Outgoing{std::move(data), ends_response});
+  void Enqueue(std::string data, bool ends_response, bool chunk = false) {
+    Outgoing& out = outbox_.emplace_back();
+    out.data = std::move(data);
+    out.ends_response = ends_response;
+    out.chunk = chunk;
+    if (chunk) {
+      const int n = std::snprintf(out.size_line, sizeof(out.size_line), "%zx\r\n", out.data.size());
+      out.size_line_length = static_cast<uint8_t>(n);
+      queued_bytes_ += static_cast<size_t>(n) + 2;
+    }
+    queued_bytes_ += out.data.size();
     if (!writing_) WriteNext();
   }
 
+  // Writes everything queued (up to kMaxEntriesPerWrite entries) with one gathering write:
+  // under load, a stream's events and a response go out in one system call.
   void WriteNext() {
+    static constexpr size_t kMaxEntriesPerWrite = 64;
+    static constexpr std::string_view kChunkEnd = "\r\n";
     writing_ = true;
+    writing_entries_ = std::min(outbox_.size(), kMaxEntriesPerWrite);
+    write_buffers_.clear();
+    for (size_t i = 0; i < writing_entries_; ++i) {
+      const Outgoing& out = outbox_[i];
+      if (out.chunk) write_buffers_.emplace_back(out.size_line, out.size_line_length);
+      write_buffers_.emplace_back(out.data.data(), out.data.size());
+      if (out.chunk) write_buffers_.emplace_back(kChunkEnd.data(), kChunkEnd.size());
+    }
     net::async_write(
-        stream_, net::buffer(outbox_.front().data),
+        stream_, write_buffers_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
@@ -396,9 +448,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       CloseSocket();
       return;
     }
-    const bool ends_response = outbox_.front().ends_response;
-    queued_bytes_ -= outbox_.front().data.size();
-    outbox_.pop_front();
+    // Only the last entry written can end a response: nothing more is queued for a connection
+    // until its response has ended.
+    bool ends_response = false;
+    for (size_t i = 0; i < writing_entries_; ++i) {
+      const Outgoing& out = outbox_.front();
+      ends_response = ends_response || out.ends_response;
+      queued_bytes_ -= out.data.size() + (out.chunk ? out.size_line_length + 2u : 0u);
+      outbox_.pop_front();
+    }
+    writing_entries_ = 0;
     if (ends_response) FinishResponse();  // May dispatch the next request and write.
     if (!closed_ && !writing_ && !outbox_.empty()) WriteNext();
   }
@@ -427,17 +486,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Closes the connection unless a request is dispatched (CancelIdleTimer) within the timeout.
+  // Requests do not cancel and re-arm the timer (two timer operations and a completion per
+  // request): a timer that fires early, or while a request is in flight, just waits again
+  // for the current deadline; one that fires while no request is in flight does nothing and
+  // the next ArmIdleTimer() starts a new one.
   void ArmIdleTimer() {
     if (core_->options.idle_timeout.count() <= 0) return;
-    idle_timer_.expires_after(core_->options.idle_timeout);
-    idle_timer_.async_wait(
-        [self = shared_from_this(), generation = ++idle_generation_](beast::error_code ec) {
-          if (!ec && generation == self->idle_generation_ && !self->in_flight_) self->CloseSocket();
-        });
+    idle_deadline_ = std::chrono::steady_clock::now() + core_->options.idle_timeout;
+    idle_armed_ = true;
+    if (!idle_timer_waiting_) WaitIdleTimer();
   }
-  void CancelIdleTimer() {
-    ++idle_generation_;
-    idle_timer_.cancel();
+  void CancelIdleTimer() { idle_armed_ = false; }
+  void WaitIdleTimer() {
+    idle_timer_waiting_ = true;
+    idle_timer_.expires_at(idle_deadline_);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->idle_timer_waiting_ = false;
+      if (ec || self->closed_ || !self->idle_armed_) return;
+      if (std::chrono::steady_clock::now() < self->idle_deadline_) {
+        self->WaitIdleTimer();
+      } else if (!self->in_flight_) {
+        self->CloseSocket();
+      }
+    });
   }
 
   void NotifyDisconnect() {
@@ -481,6 +552,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     outbox_.clear();
     queued_bytes_ = 0;
     CancelIdleTimer();
+    idle_timer_.cancel();  // its wait holds this connection alive
     pending_.reset();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -493,11 +565,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<Outgoing> outbox_;
+  size_t writing_entries_ = 0;  // The first entries of outbox_, being written.
+  std::vector<net::const_buffer> write_buffers_;
   std::optional<Pending> pending_;
   std::weak_ptr<ResponderState> current_;
   net::steady_timer idle_timer_;
-  uint64_t idle_generation_ = 0;
-  size_t queued_bytes_ = 0;  // In outbox_.
+  std::chrono::steady_clock::time_point idle_deadline_;
+  bool idle_armed_ = false;          // The connection is idle and idle_deadline_ applies.
+  bool idle_timer_waiting_ = false;  // An async_wait on idle_timer_ is pending.
+  size_t queued_bytes_ = 0;          // In outbox_.
+  std::string peer_;                 // "address:port" of the client
   std::string drain_buffer_;
   size_t drained_ = 0;
   uint64_t seq_ = 0;  // Of the response in flight (or the last one).
@@ -554,8 +631,8 @@ Responder::Responder(std::shared_ptr<ResponderState> state) : state_(std::move(s
 
 bool Responder::Reply(HttpResponse response) {
   if (!state_->Transition(Phase::kPending, Phase::kReplied)) return false;
-  return state_->connection()->Post([connection = state_->connection(), seq = state_->seq(),
-                                     response = std::move(response)]() mutable {
+  return state_->connection()->RunOrPost([connection = state_->connection(), seq = state_->seq(),
+                                          response = std::move(response)]() mutable {
     connection->SendComplete(seq, std::move(response));
   });
 }
@@ -579,8 +656,8 @@ bool Responder::Write(std::string chunk) {
   if (!state_->IsStreaming() || state_->disconnected.load()) return false;
   if (chunk.empty()) return true;
   return state_->connection()->Post(
-      [connection = state_->connection(), seq = state_->seq(), chunk = std::move(chunk)] {
-        connection->SendChunk(seq, chunk);
+      [connection = state_->connection(), seq = state_->seq(), chunk = std::move(chunk)]() mutable {
+        connection->SendChunk(seq, std::move(chunk));
       });
 }
 

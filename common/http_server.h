@@ -46,6 +46,8 @@ class Responder {
 
   // Sends a complete response (Content-Length set from the body). Returns false, sending
   // nothing, if this request was already answered or a stream started, or the server stopped.
+  // Called by the handler before it returns, the response is handed to the socket at once, on
+  // the calling thread (no hop through the server's queue): better not hold a lock then.
   bool Reply(HttpResponse response);
   bool Reply(int status, std::string body, std::string content_type = "text/plain");
 

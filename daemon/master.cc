@@ -251,7 +251,7 @@ absl::Status Master::Impl::Recover() {
     entry->registered_time = agent.registered_time().nanoseconds() / 1e9;
     absl::StatusOr<allocator::Resources> reserved = common::FromProto(agent.reservations());
     if (reserved.ok()) entry->dynamic_reservations = *reserved;
-    agents_[agent.info().id().value()] = std::move(entry);
+    AddAgentLocked(agent.info().id().value(), std::move(entry));
   }
   for (const registry::Framework& framework : reg.frameworks()) {
     absl::StatusOr<FrameworkEntry*> entry = EnsureRecoveredFrameworkLocked(framework.info());
@@ -290,8 +290,7 @@ absl::StatusOr<FrameworkEntry*> Master::Impl::EnsureRecoveredFrameworkLocked(
   entry->recovered = true;
   // A recovered framework gets at least ten minutes to resubscribe after a master restart.
   entry->failover_deadline = Now() + std::max(info.failover_timeout(), 600.0);
-  FrameworkEntry* raw = entry.get();
-  frameworks_[id] = std::move(entry);
+  FrameworkEntry* raw = AddFrameworkLocked(id, std::move(entry));
   framework_by_alloc_[alloc->value()] = id;
   return raw;
 }
@@ -411,8 +410,10 @@ void Master::Impl::TickLocked() {
     }
     next_heartbeat_ = now + std::chrono::duration<double>(options_.heartbeat_interval).count();
   }
-  const double ping_window = std::chrono::duration<double>(options_.agent_ping_timeout).count() *
-                             options_.max_agent_ping_timeouts;
+  const double ping_timeout = std::chrono::duration<double>(options_.agent_ping_timeout).count();
+  const double ping_window = ping_timeout * options_.max_agent_ping_timeouts;
+  if (now < next_liveness_check_) return;
+  next_liveness_check_ = now + std::min(0.1, ping_timeout / 4);
   std::vector<std::string> lost;
   for (auto& [id, agent] : agents_) {
     if (now - agent->last_seen > ping_window) lost.push_back(id);
@@ -641,24 +642,53 @@ void Master::Impl::CompleteTaskLocked(FrameworkEntry& framework, const std::stri
 // ---------------------------------------------------------------------------------------
 // Frameworks and agents
 
-FrameworkEntry* Master::Impl::FindFramework(const std::string& id) {
+FrameworkEntry* Master::Impl::AddFrameworkLocked(const std::string& id,
+                                                 std::unique_ptr<FrameworkEntry> entry) {
+  FrameworkEntry* raw = entry.get();
+  frameworks_[id] = std::move(entry);
+  framework_index_[id] = raw;
+  return raw;
+}
+
+std::unique_ptr<FrameworkEntry> Master::Impl::EraseFrameworkLocked(const std::string& id) {
   auto it = frameworks_.find(id);
-  return it == frameworks_.end() ? nullptr : it->second.get();
+  if (it == frameworks_.end()) return nullptr;
+  std::unique_ptr<FrameworkEntry> entry = std::move(it->second);
+  framework_index_.erase(id);  // before the map: `id` may be the map's own key
+  frameworks_.erase(it);
+  return entry;
+}
+
+AgentEntry* Master::Impl::AddAgentLocked(const std::string& id, std::unique_ptr<AgentEntry> entry) {
+  AgentEntry* raw = entry.get();
+  agents_[id] = std::move(entry);
+  agent_index_[id] = raw;
+  return raw;
+}
+
+void Master::Impl::EraseAgentLocked(const std::string& id) {
+  agent_index_.erase(id);
+  agents_.erase(id);
+}
+
+FrameworkEntry* Master::Impl::FindFramework(const std::string& id) {
+  auto it = framework_index_.find(id);
+  return it == framework_index_.end() ? nullptr : it->second;
 }
 
 AgentEntry* Master::Impl::FindAgent(const std::string& id) {
-  auto it = agents_.find(id);
-  return it == agents_.end() ? nullptr : it->second.get();
+  auto it = agent_index_.find(id);
+  return it == agent_index_.end() ? nullptr : it->second;
 }
 
 const FrameworkEntry* Master::Impl::FindFramework(const std::string& id) const {
-  auto it = frameworks_.find(id);
-  return it == frameworks_.end() ? nullptr : it->second.get();
+  auto it = framework_index_.find(id);
+  return it == framework_index_.end() ? nullptr : it->second;
 }
 
 const AgentEntry* Master::Impl::FindAgent(const std::string& id) const {
-  auto it = agents_.find(id);
-  return it == agents_.end() ? nullptr : it->second.get();
+  auto it = agent_index_.find(id);
+  return it == agent_index_.end() ? nullptr : it->second;
 }
 
 void Master::Impl::DisconnectFrameworkLocked(FrameworkEntry& framework,
@@ -721,8 +751,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
   STEWARD_LOG(INFO) << "Removed framework " << framework_id << " (" << framework.info.name()
                     << "): " << why;
   removed_framework_ids_.insert(framework_id);
-  completed_frameworks_.push_back(std::move(it->second));
-  frameworks_.erase(it);
+  completed_frameworks_.push_back(EraseFrameworkLocked(framework_id));
   while (completed_frameworks_.size() > 50) completed_frameworks_.pop_front();
   (void)PersistLocked();
 }
@@ -770,7 +799,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
   *record.mutable_registered_time() = TimeInfoOf(agent.registered_time);
   *record.mutable_state_time() = TimeInfoOf(WallNow());
   unreachable_agents_[agent_id] = record;
-  agents_.erase(agent_id);
+  EraseAgentLocked(agent_id);
   agent_removals_->Increment();
   (void)PersistLocked();
 }

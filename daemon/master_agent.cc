@@ -96,6 +96,7 @@ void Master::Impl::HandleAgent(const HttpRequest& request, Responder responder) 
     responder.Reply(400, std::string(status.message()));
     return;
   }
+  lock.unlock();  // the reply may be written at once, on this thread
   responder.Reply(202, "");
 }
 
@@ -174,8 +175,7 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, Responder responder) 
   if (agent == nullptr) {
     auto entry = std::make_unique<AgentEntry>();
     entry->registered_time = WallNow();
-    agent = entry.get();
-    agents_[agent_id] = std::move(entry);
+    agent = AddAgentLocked(agent_id, std::move(entry));
   }
   if (agent->alloc.valid() && !(agent->total == *total)) {
     refuse(absl::StrCat("Agent ", agent_id, " reregistered with resources ", total->ToString(),
@@ -207,7 +207,7 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, Responder responder) 
     }
     absl::StatusOr<allocator::AgentId> alloc = allocator_->AddAgent(alloc_info);
     if (!alloc.ok()) {
-      agents_.erase(agent_id);
+      EraseAgentLocked(agent_id);
       responder.Reply(400, absl::StrCat("Cannot admit agent: ", alloc.status().message()));
       return;
     }

@@ -195,6 +195,7 @@ void Master::Impl::HandleScheduler(const HttpRequest& request, Responder respond
     return;
   }
   valid_framework_calls_->Increment();
+  lock.unlock();  // the reply may be written at once, on this thread
   responder.Reply(202, "");
 }
 
@@ -469,11 +470,11 @@ absl::Status Master::Impl::HandleAccept(FrameworkEntry& framework, const Call::A
     agent::Event event;
     event.set_type(agent::Event::LAUNCH);
     *event.mutable_launch()->mutable_framework_info() = framework.info;
-    v1::TaskInfo launched = info;
-    if (launched.has_executor() && !launched.executor().has_framework_id()) {
-      *launched.mutable_executor()->mutable_framework_id() = framework.info.id();
+    v1::TaskInfo* launched = event.mutable_launch()->mutable_task();
+    *launched = info;
+    if (launched->has_executor() && !launched->executor().has_framework_id()) {
+      *launched->mutable_executor()->mutable_framework_id() = framework.info.id();
     }
-    *event.mutable_launch()->mutable_task() = launched;
     SendAgentEvent(*agent, event);
     tasks_launched_->Increment();
   }

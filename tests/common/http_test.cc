@@ -192,6 +192,35 @@ TEST_F(HttpTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(replies.find("later"), replies.find("hello 2")) << replies;
 }
 
+TEST_F(HttpTest, ResponsesAreWrittenExactlyAndDropReservedOrUnsafeFields) {
+  server_->Route("GET", "/fields", [](const HttpRequest&, Responder responder) {
+    HttpResponse response;
+    response.status = 201;
+    response.headers = {{"X-Ok", "yes"},
+                        {"content-LENGTH", "999"},
+                        {"Bad Name", "x"},
+                        {"X-Injected", "a\r\nEvil: 1"},
+                        {"Connection", "keep-alive"}};
+    response.body = "made";
+    responder.Reply(std::move(response));
+  });
+  server_->Route("GET", "/no-content-with-body",
+                 [](const HttpRequest&, Responder responder) { responder.Reply(204, "dropped"); });
+  Start();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.ok());
+  raw.Send("GET /hello?x HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(raw.ReadUntil("hello x"),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nhello x");
+  raw.Send("GET /fields HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(raw.ReadUntil("made"),
+            "HTTP/1.1 201 Created\r\nX-Ok: yes\r\nContent-Length: 4\r\n\r\nmade");
+  raw.Send("GET /no-content-with-body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(raw.ReadAll(),
+            "HTTP/1.1 204 No Content\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
 TEST_F(HttpTest, ChunkedRequestBody) {
   Start();
   RawConnection raw(server_->port());
