@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +22,8 @@ namespace steward::e2e {
 namespace {
 
 using mesos::v1::TaskStatus;
+using ::testing::Contains;
+using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAreArray;
 
 // A task that prints, writes its shell's pid to `dir`/<id>.pid, and finishes once
@@ -41,6 +44,26 @@ pid_t TaskPid(const std::string& dir, const std::string& id) {
   const std::string text = ReadFile(absl::StrCat(dir, "/", id, ".pid"));
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid)) return 0;
   return pid;
+}
+
+// The parent of `pid` from /proc/<pid>/stat ("pid (comm) state ppid ..."), or 0.
+pid_t ParentOf(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  const std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
+  pid_t parent = 0;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent)) return 0;
+  return parent;
+}
+
+// Waits (up to kStateTimeout) until the WaitingTask `id` has written its pid; 0 if it did not.
+pid_t WaitForTaskPid(const std::string& dir, const std::string& id) {
+  const auto deadline = std::chrono::steady_clock::now() + kStateTimeout;
+  while (TaskPid(dir, id) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return TaskPid(dir, id);
 }
 
 void Go(const std::string& dir, const std::string& id) {
@@ -112,27 +135,40 @@ TEST_P(AgentRestartTest, TasksKeepRunningAndTheirEndIsReported) {
   StartCluster(1);
   if (IsSkipped() || HasFatalFailure()) return;
   const std::string dir = cluster_->dir();
+  const uint16_t agent_port = cluster_->agent_port(0);
   const SchedulerCalls calls(Encoding::kProtobuf);
   std::string framework_id;
   std::unique_ptr<TestFramework> framework = Subscribe(calls, "patient", 60, &framework_id);
   ASSERT_FALSE(framework_id.empty());
-  Launch(*framework, calls, framework_id, {WaitingTask("survivor", agent_ids_[0], dir)});
+  // "survivor" ends after the agent's restart, "lonely" while no agent runs.
+  Launch(*framework, calls, framework_id,
+         {WaitingTask("survivor", agent_ids_[0], dir), WaitingTask("lonely", agent_ids_[0], dir)});
   if (HasFatalFailure()) return;
   AwaitState(*framework, calls, framework_id, "survivor", mesos::v1::TASK_RUNNING);
+  AwaitState(*framework, calls, framework_id, "lonely", mesos::v1::TASK_RUNNING);
   if (HasFatalFailure()) return;
-  const auto deadline = std::chrono::steady_clock::now() + kStateTimeout;
-  while (TaskPid(dir, "survivor") == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const pid_t task = TaskPid(dir, "survivor");
-  ASSERT_TRUE(Alive(task));
-  const std::vector<pid_t> supervisors = TaskSupervisors(dir);
-  ASSERT_EQ(supervisors.size(), 1u);
+  const pid_t survivor = WaitForTaskPid(dir, "survivor");
+  const pid_t lonely = WaitForTaskPid(dir, "lonely");
+  ASSERT_TRUE(Alive(survivor) && Alive(lonely));
+  absl::StatusOr<std::string> survivor_sandbox = SandboxOf(agent_port, framework_id, "survivor");
+  absl::StatusOr<std::string> lonely_sandbox = SandboxOf(agent_port, framework_id, "lonely");
+  ASSERT_TRUE(survivor_sandbox.ok()) << survivor_sandbox.status();
+  ASSERT_TRUE(lonely_sandbox.ok()) << lonely_sandbox.status();
+  // Each task runs under its own supervisor (agent/containerizer.h).
+  ASSERT_EQ(TaskSupervisors(dir).size(), 2u);
+  const pid_t survivor_supervisor = ParentOf(survivor);
+  ASSERT_THAT(TaskSupervisors(dir), Contains(survivor_supervisor));
 
   absl::StatusOr<int> stopped = cluster_->StopAgent(0, GetParam());
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(*stopped, GetParam() == SIGKILL ? 128 + SIGKILL : 0);
-  EXPECT_TRUE(Alive(task)) << "the task died with its agent";
+  EXPECT_TRUE(Alive(survivor)) << "the task died with its agent";
+  Go(dir, "lonely");
+  const auto deadline = std::chrono::steady_clock::now() + kStateTimeout;
+  while (Alive(lonely) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(Alive(lonely)) << "the lonely task did not end";
 
   absl::StatusOr<Process*> restarted = cluster_->RestartAgent(0);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
@@ -140,30 +176,26 @@ TEST_P(AgentRestartTest, TasksKeepRunningAndTheirEndIsReported) {
       WaitForActiveAgents(cluster_->master_port(), AgentPorts(), kStateTimeout);
   ASSERT_TRUE(ids.ok()) << ids.status();
   EXPECT_EQ(*ids, agent_ids_) << "the agent came back with another id";
-  // The same processes run the task; the master and the new agent both list it as running.
-  EXPECT_TRUE(Alive(task));
-  EXPECT_EQ(TaskSupervisors(dir), supervisors);
+  // The same processes run the survivor; the master and the new agent list it as running.
+  EXPECT_TRUE(Alive(survivor));
+  EXPECT_EQ(ParentOf(survivor), survivor_supervisor);
+  EXPECT_THAT(TaskSupervisors(dir), Contains(survivor_supervisor));
   ExpectRunningAtMaster("survivor", agent_ids_[0]);
-  absl::StatusOr<std::string> sandbox =
-      SandboxOf(cluster_->agent_port(0), framework_id, "survivor");
-  ASSERT_TRUE(sandbox.ok()) << sandbox.status();
+  EXPECT_TRUE(SandboxOf(agent_port, framework_id, "survivor").ok());
 
-  // Its end reaches the framework, with everything it printed.
+  // What ended while the agent was away is reported now, and what ends later too.
+  AwaitState(*framework, calls, framework_id, "lonely", mesos::v1::TASK_FINISHED);
+  if (HasFatalFailure()) return;
   Go(dir, "survivor");
-  std::optional<TaskStatus> status;
-  while ((status = NextUpdate(*framework)).has_value() &&
-         status->state() != mesos::v1::TASK_FINISHED) {
-    ASSERT_EQ(status->state(), mesos::v1::TASK_RUNNING) << status->ShortDebugString();
-    ASSERT_EQ(Post(*framework, calls, calls.Acknowledge(framework_id, *status)), 202);
+  AwaitState(*framework, calls, framework_id, "survivor", mesos::v1::TASK_FINISHED);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(Alive(survivor));
+  EXPECT_THAT(TaskSupervisors(dir), IsEmpty());
+  for (const std::string& sandbox : {*survivor_sandbox, *lonely_sandbox}) {
+    absl::StatusOr<std::string> out = ReadSandboxFile(agent_port, sandbox + "/stdout");
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*out, "started\nfinished\n") << sandbox;
   }
-  ASSERT_TRUE(status.has_value()) << "no TASK_FINISHED after the agent's restart";
-  EXPECT_EQ(status->task_id().value(), "survivor");
-  EXPECT_EQ(status->agent_id().value(), agent_ids_[0]);
-  absl::StatusOr<std::string> out = ReadSandboxFile(cluster_->agent_port(0), *sandbox + "/stdout");
-  ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(*out, "started\nfinished\n");
-  ASSERT_EQ(Post(*framework, calls, calls.Acknowledge(framework_id, *status)), 202);
-  EXPECT_FALSE(Alive(task));
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, AgentRestartTest, ::testing::Values(SIGKILL, SIGTERM),
@@ -181,12 +213,17 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   std::string framework_id;
   std::unique_ptr<TestFramework> framework = Subscribe(calls, "faithful", 3600, &framework_id);
   ASSERT_FALSE(framework_id.empty());
+  // "early" ends while no master runs, "finisher" after the restart; "victim" is killed then.
   Launch(*framework, calls, framework_id,
-         {WaitingTask("finisher", agent_ids_[0], dir), WaitingTask("victim", agent_ids_[1], dir)});
+         {WaitingTask("early", agent_ids_[0], dir), WaitingTask("finisher", agent_ids_[0], dir),
+          WaitingTask("victim", agent_ids_[1], dir)});
   if (HasFatalFailure()) return;
-  AwaitState(*framework, calls, framework_id, "finisher", mesos::v1::TASK_RUNNING);
-  AwaitState(*framework, calls, framework_id, "victim", mesos::v1::TASK_RUNNING);
+  for (const char* task : {"early", "finisher", "victim"}) {
+    AwaitState(*framework, calls, framework_id, task, mesos::v1::TASK_RUNNING);
+  }
   if (HasFatalFailure()) return;
+  const pid_t early = WaitForTaskPid(dir, "early");
+  ASSERT_TRUE(Alive(early));
 
   absl::StatusOr<int> stopped = cluster_->StopMaster(GetParam());
   ASSERT_TRUE(stopped.ok()) << stopped.status();
@@ -194,6 +231,12 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   EXPECT_TRUE(framework->stream().WaitEnded(kEventTimeout))
       << "the event stream outlived the master";
   framework.reset();
+  Go(dir, "early");
+  const auto deadline = std::chrono::steady_clock::now() + kStateTimeout;
+  while (Alive(early) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(Alive(early)) << "the early task did not end";
 
   absl::StatusOr<Process*> restarted = cluster_->RestartMaster();
   ASSERT_TRUE(restarted.ok()) << restarted.status();
@@ -223,11 +266,14 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   ASSERT_TRUE(tasks.ok()) << tasks.status();
   std::vector<std::string> running;
   for (const mesos::v1::Task& task : tasks->get_tasks().tasks()) {
-    running.push_back(task.task_id().value());
+    if (task.state() == mesos::v1::TASK_RUNNING) running.push_back(task.task_id().value());
   }
   EXPECT_THAT(running, UnorderedElementsAreArray({"finisher", "victim"}));
 
-  // Nothing is lost: one task's completion and the other's kill reach the framework.
+  // Nothing is lost: the end of the task that finished while no master ran, the later
+  // completion and the kill all reach the framework.
+  AwaitState(*framework, calls, framework_id, "early", mesos::v1::TASK_FINISHED);
+  if (HasFatalFailure()) return;
   Go(dir, "finisher");
   AwaitState(*framework, calls, framework_id, "finisher", mesos::v1::TASK_FINISHED);
   if (HasFatalFailure()) return;
@@ -237,13 +283,14 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   absl::StatusOr<master_api::Response> done = WaitForOperator(
       cluster_->master_port(), master_api::Call::GET_TASKS,
       [](const master_api::Response& r) {
-        const mesos::v1::Task* finisher = FindTask(r, "finisher");
-        const mesos::v1::Task* victim = FindTask(r, "victim");
-        return r.get_tasks().tasks_size() == 0 && finisher != nullptr &&
-               finisher->state() == mesos::v1::TASK_FINISHED && victim != nullptr &&
-               victim->state() == mesos::v1::TASK_KILLED;
+        auto is = [&r](const std::string& id, mesos::v1::TaskState state) {
+          const mesos::v1::Task* task = FindTask(r, id);
+          return task != nullptr && task->state() == state;
+        };
+        return r.get_tasks().tasks_size() == 0 && is("early", mesos::v1::TASK_FINISHED) &&
+               is("finisher", mesos::v1::TASK_FINISHED) && is("victim", mesos::v1::TASK_KILLED);
       },
-      kStateTimeout, "both tasks completed");
+      kStateTimeout, "the three tasks completed");
   EXPECT_TRUE(done.ok()) << done.status();
 }
 
