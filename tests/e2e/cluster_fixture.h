@@ -4,7 +4,10 @@
 #ifndef STEWARD_TESTS_E2E_CLUSTER_FIXTURE_H_
 #define STEWARD_TESTS_E2E_CLUSTER_FIXTURE_H_
 
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +58,30 @@ class ClusterTest : public ::testing::Test {
         WaitForActiveAgents(cluster_->master_port(), AgentPorts(), kStateTimeout);
     ASSERT_TRUE(ids.ok()) << ids.status();
     agent_ids_ = *std::move(ids);
+  }
+
+  // Stops the daemons still running with SIGTERM: each must exit 0 (a sanitizer build exits
+  // otherwise on a leak), and no daemon's log may hold a sanitizer report.
+  void TearDown() override {
+    if (!cluster_) return;
+    for (size_t n = 0; n < cluster_->agent_count(); ++n) {
+      if (cluster_->agent(n) == nullptr) continue;
+      absl::StatusOr<int> code = cluster_->StopAgent(n, SIGTERM);
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "agent " << n << " exited with " << (code.ok() ? std::to_string(*code) : "?");
+    }
+    if (cluster_->master_process() != nullptr) {
+      absl::StatusOr<int> code = cluster_->StopMaster(SIGTERM);
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "the master exited with " << (code.ok() ? std::to_string(*code) : "?");
+    }
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(cluster_->dir(), error)) {
+      if (entry.path().extension() != ".stderr") continue;
+      const std::string log = ReadFile(entry.path().string());
+      EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << entry.path() << ":\n" << log;
+      EXPECT_EQ(log.find("runtime error:"), std::string::npos) << entry.path() << ":\n" << log;
+    }
   }
 
   // The ports of every agent the cluster started, in start order.
