@@ -10,17 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/http_client.h"
 
 extern char** environ;
@@ -298,8 +301,45 @@ Cluster::~Cluster() {
   agents_.clear();
   master_.reset();
   StopTaskSupervisors(dir_);
+  RemoveAgentCgroups();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string Cluster::cgroups_root(size_t n) const {
+  return absl::StrCat(std::filesystem::path(dir_).filename().string(), "-agent", n);
+}
+
+void Cluster::RemoveAgentCgroups() const {
+  // The agents log where their parent cgroups are: "...; isolation: cgroups vN (cpu, memory)
+  // in /sys/fs/cgroup/cpu/<root>, /sys/fs/cgroup/memory/.../<root>".
+  const std::string prefix = std::filesystem::path(dir_).filename().string() + "-agent";
+  std::set<std::string> parents;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("agent") || !name.ends_with(".stderr")) continue;
+    std::istringstream log(ReadFile(entry.path().string()));
+    for (std::string line; std::getline(log, line);) {
+      const size_t isolation = line.find("; isolation: cgroups v");
+      const size_t in = line.find(") in ", isolation);
+      if (isolation == std::string::npos || in == std::string::npos) continue;
+      for (absl::string_view parent : absl::StrSplit(line.substr(in + 5), ", ")) {
+        // Only cgroups this cluster named, never another agent's.
+        if (std::filesystem::path(std::string(parent)).filename().string().starts_with(prefix)) {
+          parents.emplace(parent);
+        }
+      }
+    }
+  }
+  for (const std::string& parent : parents) {
+    // Container cgroups left behind (their processes are gone), then the parent; an empty
+    // cgroup is removed with rmdir.
+    for (const auto& child : std::filesystem::directory_iterator(parent, error)) {
+      if (child.is_directory(error)) ::rmdir(child.path().c_str());
+    }
+    ::rmdir(parent.c_str());
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Process>> Cluster::SpawnMaster(const std::string& name,
@@ -410,6 +450,10 @@ absl::StatusOr<Process*> Cluster::StartAgent(const std::vector<std::string>& fla
   std::vector<std::string> args = {absl::StrCat("--master=", master()), "--ip=127.0.0.1",
                                    absl::StrCat("--port=", *port),
                                    absl::StrCat("--work_dir=", agent_work_dir(n))};
+  if (std::none_of(flags.begin(), flags.end(),
+                   [](const std::string& flag) { return flag.starts_with("--cgroups_root="); })) {
+    args.push_back(absl::StrCat("--cgroups_root=", cgroups_root(n)));
+  }
   args.insert(args.end(), flags.begin(), flags.end());
   agents_.emplace_back();
   agent_args_.push_back(args);

@@ -107,8 +107,8 @@ class Cluster {
   static absl::StatusOr<std::unique_ptr<Cluster>> Create();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
-  // Stops every daemon (agents first), then the task supervisors the agents left running, and
-  // removes the directory.
+  // Stops every daemon (agents first), then the task supervisors the agents left running,
+  // removes the agents' cgroups and the directory.
   ~Cluster();
 
   const std::string& dir() const { return dir_; }
@@ -133,9 +133,10 @@ class Cluster {
   // if it was never started or is still running.
   absl::StatusOr<Process*> RestartMaster();
 
-  // Starts steward-agent #n with --master, --ip=127.0.0.1, a free --port and
-  // --work_dir=<dir>/agent<n>, plus `flags` (e.g. "--resources=cpus:2;mem:1024"); waits for
-  // /health. FailedPrecondition before StartMaster() or when this build has no agent binary.
+  // Starts steward-agent #n with --master, --ip=127.0.0.1, a free --port,
+  // --work_dir=<dir>/agent<n> and --cgroups_root=cgroups_root(n) (unless `flags` name one),
+  // plus `flags` (e.g. "--resources=cpus:2;mem:1024"); waits for /health. FailedPrecondition
+  // before StartMaster() or when this build has no agent binary.
   absl::StatusOr<Process*> StartAgent(const std::vector<std::string>& flags = {});
   // How many agents were started (stopped ones included).
   size_t agent_count() const { return agents_.size(); }
@@ -144,6 +145,10 @@ class Cluster {
   // Agent #n's process (nullptr after StopAgent(n)) and its --work_dir.
   Process* agent(size_t n) const { return agents_.at(n).get(); }
   std::string agent_work_dir(size_t n) const;
+  // Agent #n's own parent cgroup name, "<basename of dir()>-agent<n>": agents on one machine
+  // must not share one, because an agent that stops removes its parent cgroup when it is
+  // empty, and another agent using it then fails every launch. The destructor removes them.
+  std::string cgroups_root(size_t n) const;
   // Like StopMaster() and RestartMaster(), for agent #n (OutOfRange for an unknown n). A
   // restarted agent keeps its port, work_dir and flags, so it recovers from its checkpoint.
   absl::StatusOr<int> StopAgent(size_t n, int signal);
@@ -160,6 +165,10 @@ class Cluster {
 
  private:
   explicit Cluster(std::string dir) : dir_(std::move(dir)) {}
+
+  // rmdir of the parent cgroups (and the empty container cgroups in them) that this cluster's
+  // agents logged at start-up. Best effort; only names starting with the cluster's own.
+  void RemoveAgentCgroups() const;
 
   // Start a daemon process named `name` (its log file names) and wait until it serves: the
   // master's port is read from its stdout into `*port`; the agent's is given in `args`.

@@ -168,7 +168,8 @@ TEST_F(LimitsTest, MemoryHogIsKilledAndCpuQuotaIsSet) {
   ASSERT_GT(pid, 0) << "the capped task did not write its pid";
   const std::string cgroup = CgroupDirectory(pid, version_, "cpu");
   ASSERT_FALSE(cgroup.empty()) << "no cpu cgroup for pid " << pid;
-  EXPECT_THAT(cgroup, HasSubstr("steward")) << "the task is not in the agent's cgroups";
+  EXPECT_THAT(cgroup, HasSubstr("/" + cluster_->cgroups_root(0) + "/"))
+      << "the task is not in the agent's cgroups";
   if (version_ == 2) {
     EXPECT_EQ(absl::StripAsciiWhitespace(ReadFile(cgroup + "/cpu.max")), "50000 100000");
     EXPECT_EQ(absl::StripAsciiWhitespace(ReadFile(cgroup + "/memory.max")),
