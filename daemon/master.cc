@@ -466,6 +466,13 @@ void Master::Impl::AllocateLocked() {
     proto.mutable_framework_id()->set_value(framework_id);
     proto.mutable_agent_id()->set_value(agent_id);
     proto.set_hostname(agent->info.hostname());
+    // Where the agent serves, as Mesos says it (clients such as the npm mesos-framework
+    // package read `url.address.ip`).
+    v1::URL* url = proto.mutable_url();
+    url->set_scheme("http");
+    url->mutable_address()->set_hostname(agent->info.hostname());
+    url->mutable_address()->set_ip(agent->ip);
+    url->mutable_address()->set_port(agent->info.port());
     *proto.mutable_resources() = OfferResourcesProto(*agent, offer.resources, role);
     *proto.mutable_attributes() = agent->info.attributes();
     proto.mutable_allocation_info()->set_role(role);

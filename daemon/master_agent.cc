@@ -1,4 +1,7 @@
 // POST /api/v1/agent: Steward's agent protocol (proto/steward/agent.proto), protobuf only.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +16,17 @@ using common::HttpRequest;
 using common::Responder;
 
 namespace {
+
+// The agent's IP address for offers' `url`: its hostname when that is an IP address (the
+// agent's --ip by default), else the address its SUBSCRIBE came from ("IP:PORT").
+std::string AgentIp(const std::string& hostname, const std::string& peer) {
+  unsigned char address[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, hostname.c_str(), address) == 1 ||
+      ::inet_pton(AF_INET6, hostname.c_str(), address) == 1) {
+    return hostname;
+  }
+  return peer.substr(0, peer.rfind(':'));
+}
 
 bool IsProtobuf(std::optional<std::string_view> content_type) {
   if (!content_type) return false;
@@ -37,7 +51,7 @@ void Master::Impl::HandleAgent(const HttpRequest& request, Responder responder) 
     return;
   }
   if (call.type() == agent::Call::SUBSCRIBE) {
-    AgentSubscribe(call, std::move(responder));
+    AgentSubscribe(call, request.peer, std::move(responder));
     return;
   }
   std::unique_lock<std::mutex> lock(mu_);
@@ -128,7 +142,8 @@ absl::Status Master::Impl::AgentStatusUpdate(AgentEntry& agent,
   return absl::OkStatus();
 }
 
-void Master::Impl::AgentSubscribe(const agent::Call& call, Responder responder) {
+void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& peer,
+                                  Responder responder) {
   if (!call.has_subscribe() || !call.subscribe().has_agent_info() ||
       !call.subscribe().agent_info().IsInitialized()) {
     responder.Reply(400, "Expecting 'subscribe.agent_info' with a hostname");
@@ -185,6 +200,7 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, Responder responder) 
   }
   if (agent->connected && agent->stream.responder) agent->stream.responder->Close();
   agent->info = info;
+  agent->ip = AgentIp(info.hostname(), peer);
   agent->total = *total;
   agent->version = subscribe.version();
   if (!agent->alloc.valid()) {

@@ -94,6 +94,8 @@ struct FrameworkEntry {
 
 struct AgentEntry {
   v1::AgentInfo info;  // id set
+  // The agent's IP address (offers' `url.address.ip`); set when it (re)subscribes.
+  std::string ip;
   allocator::AgentId alloc;
   allocator::Resources total;
   std::string version;
@@ -205,7 +207,9 @@ class Master::Impl {
 
   // ---- master_agent.cc ----
   void HandleAgent(const common::HttpRequest& request, common::Responder responder);
-  void AgentSubscribe(const agent::Call& call, common::Responder responder);
+  // `peer` is the "IP:PORT" the call came from.
+  void AgentSubscribe(const agent::Call& call, const std::string& peer,
+                      common::Responder responder);
   absl::Status AgentStatusUpdate(AgentEntry& agent, const agent::Call::StatusUpdate& update);
   // Reconciles what a reregistering agent reports with what the master knows.
   // `from_unreachable`: the agent was marked unreachable; tasks of frameworks that are not

@@ -522,6 +522,35 @@ TEST_F(MasterTest, ProtobufFramework) {
   EXPECT_EQ(launch->launch().task().task_id().value(), "p");
 }
 
+TEST_F(MasterTest, OffersSayWhereTheAgentServes) {
+  // Third-party clients read `url.address.ip` of every offer (the npm mesos-framework package
+  // fails on an offer without it). An agent named by an IP address is at that address; one
+  // named otherwise is at the address its subscription came from.
+  StartMaster();
+  auto framework = Framework("where");
+  std::string named_id;
+  std::string numeric_id;
+  auto named = Agent("host-a", "cpus:1;mem:128", &named_id);
+  auto numeric = Agent("127.0.0.1", "cpus:1;mem:128", &numeric_id);
+  std::map<std::string, v1::Offer> offers;
+  while (offers.size() < 2) {
+    auto event = framework->Next(Event::OFFERS);
+    ASSERT_TRUE(event.has_value());
+    for (const v1::Offer& offer : event->offers().offers())
+      offers[offer.agent_id().value()] = offer;
+  }
+  for (const std::string& id : {named_id, numeric_id}) {
+    ASSERT_TRUE(offers.contains(id));
+    const v1::Offer& offer = offers[id];
+    ASSERT_TRUE(offer.has_url()) << offer.ShortDebugString();
+    EXPECT_EQ(offer.url().scheme(), "http");
+    EXPECT_EQ(offer.url().address().hostname(), offer.hostname());
+    EXPECT_EQ(offer.url().address().ip(), "127.0.0.1");
+    EXPECT_EQ(offer.url().address().port(), 5051);
+  }
+  EXPECT_EQ(offers[named_id].hostname(), "host-a");
+}
+
 TEST_F(MasterTest, FailoverTimeoutRemovesDisconnectedFramework) {
   StartMaster();
   auto framework = Framework("fragile", true, "*", /*failover_timeout=*/0.2);

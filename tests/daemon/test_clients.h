@@ -117,6 +117,11 @@ class TestFramework {
       : port_(port), json_(json), client_("127.0.0.1", port) {
     stream_.emplace(port, "/api/v1/scheduler", Encode(subscribe), ContentType());
   }
+  // Subscribes with a SUBSCRIBE call encoded by the caller (JSON text or protobuf bytes).
+  TestFramework(uint16_t port, std::string subscribe_body, bool json)
+      : port_(port), json_(json), client_("127.0.0.1", port) {
+    stream_.emplace(port, "/api/v1/scheduler", std::move(subscribe_body), ContentType());
+  }
   common::HttpResponse Head() { return stream_->Head(); }
   std::string stream_id() {
     const common::HttpResponse head = stream_->Head();

@@ -10,17 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/http_client.h"
 
 extern char** environ;
@@ -291,35 +294,133 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create() {
 }
 
 Cluster::~Cluster() {
-  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) (*it)->Stop();
+  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) {
+    if (*it) (*it)->Stop();
+  }
   if (master_) master_->Stop();
   agents_.clear();
   master_.reset();
   StopTaskSupervisors(dir_);
+  RemoveAgentCgroups();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }
 
+std::string Cluster::cgroups_root(size_t n) const {
+  return absl::StrCat(std::filesystem::path(dir_).filename().string(), "-agent", n);
+}
+
+void Cluster::RemoveAgentCgroups() const {
+  // The agents log where their parent cgroups are: "...; isolation: cgroups vN (cpu, memory)
+  // in /sys/fs/cgroup/cpu/<root>, /sys/fs/cgroup/memory/.../<root>".
+  const std::string prefix = std::filesystem::path(dir_).filename().string() + "-agent";
+  std::set<std::string> parents;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("agent") || !name.ends_with(".stderr")) continue;
+    std::istringstream log(ReadFile(entry.path().string()));
+    for (std::string line; std::getline(log, line);) {
+      const size_t isolation = line.find("; isolation: cgroups v");
+      const size_t in = line.find(") in ", isolation);
+      if (isolation == std::string::npos || in == std::string::npos) continue;
+      for (absl::string_view parent : absl::StrSplit(line.substr(in + 5), ", ")) {
+        // Only cgroups this cluster named, never another agent's.
+        if (std::filesystem::path(std::string(parent)).filename().string().starts_with(prefix)) {
+          parents.emplace(parent);
+        }
+      }
+    }
+  }
+  for (const std::string& parent : parents) {
+    // Container cgroups left behind (their processes are gone), then the parent; an empty
+    // cgroup is removed with rmdir.
+    for (const auto& child : std::filesystem::directory_iterator(parent, error)) {
+      if (child.is_directory(error)) ::rmdir(child.path().c_str());
+    }
+    ::rmdir(parent.c_str());
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Process>> Cluster::SpawnMaster(const std::string& name,
+                                                              const std::vector<std::string>& args,
+                                                              uint16_t* port) const {
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Spawn(name, STEWARD_MASTER_BINARY, args, dir_);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::string> address =
+      (*process)->WaitForLine("steward-master listening on ", kStartTimeout);
+  if (!address.ok()) return address.status();
+  const size_t colon = address->rfind(':');
+  int number = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address->substr(colon + 1), &number) ||
+      number <= 0 || number > 65535) {
+    return absl::DataLossError(absl::StrCat("cannot read the master's port from '", *address, "'"));
+  }
+  *port = static_cast<uint16_t>(number);
+  if (absl::Status s = WaitForHealth("127.0.0.1", *port, kStartTimeout); !s.ok()) return s;
+  return process;
+}
+
+absl::StatusOr<std::unique_ptr<Process>> Cluster::SpawnAgent(const std::string& name,
+                                                             const std::vector<std::string>& args,
+                                                             uint16_t port) const {
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Spawn(name, STEWARD_AGENT_BINARY, args, dir_);
+  if (!process.ok()) return process.status();
+  if (absl::Status s = WaitForHealth("127.0.0.1", port, kStartTimeout); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), "; agent stderr:\n", (*process)->Stderr()));
+  }
+  return process;
+}
+
 absl::StatusOr<Process*> Cluster::StartMaster(const std::vector<std::string>& flags) {
-  if (master_) return absl::FailedPreconditionError("this cluster already has a master");
+  if (master_ || master_starts_ > 0) {
+    return absl::FailedPreconditionError("this cluster already has a master");
+  }
   std::vector<std::string> args = {"--ip=127.0.0.1", "--port=0",
                                    absl::StrCat("--work_dir=", dir_, "/master")};
   args.insert(args.end(), flags.begin(), flags.end());
-  absl::StatusOr<std::unique_ptr<Process>> process =
-      Process::Spawn("master", STEWARD_MASTER_BINARY, args, dir_);
+  master_args_ = args;
+  ++master_starts_;
+  absl::StatusOr<std::unique_ptr<Process>> process = SpawnMaster("master", args, &master_port_);
   if (!process.ok()) return process.status();
   master_ = *std::move(process);
-  absl::StatusOr<std::string> address =
-      master_->WaitForLine("steward-master listening on ", kStartTimeout);
-  if (!address.ok()) return address.status();
-  const size_t colon = address->rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address->substr(colon + 1), &port) ||
-      port <= 0 || port > 65535) {
-    return absl::DataLossError(absl::StrCat("cannot read the master's port from '", *address, "'"));
+  return master_.get();
+}
+
+namespace {
+
+// Sends `signal` to `process` and waits for it to exit.
+int StopBySignal(Process& process, int signal) {
+  if (signal == SIGTERM) return process.Stop();
+  if (process.Running()) ::kill(process.pid(), signal);
+  if (absl::StatusOr<int> code = process.Wait(milliseconds(5000)); code.ok()) return *code;
+  return process.Stop(milliseconds(0));
+}
+
+}  // namespace
+
+absl::StatusOr<int> Cluster::StopMaster(int signal) {
+  if (!master_) return absl::FailedPreconditionError("the master is not running");
+  const int code = StopBySignal(*master_, signal);
+  master_.reset();
+  return code;
+}
+
+absl::StatusOr<Process*> Cluster::RestartMaster() {
+  if (master_) return absl::FailedPreconditionError("the master is still running");
+  if (master_starts_ == 0) return absl::FailedPreconditionError("the master was never started");
+  std::vector<std::string> args = master_args_;
+  for (std::string& arg : args) {
+    if (arg == "--port=0") arg = absl::StrCat("--port=", master_port_);
   }
-  master_port_ = static_cast<uint16_t>(port);
-  if (absl::Status s = WaitForHealth("127.0.0.1", master_port_, kStartTimeout); !s.ok()) return s;
+  uint16_t port = 0;
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      SpawnMaster(absl::StrCat("master-r", master_starts_++), args, &port);
+  if (!process.ok()) return process.status();
+  master_ = *std::move(process);
   return master_.get();
 }
 
@@ -339,7 +440,7 @@ bool Cluster::HasAgentBinary() {
 }
 
 absl::StatusOr<Process*> Cluster::StartAgent(const std::vector<std::string>& flags) {
-  if (!master_) return absl::FailedPreconditionError("start the master first");
+  if (master_starts_ == 0) return absl::FailedPreconditionError("start the master first");
   if (!HasAgentBinary()) {
     return absl::FailedPreconditionError("this build has no steward-agent binary");
   }
@@ -348,18 +449,43 @@ absl::StatusOr<Process*> Cluster::StartAgent(const std::vector<std::string>& fla
   const size_t n = agents_.size();
   std::vector<std::string> args = {absl::StrCat("--master=", master()), "--ip=127.0.0.1",
                                    absl::StrCat("--port=", *port),
-                                   absl::StrCat("--work_dir=", dir_, "/agent", n)};
-  args.insert(args.end(), flags.begin(), flags.end());
-  absl::StatusOr<std::unique_ptr<Process>> process =
-      Process::Spawn(absl::StrCat("agent", n), STEWARD_AGENT_BINARY, args, dir_);
-  if (!process.ok()) return process.status();
-  agents_.push_back(*std::move(process));
-  agent_ports_.push_back(*port);
-  if (absl::Status s = WaitForHealth("127.0.0.1", *port, kStartTimeout); !s.ok()) {
-    return absl::Status(s.code(),
-                        absl::StrCat(s.message(), "; agent stderr:\n", agents_.back()->Stderr()));
+                                   absl::StrCat("--work_dir=", agent_work_dir(n))};
+  if (std::none_of(flags.begin(), flags.end(),
+                   [](const std::string& flag) { return flag.starts_with("--cgroups_root="); })) {
+    args.push_back(absl::StrCat("--cgroups_root=", cgroups_root(n)));
   }
-  return agents_.back().get();
+  args.insert(args.end(), flags.begin(), flags.end());
+  agents_.emplace_back();
+  agent_args_.push_back(args);
+  agent_starts_.push_back(1);
+  agent_ports_.push_back(*port);
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      SpawnAgent(absl::StrCat("agent", n), args, *port);
+  if (!process.ok()) return process.status();
+  agents_[n] = *std::move(process);
+  return agents_[n].get();
+}
+
+std::string Cluster::agent_work_dir(size_t n) const { return absl::StrCat(dir_, "/agent", n); }
+
+absl::StatusOr<int> Cluster::StopAgent(size_t n, int signal) {
+  if (n >= agents_.size()) return absl::OutOfRangeError(absl::StrCat("no agent #", n));
+  if (!agents_[n]) return absl::FailedPreconditionError(absl::StrCat("agent #", n, " is stopped"));
+  const int code = StopBySignal(*agents_[n], signal);
+  agents_[n].reset();
+  return code;
+}
+
+absl::StatusOr<Process*> Cluster::RestartAgent(size_t n) {
+  if (n >= agents_.size()) return absl::OutOfRangeError(absl::StrCat("no agent #", n));
+  if (agents_[n]) {
+    return absl::FailedPreconditionError(absl::StrCat("agent #", n, " is still running"));
+  }
+  absl::StatusOr<std::unique_ptr<Process>> process = SpawnAgent(
+      absl::StrCat("agent", n, "-r", agent_starts_[n]++), agent_args_[n], agent_ports_[n]);
+  if (!process.ok()) return process.status();
+  agents_[n] = *std::move(process);
+  return agents_[n].get();
 }
 
 std::string Cluster::CliBinary() { return STEWARD_CLI_BINARY; }

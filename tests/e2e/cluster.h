@@ -6,8 +6,10 @@
 // period), and killed in the destructor if still running. A Cluster owns a temporary directory
 // and the daemons started in it: StartMaster() reads the port the master prints ("steward-master
 // listening on IP:PORT", with --port=0), StartAgent() gives the agent a free port, and both
-// wait until GET /health answers 200. Destroying the Cluster stops every daemon and removes
-// the directory. RunCommand() runs a program to completion and captures its output.
+// wait until GET /health answers 200. A daemon can be stopped by a signal and started again
+// on the same port and work_dir with the same flags (restart and recovery tests). Destroying
+// the Cluster stops every daemon and removes the directory. RunCommand() runs a program to
+// completion and captures its output.
 //
 // Binaries come from compile definitions set by tests/e2e/CMakeLists.txt
 // (STEWARD_MASTER_BINARY, STEWARD_AGENT_BINARY, STEWARD_CLI_BINARY).
@@ -105,8 +107,8 @@ class Cluster {
   static absl::StatusOr<std::unique_ptr<Cluster>> Create();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
-  // Stops every daemon (agents first), then the task supervisors the agents left running, and
-  // removes the directory.
+  // Stops every daemon (agents first), then the task supervisors the agents left running,
+  // removes the agents' cgroups and the directory.
   ~Cluster();
 
   const std::string& dir() const { return dir_; }
@@ -120,13 +122,37 @@ class Cluster {
   // "127.0.0.1:PORT" of the master.
   std::string master() const;
   uint16_t master_port() const { return master_port_; }
+  // The running master process (nullptr before StartMaster() and after StopMaster()).
+  Process* master_process() const { return master_.get(); }
+  // Sends `signal` to the master and waits until it has exited (SIGKILL after 5 s if it has
+  // not); returns its exit code (128 + signal when killed). FailedPrecondition when no master
+  // runs.
+  absl::StatusOr<int> StopMaster(int signal);
+  // Starts the master again (after StopMaster()) on the same port and work_dir with the flags
+  // it was first started with; its logs go to master-r<N>.stdout/.stderr. FailedPrecondition
+  // if it was never started or is still running.
+  absl::StatusOr<Process*> RestartMaster();
 
-  // Starts steward-agent #n with --master, --ip=127.0.0.1, a free --port and
-  // --work_dir=<dir>/agent<n>, plus `flags` (e.g. "--resources=cpus:2;mem:1024"); waits for
-  // /health. FailedPrecondition without a master or when this build has no agent binary.
+  // Starts steward-agent #n with --master, --ip=127.0.0.1, a free --port,
+  // --work_dir=<dir>/agent<n> and --cgroups_root=cgroups_root(n) (unless `flags` name one),
+  // plus `flags` (e.g. "--resources=cpus:2;mem:1024"); waits for /health. FailedPrecondition
+  // before StartMaster() or when this build has no agent binary.
   absl::StatusOr<Process*> StartAgent(const std::vector<std::string>& flags = {});
+  // How many agents were started (stopped ones included).
+  size_t agent_count() const { return agents_.size(); }
   // The port of the agent started n-th (0-based).
   uint16_t agent_port(size_t n) const { return agent_ports_.at(n); }
+  // Agent #n's process (nullptr after StopAgent(n)) and its --work_dir.
+  Process* agent(size_t n) const { return agents_.at(n).get(); }
+  std::string agent_work_dir(size_t n) const;
+  // Agent #n's own parent cgroup name, "<basename of dir()>-agent<n>": agents on one machine
+  // must not share one, because an agent that stops removes its parent cgroup when it is
+  // empty, and another agent using it then fails every launch. The destructor removes them.
+  std::string cgroups_root(size_t n) const;
+  // Like StopMaster() and RestartMaster(), for agent #n (OutOfRange for an unknown n). A
+  // restarted agent keeps its port, work_dir and flags, so it recovers from its checkpoint.
+  absl::StatusOr<int> StopAgent(size_t n, int signal);
+  absl::StatusOr<Process*> RestartAgent(size_t n);
 
   // Runs the `steward` CLI with `--master=<this master>` prepended to `args`.
   CommandResult Steward(const std::vector<std::string>& args,
@@ -140,10 +166,27 @@ class Cluster {
  private:
   explicit Cluster(std::string dir) : dir_(std::move(dir)) {}
 
+  // rmdir of the parent cgroups (and the empty container cgroups in them) that this cluster's
+  // agents logged at start-up. Best effort; only names starting with the cluster's own.
+  void RemoveAgentCgroups() const;
+
+  // Start a daemon process named `name` (its log file names) and wait until it serves: the
+  // master's port is read from its stdout into `*port`; the agent's is given in `args`.
+  absl::StatusOr<std::unique_ptr<Process>> SpawnMaster(const std::string& name,
+                                                       const std::vector<std::string>& args,
+                                                       uint16_t* port) const;
+  absl::StatusOr<std::unique_ptr<Process>> SpawnAgent(const std::string& name,
+                                                      const std::vector<std::string>& args,
+                                                      uint16_t port) const;
+
   std::string dir_;
   std::unique_ptr<Process> master_;
+  std::vector<std::string> master_args_;  // as first started, --port=0 included
   uint16_t master_port_ = 0;
-  std::vector<std::unique_ptr<Process>> agents_;
+  int master_starts_ = 0;
+  std::vector<std::unique_ptr<Process>> agents_;  // null while stopped
+  std::vector<std::vector<std::string>> agent_args_;
+  std::vector<int> agent_starts_;
   std::vector<uint16_t> agent_ports_;
 };
 
