@@ -1,6 +1,7 @@
 // The `steward` CLI against a real steward-master (and real steward-agents when this build has
 // them), run as a user runs it: output, messages and exit codes.
 #include <algorithm>
+#include <csignal>
 #include <string>
 #include <thread>
 #include <vector>
@@ -171,9 +172,10 @@ TEST_F(CliTest, QuotaSurvivesAMasterRestart) {
   const CommandResult set =
       cluster_->Steward({"quota", "set", "eng", "cpus:4", "--limit=cpus:8", "--force"});
   ASSERT_EQ(set.exit_code, 0) << Show(set);
-  EXPECT_EQ(cluster_->StopMaster(), 0);
-  absl::StatusOr<Process*> master =
-      cluster_->StartMaster({"--allocation_interval=50ms", "--heartbeat_interval=1secs"});
+  absl::StatusOr<int> stopped = cluster_->StopMaster(SIGTERM);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0);
+  absl::StatusOr<Process*> master = cluster_->RestartMaster();
   ASSERT_TRUE(master.ok()) << master.status();
   const CommandResult get = cluster_->Steward({"quota", "get"});
   EXPECT_EQ(get.exit_code, 0) << Show(get);

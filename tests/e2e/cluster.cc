@@ -424,14 +424,6 @@ absl::StatusOr<Process*> Cluster::RestartMaster() {
   return master_.get();
 }
 
-int Cluster::StopMaster() {
-  if (!master_) return -1;
-  const int code = master_->Stop();
-  master_.reset();
-  master_port_ = 0;
-  return code;
-}
-
 std::string Cluster::master() const { return absl::StrCat("127.0.0.1:", master_port_); }
 
 bool Cluster::HasAgentBinary() {

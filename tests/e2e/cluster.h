@@ -116,9 +116,6 @@ class Cluster {
   // Starts steward-master with --ip=127.0.0.1 --port=0 --work_dir=<dir>/master and `flags`
   // (e.g. "--allocation_interval=50ms"); waits for its port and /health. One master at a time.
   absl::StatusOr<Process*> StartMaster(const std::vector<std::string>& flags = {});
-  // Stops the master (SIGTERM) and returns its exit code; StartMaster() may then start a new
-  // one on the same work_dir (on a new port). -1 without a master.
-  int StopMaster();
   // "127.0.0.1:PORT" of the master.
   std::string master() const;
   uint16_t master_port() const { return master_port_; }
