@@ -11,9 +11,11 @@
 #include "absl/strings/strip.h"
 
 namespace steward::common {
+
+namespace v1 = ::mesos::v1;
+
 namespace {
 
-namespace v1 = mesos::v1;
 using allocator::Resource;
 using allocator::ResourceKind;
 
@@ -200,6 +202,22 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Attribute>> ParseAttribute
     attribute->mutable_text()->set_value(std::string(value));
   }
   return out;
+}
+
+bool IsTerminalState(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_ERROR:
+    case v1::TASK_LOST:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace steward::common

@@ -45,6 +45,10 @@ absl::StatusOr<ResourceList> ParseResourceText(std::string_view text);
 absl::StatusOr<google::protobuf::RepeatedPtrField<mesos::v1::Attribute>> ParseAttributes(
     std::string_view text);
 
+// True for the task states after which a task never changes (FINISHED, FAILED, KILLED, ERROR,
+// LOST, DROPPED, GONE, GONE_BY_OPERATOR).
+bool IsTerminalState(mesos::v1::TaskState state);
+
 }  // namespace steward::common
 
 #endif  // STEWARD_COMMON_MESOS_RESOURCES_H_

@@ -4,22 +4,6 @@
 
 namespace steward::agent::internal {
 
-bool IsTerminal(mesos::v1::TaskState state) {
-  switch (state) {
-    case mesos::v1::TASK_FINISHED:
-    case mesos::v1::TASK_FAILED:
-    case mesos::v1::TASK_KILLED:
-    case mesos::v1::TASK_ERROR:
-    case mesos::v1::TASK_LOST:
-    case mesos::v1::TASK_DROPPED:
-    case mesos::v1::TASK_GONE:
-    case mesos::v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void SaveFrameworks(const Frameworks& frameworks, Checkpoint* checkpoint) {
   checkpoint->clear_frameworks();
   for (const auto& [framework_id, framework] : frameworks) {

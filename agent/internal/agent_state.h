@@ -21,13 +21,14 @@
 
 #include "agent/internal/status_update_stream.h"
 #include "common/http_server.h"
+#include "common/mesos_resources.h"
 #include "proto/mesos/v1/mesos.pb.h"
 #include "proto/steward/agent_checkpoint.pb.h"
 
 namespace steward::agent::internal {
 
 // True for FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR.
-bool IsTerminal(mesos::v1::TaskState state);
+inline bool IsTerminal(mesos::v1::TaskState state) { return common::IsTerminalState(state); }
 
 // What /state keeps of a task after it is forgotten (terminal and acknowledged).
 struct CompletedTask {

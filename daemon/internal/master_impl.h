@@ -310,7 +310,7 @@ class Master::Impl {
 };
 
 // Helpers shared by the API files.
-bool IsTerminal(v1::TaskState state);
+inline bool IsTerminal(v1::TaskState state) { return common::IsTerminalState(state); }
 // Content negotiation for a request: the body's encoding from Content-Type, and the answer's
 // from Accept (falling back to the body's). Error statuses carry the HTTP status to send:
 // 415 for an unsupported Content-Type, 406 for an unsupported Accept.

@@ -229,22 +229,6 @@ class Runner {
 
 }  // namespace
 
-bool IsTerminalState(TaskState state) {
-  switch (state) {
-    case mesos::v1::TASK_FINISHED:
-    case mesos::v1::TASK_FAILED:
-    case mesos::v1::TASK_KILLED:
-    case mesos::v1::TASK_LOST:
-    case mesos::v1::TASK_ERROR:
-    case mesos::v1::TASK_DROPPED:
-    case mesos::v1::TASK_GONE:
-    case mesos::v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 absl::StatusOr<int> RunTask(const GlobalOptions& global, const RunSpec& spec, std::ostream& out,
                             const std::atomic<bool>& interrupted) {
   return Runner(global, spec, out, interrupted).Run();

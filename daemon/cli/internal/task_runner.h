@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "allocator/resources.h"
+#include "common/mesos_resources.h"
 #include "daemon/cli/internal/arguments.h"
 #include "proto/mesos/v1/mesos.pb.h"
 
@@ -44,7 +45,7 @@ struct RunSpec {
 
 // True for the states a task never leaves (TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_LOST,
 // TASK_ERROR, TASK_DROPPED, TASK_GONE, TASK_GONE_BY_OPERATOR).
-bool IsTerminalState(mesos::v1::TaskState state);
+using common::IsTerminalState;
 
 // Runs `spec` and returns the exit code (above); progress lines go to `out`. Errors (exit 1):
 // the master unreachable or refusing the subscription or a call, an ERROR event, the event
