@@ -31,9 +31,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "allocator/allocator.h"
+#include "allocator/internal/ordered_keys.h"
 #include "allocator/internal/strings.h"
 #include "allocator/internal/vec.h"
 
@@ -150,8 +150,8 @@ class Engine final : public Allocator {
     int frameworks_in_subtree = 0;
     std::vector<uint32_t> walk_children;  // children with frameworks in their subtree
     // Incremental DRF order (only maintained with the DRF sorter).
-    absl::btree_set<ChildKey> order;  // walk children + self when frameworks here
-    absl::btree_set<FrameworkKey> framework_order;
+    internal::OrderedKeys<ChildKey> order;  // walk children + self when frameworks here
+    internal::OrderedKeys<FrameworkKey> framework_order;
     double key_share = 0;   // this node's key in its parent's order
     double self_share = 0;  // the self entry's key in `order`
     bool dirty = false;
@@ -302,7 +302,7 @@ class Engine final : public Allocator {
   double NodeShare(const RoleNode& node) const;
   double SelfShare(const RoleNode& node) const;
   // Brings the key of an order's only entry up to date (see ReKeyDirty).
-  void RefreshSoleEntry(absl::btree_set<ChildKey>& order);
+  void RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order);
   void RefreshSoleFramework(uint32_t node);
   void JoinWalk(uint32_t node);   // a framework arrived in node's subtree
   void LeaveWalk(uint32_t node);  // a framework left node's subtree
@@ -382,10 +382,10 @@ class Engine final : public Allocator {
 
   std::vector<RoleNode> roles_;
   internal::StringMap<uint32_t> role_by_path_;
-  std::vector<uint32_t> top_level_;       // top-level nodes
-  std::vector<uint32_t> root_walk_;       // top-level nodes with frameworks in subtree
-  absl::btree_set<ChildKey> root_order_;  // DRF order of root_walk_
-  int unmet_nodes_ = 0;                   // nodes with some unmet guarantee
+  std::vector<uint32_t> top_level_;             // top-level nodes
+  std::vector<uint32_t> root_walk_;             // top-level nodes with frameworks in subtree
+  internal::OrderedKeys<ChildKey> root_order_;  // DRF order of root_walk_
+  int unmet_nodes_ = 0;                         // nodes with some unmet guarantee
   int quota_nodes_ = 0;
 
   // Dirty tracking for the incremental order.

@@ -36,9 +36,9 @@ double Engine::SelfShare(const RoleNode& node) const {
   return Share(own, node.weight);
 }
 
-void Engine::RefreshSoleEntry(absl::btree_set<ChildKey>& order) {
+void Engine::RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order) {
   if (order.size() != 1) return;
-  ChildKey key = *order.begin();
+  ChildKey key = order.front();
   RoleNode& role = roles_[key.id];
   double share = key.self ? SelfShare(role) : NodeShare(role);
   if (share == key.share) return;
@@ -49,9 +49,9 @@ void Engine::RefreshSoleEntry(absl::btree_set<ChildKey>& order) {
 }
 
 void Engine::RefreshSoleFramework(uint32_t node) {
-  absl::btree_set<FrameworkKey>& order = roles_[node].framework_order;
+  internal::OrderedKeys<FrameworkKey>& order = roles_[node].framework_order;
   if (order.size() != 1) return;
-  FrameworkKey key = *order.begin();
+  FrameworkKey key = order.front();
   FrameworkRole& entry = frameworks_[key.framework].roles[SlotOf(frameworks_[key.framework], node)];
   double share = Share(entry.allocated, 1.0);
   if (share == key.share) return;
@@ -118,17 +118,15 @@ void Engine::ReKeyDirty() {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
       double share = parent_order.size() > 1 ? NodeShare(role) : role.key_share;
       if (share != role.key_share) {
-        parent_order.erase({role.key_share, 0, n, false});
+        parent_order.Rekey({role.key_share, 0, n, false}, {share, 0, n, false});
         role.key_share = share;
-        parent_order.insert({share, 0, n, false});
       }
     }
     if (!role.frameworks.empty()) {
       double share = role.order.size() > 1 ? SelfShare(role) : role.self_share;
       if (share != role.self_share) {
-        role.order.erase({role.self_share, 0, n, true});
+        role.order.Rekey({role.self_share, 0, n, true}, {share, 0, n, true});
         role.self_share = share;
-        role.order.insert({share, 0, n, true});
       }
     }
   }
@@ -140,9 +138,8 @@ void Engine::ReKeyDirty() {
     auto& order = roles_[entry.role].framework_order;
     double share = order.size() > 1 ? Share(entry.allocated, 1.0) : entry.key_share;
     if (share != entry.key_share) {
-      order.erase({entry.key_share, 0, framework});
+      order.Rekey({entry.key_share, 0, framework}, {share, 0, framework});
       entry.key_share = share;
-      order.insert({share, 0, framework});
     }
   }
   dirty_framework_roles_.clear();
@@ -186,9 +183,8 @@ void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                            std::vector<ChildKey>* out) const {
   out->clear();
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
-  auto key = [&](uint64_t client) {
-    return RandomSortKey(options_.seed, cycle_, position, client);
-  };
+  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
+  auto key = [prefix](uint64_t client) { return RandomSortKeyFrom(prefix, client); };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
     out->push_back({0.0, key(RoleClient(child)), child, false});
@@ -201,9 +197,9 @@ void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
 void Engine::OrderFrameworks(uint32_t node, uint64_t position,
                              std::vector<FrameworkKey>* out) const {
   out->clear();
+  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
   for (uint32_t framework : roles_[node].frameworks) {
-    out->push_back({0.0, RandomSortKey(options_.seed, cycle_, position, FrameworkClient(framework)),
-                    framework});
+    out->push_back({0.0, RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
   }
 }
 

@@ -156,9 +156,11 @@ class World {
     return "add agent " + name + " " + text;
   }
 
-  std::string AddFramework() {
+ public:
+  // Adds a framework in a random role of kRolePool, or in `role` when one is given.
+  std::string AddFramework(const std::string* role = nullptr) {
     std::string name = absl::StrCat("fw", next_framework_++);
-    std::vector<std::string> roles = {kRolePool[Pick(kRolePool.size())]};
+    std::vector<std::string> roles = {role != nullptr ? *role : kRolePool[Pick(kRolePool.size())]};
     if (Coin()) {
       std::string second = kRolePool[Pick(kRolePool.size())];
       if (second != roles[0]) roles.push_back(second);
@@ -176,6 +178,7 @@ class World {
     return "add framework " + name + " roles " + roles[0];
   }
 
+ private:
   std::string AllocateCycle() {
     std::map<uint32_t, Resources> free_before;
     for (AgentId agent : engine_.Agents()) free_before[agent.value()] = *engine_.Free(agent);
@@ -390,6 +393,18 @@ class World {
     return "remove framework";
   }
 
+ public:
+  // Removes random frameworks until `count` are left, running a cycle after every tenth.
+  void RemoveFrameworksDownTo(size_t count) {
+    for (int removed = 1; frameworks_.size() > count; ++removed) {
+      RemoveFramework();
+      if (removed % 10 == 0) AllocateCycle();
+    }
+  }
+
+  size_t framework_count() const { return frameworks_.size(); }
+
+ private:
   std::string AdvanceTime() {
     now_ += std::vector<double>{0.5, 1, 5, 100}[Pick(4)];
     return absl::StrCat("time ", now_);
@@ -430,6 +445,36 @@ TEST_P(DifferentialTest, RandomEventSequencesAgreeAndKeepInvariants) {
       "offers %lld, placed %lld, accepted calls %lld, rejected calls %lld\n",
       static_cast<long long>(global_stats.offers), static_cast<long long>(global_stats.placed),
       static_cast<long long>(global_stats.accepted), static_cast<long long>(global_stats.rejected));
+  global_stats = Stats();
+}
+
+// The engine keeps each role's frameworks in a sorted vector while they are few and in a
+// B-tree above OrderedKeys::kFlatLimit (128): a role crowded past that limit and thinned out
+// again must order its frameworks exactly as the reference does in both representations.
+TEST_P(DifferentialTest, CrowdedRoleAgreesAcrossOrderRepresentations) {
+  constexpr int kSequences = 15;
+  constexpr int kCrowd = 200;
+  const std::string crowded = "a";
+  int64_t offers_before = global_stats.offers;
+  for (int seed = 1; seed <= kSequences; ++seed) {
+    World world(seed, GetParam());
+    std::string context = absl::StrCat("seed ", seed);
+    SCOPED_TRACE(context);
+    for (int i = 0; i < kCrowd; ++i) world.AddFramework(&crowded);
+    ASSERT_GE(world.framework_count(), static_cast<size_t>(kCrowd));
+    for (int step = 0; step < 120; ++step) {
+      std::string what = world.Step();
+      world.CheckInvariants(absl::StrCat(context, " crowded step ", step, " (", what, ")"));
+      if (::testing::Test::HasFailure()) return;
+    }
+    world.RemoveFrameworksDownTo(30);
+    for (int step = 0; step < 60; ++step) {
+      std::string what = world.Step();
+      world.CheckInvariants(absl::StrCat(context, " thinned step ", step, " (", what, ")"));
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(global_stats.offers - offers_before, 20 * kSequences);
   global_stats = Stats();
 }
 

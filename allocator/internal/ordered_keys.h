@@ -1,0 +1,149 @@
+// OrderedKeys: the ordered set behind the engine's incremental DRF order.
+//
+// The order is read far more often than it changes, and a change is nearly always a re-key:
+// one client's share moved, so its key is erased and its successor inserted. Most orders are
+// small (a few roles, or a role's few frameworks): there a sorted vector wins, since a re-key
+// shifts only the entries between the old and the new position, with no node bookkeeping. A
+// role with many frameworks (DeclineOffers has a thousand in one role) would make that shift
+// linear in the set, so above kFlatLimit entries the keys move into a B-tree, where a re-key
+// is logarithmic; they move back below kFlatLimit / 2 (the gap keeps a set that hovers around
+// the limit from moving back and forth).
+//
+// Keys must be totally ordered by operator< and distinct. erase() and Rekey() take a key that
+// is present. Iteration never sees a change: the engine changes an order only between walks.
+#ifndef STEWARD_ALLOCATOR_INTERNAL_ORDERED_KEYS_H_
+#define STEWARD_ALLOCATOR_INTERNAL_ORDERED_KEYS_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+
+namespace steward::allocator::internal {
+
+template <typename Key>
+class OrderedKeys {
+ public:
+  static constexpr size_t kFlatLimit = 128;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Key;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Key*;
+    using reference = const Key&;
+
+    const_iterator() = default;
+    reference operator*() const { return flat_ != nullptr ? *flat_ : *tree_; }
+    pointer operator->() const { return &**this; }
+    const_iterator& operator++() {
+      if (flat_ != nullptr) {
+        ++flat_;
+      } else {
+        ++tree_;
+      }
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) {
+      return a.flat_ == b.flat_ && (a.flat_ != nullptr || a.tree_ == b.tree_);
+    }
+
+   private:
+    friend class OrderedKeys;
+    explicit const_iterator(const Key* flat) : flat_(flat) {}
+    explicit const_iterator(typename absl::btree_set<Key>::const_iterator tree) : tree_(tree) {}
+    const Key* flat_ = nullptr;  // null in tree mode
+    typename absl::btree_set<Key>::const_iterator tree_;
+  };
+
+  size_t size() const { return tree_mode_ ? tree_.size() : flat_.size(); }
+  bool empty() const { return size() == 0; }
+  const Key& front() const { return tree_mode_ ? *tree_.begin() : flat_.front(); }
+
+  // In flat mode an empty set iterates over [data, data): data() may be null for an empty
+  // vector, and a null flat pointer means tree mode, so the empty flat case uses a sentinel.
+  const_iterator begin() const {
+    if (tree_mode_) return const_iterator(tree_.begin());
+    return const_iterator(flat_.empty() ? &sentinel_ : flat_.data());
+  }
+  const_iterator end() const {
+    if (tree_mode_) return const_iterator(tree_.end());
+    return const_iterator(flat_.empty() ? &sentinel_ : flat_.data() + flat_.size());
+  }
+
+  void clear() {
+    flat_.clear();
+    tree_.clear();
+    tree_mode_ = false;
+  }
+
+  void insert(const Key& key) {
+    if (tree_mode_) {
+      tree_.insert(key);
+      return;
+    }
+    flat_.insert(std::lower_bound(flat_.begin(), flat_.end(), key), key);
+    if (flat_.size() > kFlatLimit) {
+      tree_.insert(flat_.begin(), flat_.end());
+      flat_.clear();
+      tree_mode_ = true;
+    }
+  }
+
+  void erase(const Key& key) {
+    if (!tree_mode_) {
+      auto it = std::lower_bound(flat_.begin(), flat_.end(), key);
+      if (it != flat_.end() && !(key < *it)) flat_.erase(it);
+      return;
+    }
+    tree_.erase(key);
+    if (tree_.size() < kFlatLimit / 2) {
+      flat_.assign(tree_.begin(), tree_.end());
+      tree_.clear();
+      tree_mode_ = false;
+    }
+  }
+
+  // Replaces `old_key` (present) by `new_key` (absent).
+  void Rekey(const Key& old_key, const Key& new_key) {
+    if (tree_mode_) {
+      tree_.erase(old_key);
+      tree_.insert(new_key);
+      return;
+    }
+    auto at = std::lower_bound(flat_.begin(), flat_.end(), old_key);
+    if (at == flat_.end() || old_key < *at) {  // absent: plain insert
+      insert(new_key);
+      return;
+    }
+    if (old_key < new_key) {
+      // Entries in (at, to) are below new_key: shift them down one place.
+      auto to = std::lower_bound(at + 1, flat_.end(), new_key);
+      std::move(at + 1, to, at);
+      *(to - 1) = new_key;
+    } else {
+      // Entries in [to, at) are above new_key: shift them up one place.
+      auto to = std::lower_bound(flat_.begin(), at, new_key);
+      std::move_backward(to, at, at + 1);
+      *to = new_key;
+    }
+  }
+
+ private:
+  bool tree_mode_ = false;
+  std::vector<Key> flat_;
+  absl::btree_set<Key> tree_;
+  Key sentinel_{};
+};
+
+}  // namespace steward::allocator::internal
+
+#endif  // STEWARD_ALLOCATOR_INTERNAL_ORDERED_KEYS_H_
