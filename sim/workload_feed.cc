@@ -77,32 +77,41 @@ absl::StatusOr<std::vector<AgentConfig>> WorkloadFeed::Machines() const {
 }
 
 absl::Status WorkloadFeed::Fill() {
-  while (!exhausted_ && heap_.size() < kReorderWindow) {
-    absl::StatusOr<bool> more = reader_->Next(&record_);
-    if (!more.ok()) return more.status();
-    if (!*more) {
-      exhausted_ = true;
-      break;
+  while (queued_ < kReorderWindow) {
+    if (pending_left_ == 0) {
+      if (exhausted_) break;
+      absl::StatusOr<bool> more = reader_->NextRun(&run_);
+      if (!more.ok()) return more.status();
+      if (!*more) {
+        exhausted_ = true;
+        break;
+      }
+      const traces::TaskRecord& record = run_.first;
+      pending_.submit = std::max(0.0, record.submit_time + config_.time_offset);
+      pending_.duration = record.duration;
+      absl::StatusOr<std::array<int64_t, 4>> demand = ToMilli(record.demand);
+      if (!demand.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(config_.where, ": task ", record.trace_id,
+                                                       ": ", demand.status().message()));
+      }
+      pending_.demand = *demand;
+      pending_.key = record.Key(config_.framework_by);
+      pending_left_ = static_cast<uint64_t>(run_.count);
     }
-    FeedTask task;
-    task.submit = std::max(0.0, record_.submit_time + config_.time_offset);
-    task.duration = record_.duration;
-    absl::StatusOr<std::array<int64_t, 4>> demand = ToMilli(record_.demand);
-    if (!demand.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(config_.where, ": task ", record_.trace_id,
-                                                     ": ", demand.status().message()));
-    }
-    task.demand = *demand;
-    task.key = record_.Key(config_.framework_by);
-    const double submit = task.submit;
-    heap_.push(Entry{submit, order_++, std::move(task)});
+    // Up to the window's edge; the rest waits for the next Fill.
+    const uint64_t take = std::min<uint64_t>(pending_left_, kReorderWindow - queued_);
+    pending_left_ -= take;
+    heap_.push(
+        Entry{pending_.submit, order_, take, pending_left_ == 0 ? std::move(pending_) : pending_});
+    order_ += take;
+    queued_ += take;
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<double> WorkloadFeed::Peek() {
   // Refill only when the window runs low, so the heap holds a full window of lookahead.
-  if (heap_.size() < kReorderWindow / 2 && !exhausted_) {
+  if (queued_ < kReorderWindow / 2 && !exhausted_) {
     if (absl::Status s = Fill(); !s.ok()) return s;
   }
   if (heap_.empty()) return kNever;
@@ -110,7 +119,16 @@ absl::StatusOr<double> WorkloadFeed::Peek() {
 }
 
 FeedTask WorkloadFeed::Pop() {
-  FeedTask task = std::move(const_cast<Entry&>(heap_.top()).task);
+  // The top entry's next task. Taking one task from a run leaves it the smallest entry: no
+  // other entry has an order inside the run's range.
+  Entry& top = const_cast<Entry&>(heap_.top());
+  --queued_;
+  if (top.count > 1) {
+    --top.count;
+    ++top.order;
+    return top.task;
+  }
+  FeedTask task = std::move(top.task);
   heap_.pop();
   return task;
 }

@@ -31,6 +31,10 @@ class WorkloadFeed {
   // this many tasks in a min-heap by submit time and releases the earliest, so that disorder
   // within that window is repaired; a task that still comes after the clock passed its time is
   // submitted at once and counted as late.
+  // The feed reads the trace a run of identical tasks at a time (TraceReader::NextRun) and
+  // keeps a run as one heap entry with a count; the window still counts tasks (a run is cut
+  // at the window's edge), so the tasks released and their order are those of a task-by-task
+  // read.
   static constexpr size_t kReorderWindow = 1 << 16;
 
   explicit WorkloadFeed(std::unique_ptr<traces::TraceReader> reader, const TraceConfig& config);
@@ -48,9 +52,11 @@ class WorkloadFeed {
   std::string Report() const;
 
  private:
+  // `count` tasks equal to `task`, of file order `order` to order + count - 1.
   struct Entry {
     double submit;
     uint64_t order;  // file order, to keep equal submit times stable
+    uint64_t count;
     FeedTask task;
     friend bool operator>(const Entry& a, const Entry& b) {
       return a.submit != b.submit ? a.submit > b.submit : a.order > b.order;
@@ -62,8 +68,12 @@ class WorkloadFeed {
   const TraceConfig& config_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   uint64_t order_ = 0;
+  size_t queued_ = 0;  // tasks in heap_ (entries times their counts)
   bool exhausted_ = false;
-  traces::TaskRecord record_;
+  traces::TaskRun run_;
+  // What the window has not taken yet of the run last read.
+  FeedTask pending_;
+  uint64_t pending_left_ = 0;
 };
 
 // Formats a scenario may name in TraceSource.format.

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string_view>
 
 #include "absl/base/attributes.h"
@@ -39,7 +40,9 @@ constexpr char kMagic[] = "STEWARD-TRACE";  // and its terminating NUL
 constexpr size_t kMagicSize = sizeof(kMagic);
 constexpr uint32_t kVersion = 2;
 constexpr size_t kFlushAt = 1 << 20;
-constexpr size_t kBufferSize = 1 << 20;
+// Small enough to stay in the cache and cost few page faults on a short trace; reads are
+// this large or larger.
+constexpr size_t kBufferSize = 64 << 10;
 // The fast decoder runs when this many bytes are buffered: a whole record but for its string
 // (tag, 6 doubles, 7 varints of at most 10 bytes, the string's length, a group's 2 varints).
 constexpr size_t kFastBytes = 1 + 6 * 8 + 7 * 10 + 10 + 2 * 10;
@@ -90,20 +93,27 @@ class Input {
   }
 
   // The buffered bytes, for the fast decoder; Skip() consumes them.
-  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(buffer_.data()) + pos_; }
+  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(buffer_.get()) + pos_; }
   size_t available() const { return end_ - pos_; }
   void Skip(size_t n) { pos_ += n; }
 
   // Reads until `n` bytes are buffered or the file ends; returns how many are buffered.
   absl::StatusOr<size_t> Fill(size_t n) {
     if (end_ - pos_ >= n) return end_ - pos_;
-    if (end_ > pos_) std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+    if (end_ > pos_) std::memmove(buffer_.get(), buffer_.get() + pos_, end_ - pos_);
     consumed_ += pos_;
     end_ -= pos_;
     pos_ = 0;
-    if (buffer_.size() < std::max(n, kBufferSize)) buffer_.resize(std::max(n, kBufferSize));
+    if (capacity_ < std::max(n, kBufferSize)) {
+      // Not value-initialised: only the bytes read are ever looked at.
+      const size_t capacity = std::max(n, kBufferSize);
+      std::unique_ptr<char[]> buffer(new char[capacity]);
+      if (end_ > 0) std::memcpy(buffer.get(), buffer_.get(), end_);
+      buffer_ = std::move(buffer);
+      capacity_ = capacity;
+    }
     while (end_ < n) {
-      const size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+      const size_t got = std::fread(buffer_.get() + end_, 1, capacity_ - end_, file_);
       if (got == 0) {
         if (std::ferror(file_)) return Error(absl::StrCat("read failed: ", std::strerror(errno)));
         break;
@@ -122,10 +132,15 @@ class Input {
     return Error("unexpected end of file (truncated trace)");
   }
   absl::Status Bytes(void* out, size_t n) {
+    if (end_ - pos_ >= n) {  // buffered already: the common case, without a Status to build
+      std::memcpy(out, buffer_.get() + pos_, n);
+      pos_ += n;
+      return absl::OkStatus();
+    }
     absl::StatusOr<bool> ok = Need(n);
     if (!ok.ok()) return ok.status();
     if (!*ok) return Error("unexpected end of file (truncated trace)");
-    std::memcpy(out, buffer_.data() + pos_, n);
+    std::memcpy(out, buffer_.get() + pos_, n);
     pos_ += n;
     return absl::OkStatus();
   }
@@ -161,7 +176,8 @@ class Input {
  private:
   std::string path_;
   std::FILE* file_;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
   size_t pos_ = 0;
   size_t end_ = 0;
   uint64_t consumed_ = 0;
@@ -275,6 +291,8 @@ class NativeReader : public TraceReader {
     }
     uint64_t count = 0;
     if (absl::Status s = input_->Varint(&count); !s.ok()) return s;
+    // A damaged count must not reserve much: the file gives the events, or an error.
+    machines_.reserve(static_cast<size_t>(std::min<uint64_t>(count, 1 << 16)));
     for (uint64_t i = 0; i < count; ++i) {
       MachineEvent event;
       uint8_t type = 0;
@@ -303,23 +321,138 @@ class NativeReader : public TraceReader {
 
   absl::StatusOr<bool> Next(TaskRecord* task) override {
     // The copies of a group are most of the tasks of the traces with groups: a short path.
-    if (group_left_ > 0 && (options_.limit <= 0 || stats_.tasks < options_.limit)) {
+    if (group_left_ > 0 && UnderLimit()) {
       EmitCopy(task);
       return true;
     }
     return NextRecord(task);
   }
 
- private:
-  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<bool> NextRecord(TaskRecord* task) {
+  // A T record is a run of one task; a G record, or what Next() left of one, is one run
+  // (cut at the limit).
+  absl::StatusOr<bool> NextRun(TaskRun* run) override {
+    if (!UnderLimit()) return false;
+    if (group_left_ > 0) return RestOfGroup(run);
     if (done_) return false;
-    if (options_.limit > 0 && stats_.tasks >= options_.limit) return false;
-    if (input_->available() < kFastBytes) {
-      absl::StatusOr<size_t> buffered = input_->Fill(kFastBytes);
-      if (!buffered.ok()) return buffered.status();
+    Record& record = record_;
+    absl::StatusOr<bool> more = ReadRecord(&record);
+    if (!more.ok() || !*more) return more;
+    ++stats_.lines;
+    Apply(record.body, &run->first);
+    std::string& id = run->first.trace_id;
+    id.assign(record.text);
+    if (!record.group) {
+      run->count = 1;
+      run->prefix = 0;
+      run->index = 0;
+      Counted();
+      return true;
     }
-    if (input_->available() >= kFastBytes && DecodeFast(task)) return true;
-    return NextCarefully(task);
+    AppendDecimal(record.first, &id);
+    uint64_t take = record.count;
+    if (options_.limit > 0) {
+      take = std::min(take, static_cast<uint64_t>(options_.limit - stats_.tasks));
+    }
+    run->count = static_cast<int64_t>(take);
+    run->prefix = record.text.size();
+    run->index = record.first;
+    records_ += take;
+    stats_.tasks += static_cast<int64_t>(take);
+    if (take < record.count) {
+      // Cut at the limit: Next() may still be called, and must find the group's state.
+      StartGroup(record);
+      group_next_ += take;
+      group_left_ -= take;
+      SetGroupId();
+    }
+    return true;
+  }
+
+ private:
+  // A decoded T or G record. `text` (the trace_id of a T record, the prefix of a G record)
+  // points into the input buffer or text_, valid until the next read.
+  struct Record {
+    Body body;
+    std::string_view text;
+    bool group = false;
+    uint64_t first = 0;  // G only: the first index and the task count
+    uint64_t count = 1;
+  };
+
+  bool UnderLimit() const { return options_.limit <= 0 || stats_.tasks < options_.limit; }
+
+  static void AppendDecimal(uint64_t value, std::string* to) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    to->append(digits, result.ptr);
+  }
+
+  // What Next() (or the limit) left of the group being expanded, as one run (cut at the
+  // limit).
+  absl::StatusOr<bool> RestOfGroup(TaskRun* run) {
+    uint64_t take = group_left_;
+    if (options_.limit > 0) {
+      take = std::min(take, static_cast<uint64_t>(options_.limit - stats_.tasks));
+    }
+    Apply(group_, &run->first);
+    run->first.trace_id.assign(group_id_);
+    run->count = static_cast<int64_t>(take);
+    run->prefix = group_prefix_;
+    run->index = group_next_;
+    group_left_ -= take;
+    group_next_ += take;
+    records_ += take;
+    stats_.tasks += static_cast<int64_t>(take);
+    if (group_left_ > 0) SetGroupId();
+    return true;
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<bool> NextRecord(TaskRecord* task) {
+    if (done_ || !UnderLimit()) return false;
+    Record& record = record_;
+    absl::StatusOr<bool> more = ReadRecord(&record);
+    if (!more.ok() || !*more) return more;
+    ++stats_.lines;
+    if (!record.group) {
+      Apply(record.body, task);
+      task->trace_id.assign(record.text);
+      Counted();
+      return true;
+    }
+    StartGroup(record);
+    EmitCopy(task);
+    return true;
+  }
+
+  // The next T or G record (defining the keys before it); false at the end marker.
+  absl::StatusOr<bool> ReadRecord(Record* record) {
+    while (true) {
+      if (input_->available() < kFastBytes) {
+        absl::StatusOr<size_t> buffered = input_->Fill(kFastBytes);
+        if (!buffered.ok()) return buffered.status();
+      }
+      if (input_->available() < kFastBytes) break;
+      if (*input_->data() != 'K') {
+        if (DecodeFast(record)) return true;
+        break;
+      }
+      // Most traces define a key (a new job) every few records.
+      if (!DecodeKeyFast()) break;
+    }
+    return ReadCarefully(record);
+  }
+
+  // Decodes a K record from the buffer (which holds at least kFastBytes); false, having
+  // consumed nothing, when its string is not all buffered or its length is malformed.
+  bool DecodeKeyFast() {
+    const uint8_t* const start = input_->data();
+    const uint8_t* const limit = start + input_->available();
+    uint64_t size = 0;
+    const uint8_t* p = FastVarint(start + 1, &size);
+    if (p == nullptr || size > static_cast<uint64_t>(limit - p)) return false;
+    keys_.emplace_back(reinterpret_cast<const char*>(p), size);
+    input_->Skip(static_cast<size_t>(p - start) + size);
+    return true;
   }
 
   // Sets every field of `task` but trace_id from `body`.
@@ -354,6 +487,7 @@ class NativeReader : public TraceReader {
     } else {
       ++group_id_[i - 1];
     }
+    ++group_next_;
     --group_left_;
     Counted();
   }
@@ -367,29 +501,32 @@ class NativeReader : public TraceReader {
     return {};
   }
 
-  void StartGroup(const Body& body, std::string_view prefix, uint64_t first, uint64_t count,
-                  TaskRecord* task) {
-    ++stats_.lines;
-    group_ = body;
-    group_id_.assign(prefix);
-    group_prefix_ = prefix.size();
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof(digits), first);
-    group_id_.append(digits, result.ptr);
-    group_left_ = count;
-    EmitCopy(task);
+  // Makes `record` (a G record) the group being expanded; no task is counted yet.
+  void StartGroup(const Record& record) {
+    group_ = record.body;
+    group_prefix_ = record.text.size();
+    group_id_.assign(record.text);
+    group_next_ = record.first;
+    group_left_ = record.count;
+    SetGroupId();
+  }
+
+  // group_id_ = the prefix followed by group_next_ in decimal.
+  void SetGroupId() {
+    group_id_.resize(group_prefix_);
+    AppendDecimal(group_next_, &group_id_);
   }
 
   // Decodes a T or G record entirely from the buffer (which holds at least kFastBytes). False,
   // having consumed nothing, for any other record, one longer than the buffer, or any
-  // problem: NextCarefully() then reads it again and reports the error.
-  bool DecodeFast(TaskRecord* task) {
+  // problem: ReadCarefully() then reads it again and reports the error.
+  bool DecodeFast(Record* record) {
     const uint8_t* const start = input_->data();
     const uint8_t* const limit = start + input_->available();
     const uint8_t tag = start[0];
     if (tag != 'T' && tag != 'G') return false;
     const uint8_t* p = start + 1;
-    Body body;
+    Body& body = record->body;
     body.submit = FastDouble(p);
     body.duration = FastDouble(p + 8);
     body.demand.cpus = FastDouble(p + 16);
@@ -413,14 +550,12 @@ class NativeReader : public TraceReader {
     }
     body.priority = Unzigzag(zigzag);
     if (size > static_cast<uint64_t>(limit - p)) return false;
-    const std::string_view text(reinterpret_cast<const char*>(p), size);
+    record->text = std::string_view(reinterpret_cast<const char*>(p), size);
     p += size;
     if (tag == 'T') {
+      record->group = false;
+      record->count = 1;
       input_->Skip(static_cast<size_t>(p - start));
-      Apply(body, task);
-      task->trace_id.assign(text);
-      ++stats_.lines;
-      Counted();
       return true;
     }
     // A group's two varints; 20 bytes may not remain after a long prefix.
@@ -431,12 +566,14 @@ class NativeReader : public TraceReader {
         !CheckGroup(first, count).empty()) {
       return false;
     }
+    record->group = true;
+    record->first = first;
+    record->count = count;
     input_->Skip(static_cast<size_t>(p - start));
-    StartGroup(body, text, first, count, task);
     return true;
   }
 
-  absl::StatusOr<bool> NextCarefully(TaskRecord* task) {
+  absl::StatusOr<bool> ReadCarefully(Record* record) {
     while (true) {
       uint8_t tag = 0;
       absl::StatusOr<bool> more = input_->Need(1);
@@ -466,14 +603,12 @@ class NativeReader : public TraceReader {
       if (tag != 'T' && tag != 'G') {
         return input_->Error(absl::StrCat("unknown record tag ", static_cast<int>(tag)));
       }
-      Body body;
-      if (absl::Status s = ReadBody(&body); !s.ok()) return s;
+      if (absl::Status s = ReadBody(&record->body); !s.ok()) return s;
       if (absl::Status s = input_->String(&text_); !s.ok()) return s;
+      record->text = text_;
       if (tag == 'T') {
-        Apply(body, task);
-        task->trace_id.assign(text_);
-        ++stats_.lines;
-        Counted();
+        record->group = false;
+        record->count = 1;
         return true;
       }
       uint64_t first = 0;
@@ -483,7 +618,9 @@ class NativeReader : public TraceReader {
       if (std::string_view error = CheckGroup(first, count); !error.empty()) {
         return input_->Error(error);
       }
-      StartGroup(body, text_, first, count, task);
+      record->group = true;
+      record->first = first;
+      record->count = count;
       return true;
     }
   }
@@ -513,11 +650,14 @@ class NativeReader : public TraceReader {
   uint64_t records_ = 0;  // tasks read, a group's each counted
   bool done_ = false;
   std::string text_;  // the careful path's trace_id or prefix
+  // The record being read; a member, so that a read does not initialise one afresh.
+  Record record_;
   // The group being expanded: its fields, the next task's trace_id (the prefix, then the
-  // index's digits), the prefix's length, and the tasks still to come.
+  // index's digits), the prefix's length, the next task's index, and the tasks still to come.
   Body group_;
   std::string group_id_;
   size_t group_prefix_ = 0;
+  uint64_t group_next_ = 0;
   uint64_t group_left_ = 0;
 };
 
@@ -659,6 +799,37 @@ absl::Status NativeWriter::Write(const TaskRecord& task) {
   return absl::OkStatus();
 }
 
+absl::Status NativeWriter::Write(const TaskRun& run) {
+  if (run.count == 1) return Write(run.first);
+  if (file_ == nullptr) return absl::FailedPreconditionError("native trace already closed");
+  const uint64_t count = static_cast<uint64_t>(run.count);
+  if (run.count < 1 || count > kMaxTasks - static_cast<uint64_t>(tasks_) ||
+      run.prefix > run.first.trace_id.size() ||
+      run.index > std::numeric_limits<uint64_t>::max() - (count - 1) ||
+      !IsIndexed(run.first.trace_id, std::string_view(run.first.trace_id).substr(0, run.prefix),
+                 run.index)) {
+    return absl::InvalidArgumentError(absl::StrCat("task run of ", run.count, " from '",
+                                                   run.first.trace_id, "' is not a valid run"));
+  }
+  tasks_ += run.count;
+  // The run continues the pending one: the same prefix, the next index, the same fields.
+  if (run_count_ > 0 && run_indexed_ && run_prefix_ == run.prefix &&
+      run_first_ + run_count_ == run.index && run_first_ + run_count_ != 0 &&
+      std::string_view(run_.trace_id).substr(0, run_prefix_) ==
+          std::string_view(run.first.trace_id).substr(0, run.prefix) &&
+      SameButId(run.first, run_)) {
+    run_count_ += count;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = WriteRun(); !s.ok()) return s;
+  run_ = run.first;
+  run_count_ = count;
+  run_indexed_ = true;
+  run_prefix_ = run.prefix;
+  run_first_ = run.index;
+  return absl::OkStatus();
+}
+
 absl::Status NativeWriter::Close() {
   if (file_ == nullptr) return absl::OkStatus();
   absl::Status status = WriteRun();
@@ -676,12 +847,12 @@ absl::Status ConvertToNative(TraceReader& reader, const std::string& path) {
   absl::StatusOr<std::unique_ptr<NativeWriter>> writer =
       NativeWriter::Create(path, reader.machines());
   if (!writer.ok()) return writer.status();
-  TaskRecord task;
+  TaskRun run;
   while (true) {
-    absl::StatusOr<bool> more = reader.Next(&task);
+    absl::StatusOr<bool> more = reader.NextRun(&run);
     if (!more.ok()) return more.status();
     if (!*more) break;
-    if (absl::Status s = (*writer)->Write(task); !s.ok()) return s;
+    if (absl::Status s = (*writer)->Write(run); !s.ok()) return s;
   }
   return (*writer)->Close();
 }

@@ -30,6 +30,9 @@ class NativeWriter {
   NativeWriter& operator=(const NativeWriter&) = delete;
 
   absl::Status Write(const TaskRecord& task);
+  // Writes the tasks of `run` (TaskRun), the same file as writing them one at a time would
+  // give when the run's trace_ids split as the writer splits them, and the same tasks always.
+  absl::Status Write(const TaskRun& run);
   // Writes the pending run and the end marker (with the task count, so that a truncated file is
   // detected) and closes the file.
   absl::Status Close();
@@ -59,7 +62,8 @@ class NativeWriter {
   uint64_t run_first_ = 0;
 };
 
-// Reads every task of `reader` and writes them with its machines to `path`.
+// Reads every task of `reader` (a run at a time, TraceReader::NextRun) and writes them with its
+// machines to `path`.
 absl::Status ConvertToNative(TraceReader& reader, const std::string& path);
 
 }  // namespace steward::traces

@@ -2,6 +2,7 @@
 // one single-processor task per processor. Mapping and quirks: docs/traces.md, section "swf".
 #include "traces/swf.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -114,11 +115,15 @@ class SwfReader : public TraceReader {
 
   const std::vector<MachineEvent>& machines() const override { return machines_; }
   absl::StatusOr<bool> Next(TaskRecord* task) override;
+  // The rest of a job's tasks (up to the limit) as one run.
+  absl::StatusOr<bool> NextRun(TaskRun* run) override;
   const ReadStats& stats() const override { return stats_; }
 
  private:
   // Reads MaxNodes / MaxProcs from the header and builds the machines.
   absl::Status BuildMachines(const SwfHeader& header, const std::vector<int64_t>& lines);
+  // Reads job lines until a job has tasks left to give; false at the end or the limit.
+  absl::StatusOr<bool> Fill();
   // Parses one job line into job_ and remaining_; false (after a counted skip) if rejected.
   absl::StatusOr<bool> ParseJob(std::string_view line);
 
@@ -294,7 +299,7 @@ absl::StatusOr<bool> SwfReader::ParseJob(std::string_view line) {
   return true;
 }
 
-absl::StatusOr<bool> SwfReader::Next(TaskRecord* task) {
+absl::StatusOr<bool> SwfReader::Fill() {
   if (options_.limit > 0 && stats_.tasks >= options_.limit) return false;
   while (remaining_ == 0) {
     std::string_view line;
@@ -305,11 +310,33 @@ absl::StatusOr<bool> SwfReader::Next(TaskRecord* task) {
     absl::StatusOr<bool> parsed = ParseJob(line);
     if (!parsed.ok()) return parsed.status();
   }
+  return true;
+}
+
+absl::StatusOr<bool> SwfReader::Next(TaskRecord* task) {
+  absl::StatusOr<bool> more = Fill();
+  if (!more.ok() || !*more) return more;
   *task = job_;
   task->trace_id = absl::StrCat(job_.job, "/", next_index_);
   ++next_index_;
   --remaining_;
   ++stats_.tasks;
+  return true;
+}
+
+absl::StatusOr<bool> SwfReader::NextRun(TaskRun* run) {
+  absl::StatusOr<bool> more = Fill();
+  if (!more.ok() || !*more) return more;
+  int64_t take = remaining_;
+  if (options_.limit > 0) take = std::min(take, options_.limit - stats_.tasks);
+  run->first = job_;
+  run->first.trace_id = absl::StrCat(job_.job, "/", next_index_);
+  run->count = take;
+  run->prefix = job_.job.size() + 1;
+  run->index = static_cast<uint64_t>(next_index_);
+  next_index_ += take;
+  remaining_ -= take;
+  stats_.tasks += take;
   return true;
 }
 

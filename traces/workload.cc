@@ -24,6 +24,32 @@ std::string Number(double value) {
 
 }  // namespace
 
+std::string TaskRun::TraceId(int64_t i) const {
+  if (count == 1) return first.trace_id;
+  char digits[24];
+  const auto result =
+      std::to_chars(digits, digits + sizeof(digits), index + static_cast<uint64_t>(i));
+  std::string id;
+  id.reserve(prefix + static_cast<size_t>(result.ptr - digits));
+  id.append(first.trace_id, 0, prefix);
+  id.append(digits, result.ptr);
+  return id;
+}
+
+void TaskRun::Get(int64_t i, TaskRecord* task) const {
+  *task = first;
+  if (i != 0) task->trace_id = TraceId(i);
+}
+
+absl::StatusOr<bool> TraceReader::NextRun(TaskRun* run) {
+  absl::StatusOr<bool> more = Next(&run->first);
+  if (!more.ok() || !*more) return more;
+  run->count = 1;
+  run->prefix = 0;
+  run->index = 0;
+  return true;
+}
+
 std::string ToMesosText(const ResourceVector& resources) {
   std::vector<std::string> parts;
   if (resources.cpus != 0) parts.push_back("cpus:" + Number(resources.cpus));

@@ -7,7 +7,8 @@
 //   times in seconds from the start of the trace.
 //
 // Readers stream: machines are small and read when the reader opens, tasks are pulled one at
-// a time, so a trace of many gigabytes replays in bounded memory. Tasks come in file order,
+// a time (Next) or a run of identical tasks at a time (NextRun), so a trace of many gigabytes
+// replays in bounded memory. Tasks come in file order,
 // which for most traces is close to, but not exactly, submit order; the simulator orders them
 // (see sim/).
 //
@@ -66,6 +67,28 @@ struct TaskRecord {
   const std::string& Key(GroupKey key) const;
 };
 
+// Consecutive tasks of a trace that are identical in every field but trace_id, and whose
+// trace_ids are a common prefix followed by consecutive decimal indexes (Alibaba's instances
+// "job/task/0", "job/task/1", ...; an SWF job's "job/0", ...). TraceReader::NextRun hands
+// them out in one call, so that a consumer pays per run, not per task, for what the tasks
+// share. A run of one task is any task.
+struct TaskRun {
+  // The run's first task, trace_id included.
+  TaskRecord first;
+  // Tasks in the run, at least 1.
+  int64_t count = 1;
+  // When count > 1: first.trace_id is first.trace_id[0, prefix) followed by `index` in
+  // decimal without leading zeros, and task i (0 <= i < count) has the trace_id
+  // first.trace_id[0, prefix) + decimal(index + i). Unused when count is 1.
+  size_t prefix = 0;
+  uint64_t index = 0;
+
+  // Writes task i of the run (0 <= i < count) into *task: every field, trace_id included.
+  void Get(int64_t i, TaskRecord* task) const;
+  // The trace_id of task i (0 <= i < count).
+  std::string TraceId(int64_t i) const;
+};
+
 struct MachineEvent {
   enum class Type { kAdd, kRemove };
   double time = 0;  // seconds from trace start; 0 = present from the start
@@ -120,6 +143,16 @@ class TraceReader {
   // The next task in file order. Returns false at the end (or once `limit` tasks were read).
   // Errors: InvalidArgument "file:line: ..." in strict mode, or an I/O failure.
   virtual absl::StatusOr<bool> Next(TaskRecord* task) = 0;
+
+  // The next run of tasks in file order (TaskRun): expanding the runs gives exactly the tasks,
+  // in the same order, that Next() would give, and the same stats() (a run of N counts N
+  // tasks) and errors. Where one run ends and the next begins is the reader's choice (a
+  // reader may give a run of one task where another gives a longer run). Next() and NextRun()
+  // may be mixed: a run starts with the task after the last one Next() returned. Returns false
+  // at the end (or once `limit` tasks were read; a run never goes past the limit).
+  // The default gives runs of one task through Next(); readers whose format stores runs
+  // (native, Alibaba batch tasks, SWF) override it and do not touch the tasks one by one.
+  virtual absl::StatusOr<bool> NextRun(TaskRun* run);
 
   virtual const ReadStats& stats() const = 0;
 };

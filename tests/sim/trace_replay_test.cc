@@ -8,6 +8,7 @@
 #include "sim/config.h"
 #include "sim/results.h"
 #include "sim/simulator.h"
+#include "sim/workload_feed.h"
 #include "tests/sim/sim_test_util.h"
 #include "traces/native.h"
 
@@ -109,6 +110,72 @@ TEST(TraceReplay, OutOfOrderTasksAreReordered) {
     EXPECT_EQ(results->tasks[i].submit, static_cast<double>(i));  // ids in submit order
     EXPECT_EQ(results->tasks[i].start, static_cast<double>(i));
   }
+}
+
+// Gives the tasks of another reader through Next() only: NextRun() is then the default, a
+// run of one task each.
+class TaskByTask : public traces::TraceReader {
+ public:
+  explicit TaskByTask(std::unique_ptr<traces::TraceReader> reader) : reader_(std::move(reader)) {}
+  const std::vector<traces::MachineEvent>& machines() const override { return reader_->machines(); }
+  absl::StatusOr<bool> Next(traces::TaskRecord* task) override { return reader_->Next(task); }
+  const traces::ReadStats& stats() const override { return reader_->stats(); }
+
+ private:
+  std::unique_ptr<traces::TraceReader> reader_;
+};
+
+TEST(TraceReplay, FeedReleasesRunsAsTaskByTask) {
+  // Runs longer than the reorder window, and earlier tasks after them: the window (counted in
+  // tasks) decides which tasks the feed has seen, and must decide it as a task-by-task read.
+  std::vector<traces::TaskRecord> tasks;
+  auto add = [&](int n, double submit, const std::string& user) {
+    for (int i = 0; i < n; ++i) {
+      tasks.push_back(Task(submit, 5, 0.5, user));
+      tasks.back().trace_id = user + "/" + std::to_string(i);
+    }
+  };
+  const int window = static_cast<int>(WorkloadFeed::kReorderWindow);
+  add(window + window / 2, 10, "a");
+  add(5, 1, "b");
+  add(3, 0, "c");
+  add(window + 7, 2, "d");
+  add(1, 3, "e");
+  const std::string trace = WriteTrace("feed.native", tasks);
+  TraceConfig config;
+  config.format = "native";
+  config.paths = {trace};
+  config.time_offset = 0.5;
+  auto open = [&]() {
+    absl::StatusOr<std::unique_ptr<traces::TraceReader>> reader =
+        traces::OpenTrace("native", {trace}, {});
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    return *std::move(reader);
+  };
+  WorkloadFeed by_run(open(), config);
+  WorkloadFeed by_task(std::make_unique<TaskByTask>(open()), config);
+  std::vector<std::string> order;
+  for (size_t i = 0;; ++i) {
+    absl::StatusOr<double> a = by_run.Peek();
+    absl::StatusOr<double> b = by_task.Peek();
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(*a, *b) << i;
+    if (*a == kNever) {
+      EXPECT_EQ(i, tasks.size());
+      break;
+    }
+    const FeedTask x = by_run.Pop();
+    const FeedTask y = by_task.Pop();
+    ASSERT_EQ(x.submit, y.submit) << i;
+    ASSERT_EQ(x.key, y.key) << i;
+    ASSERT_EQ(x.demand, y.demand) << i;
+    ASSERT_EQ(x.duration, y.duration) << i;
+    if (order.empty() || order.back() != x.key) order.push_back(x.key);
+  }
+  // The first window held only a's tasks; b, c and d came once it ran low, then the rest.
+  EXPECT_EQ(order.front(), "a");
+  EXPECT_EQ(by_run.stats().tasks, static_cast<int64_t>(tasks.size()));
+  EXPECT_GT(order.size(), 3u);
 }
 
 TEST(TraceReplay, MissingTraceFileNamesTheScenarioField) {

@@ -225,6 +225,51 @@ TEST(Alibaba2017, LimitStopsInsideARow) {
   EXPECT_EQ(reader->stats().tasks, 3);
 }
 
+TEST(Alibaba2017, NextRunGivesARowsInstancesAtOnce) {
+  ReadOptions options;
+  options.limit = 7;
+  std::unique_ptr<TraceReader> reader = Open(
+      {WriteFixture("a17_runs.csv", "1,2,1,1,5,Terminated,100,0.5\n3,9,2,4,3,Failed,50,0.25\n")},
+      options);
+  ASSERT_NE(reader, nullptr);
+  TaskRun run;
+  ASSERT_TRUE(reader->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 5);
+  EXPECT_EQ(run.first.trace_id, "1/1/0");
+  EXPECT_EQ(run.prefix, 4u);
+  EXPECT_EQ(run.index, 0u);
+  EXPECT_EQ(run.TraceId(4), "1/1/4");
+  EXPECT_EQ(run.first.demand.cpus, 1);
+  ASSERT_TRUE(reader->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 2);  // the limit cuts the second row
+  EXPECT_EQ(run.first.trace_id, "2/4/0");
+  EXPECT_EQ(run.first.duration, 6);
+  EXPECT_EQ(run.first.demand.cpus, 0.5);
+  EXPECT_FALSE(reader->NextRun(&run).value_or(true));
+  EXPECT_EQ(reader->stats().tasks, 7);
+}
+
+TEST(Alibaba2017, StrictStopsAtTheFirstBadRecordThroughNextRun) {
+  ReadOptions options;
+  options.strict = true;
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader =
+      OpenAlibaba2017({SharedTrace("alibaba2017/batch_task.csv")}, options);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  TaskRun run;
+  absl::StatusOr<bool> more;
+  int64_t count = 0;
+  int64_t runs = 0;
+  while ((more = (*reader)->NextRun(&run)).ok() && *more) {
+    count += run.count;
+    ++runs;
+  }
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(more.status().message(), HasSubstr("batch_task.csv:4: Waiting task without"));
+  EXPECT_EQ(count, 15741);
+  EXPECT_EQ(runs, 2);  // one per row
+}
+
 TEST(Alibaba2017, FilesAreRecognisedByContentWhenRenamed) {
   const std::string tasks = WriteFixture("renamed_a.csv", "1,2,1,1,1,Terminated,100,0.5\n");
   const std::string events = WriteFixture("renamed_b.csv", "0,5,add,,64,0.5,0.25\n");

@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/traces/reader_test_util.h"
 #include "tests/traces/test_files.h"
 #include "traces/workload.h"
 
@@ -19,6 +20,8 @@ namespace steward::traces {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::SameTask;
+using testing::TaskStream;
 
 // A TraceReader over vectors, to feed ConvertToNative.
 class VectorReader : public TraceReader {
@@ -142,15 +145,23 @@ std::string Bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-absl::Status ReadAll(const std::string& path) {
+// Reads the file to its end through Next() or NextRun(); both must give the same status.
+absl::Status ReadAllOnce(const std::string& path, bool runs) {
   absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, {});
   if (!reader.ok()) return reader.status();
   TaskRecord task;
+  TaskRun run;
   while (true) {
-    absl::StatusOr<bool> more = (*reader)->Next(&task);
+    absl::StatusOr<bool> more = runs ? (*reader)->NextRun(&run) : (*reader)->Next(&task);
     if (!more.ok()) return more.status();
     if (!*more) return absl::OkStatus();
   }
+}
+
+absl::Status ReadAll(const std::string& path) {
+  const absl::Status tasks = ReadAllOnce(path, /*runs=*/false);
+  EXPECT_EQ(ReadAllOnce(path, /*runs=*/true), tasks) << path;
+  return tasks;
 }
 
 TEST(NativeTrace, DamagedFilesAreErrorsWithTheOffset) {
@@ -243,20 +254,29 @@ std::string ConvertTasks(const std::string& name, const std::vector<TaskRecord>&
   return path;
 }
 
+// The file's tasks through Next(), checked to be the same through NextRun().
 std::vector<TaskRecord> ReadTasks(const std::string& path, const ReadOptions& options = {}) {
-  std::vector<TaskRecord> tasks;
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  if (!reader.ok()) return tasks;
-  TaskRecord task;
-  while (true) {
-    absl::StatusOr<bool> more = (*reader)->Next(&task);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    tasks.push_back(task);
+  std::vector<TaskRecord> by_run[2];
+  for (bool runs : {false, true}) {
+    absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, options);
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    if (!reader.ok()) return {};
+    std::vector<TaskRecord>& tasks = by_run[runs];
+    TaskStream stream(**reader, runs);
+    TaskRecord task;
+    while (true) {
+      absl::StatusOr<bool> more = stream.Next(&task);
+      EXPECT_TRUE(more.ok()) << more.status();
+      if (!more.ok() || !*more) break;
+      tasks.push_back(task);
+    }
+    EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(tasks.size()));
   }
-  EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(tasks.size()));
-  return tasks;
+  EXPECT_EQ(by_run[0].size(), by_run[1].size());
+  for (size_t i = 0; i < std::min(by_run[0].size(), by_run[1].size()); ++i) {
+    EXPECT_TRUE(SameTask(by_run[0][i], by_run[1][i])) << i << ": " << by_run[0][i].trace_id;
+  }
+  return by_run[0];
 }
 
 TEST(NativeTrace, RunsRoundTripExactly) {
@@ -383,6 +403,307 @@ TEST(NativeTrace, LongStringsAcrossBuffers) {
   ASSERT_EQ(read.size(), tasks.size());
   for (size_t i = 0; i < read.size(); ++i) ExpectSame(read[i], tasks[i]);
 }
+
+TEST(NativeTrace, NextRunGivesAGroupInOneCall) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("nextrun.native", expected);
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, {});
+  ASSERT_TRUE(reader.ok());
+  TaskRun run;
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 25);
+  EXPECT_EQ(run.prefix, std::string("j_7/t_3/").size());
+  EXPECT_EQ(run.index, 0u);
+  ExpectSame(run.first, expected[0]);
+  EXPECT_EQ(run.TraceId(24), "j_7/t_3/24");
+  EXPECT_EQ((*reader)->stats().tasks, 25);
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 12);
+  EXPECT_EQ(run.first.trace_id, "123/0");
+  // Runs across a digit count ("a/9", "a/10", "a/11") and of a leading-zero prefix.
+  int64_t runs = 2;
+  bool across = false;
+  while ((*reader)->NextRun(&run).value_or(false)) {
+    ++runs;
+    if (run.first.trace_id == "a/9") {
+      across = true;
+      EXPECT_EQ(run.count, 3);
+      TaskRecord last;
+      run.Get(2, &last);
+      EXPECT_EQ(last.trace_id, "a/11");
+    }
+  }
+  EXPECT_TRUE(across);
+  EXPECT_LT(runs, static_cast<int64_t>(expected.size()) - 40);
+  EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(expected.size()));
+}
+
+TEST(NativeTrace, NextAndNextRunMix) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("mix.native", expected);
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, {});
+  ASSERT_TRUE(reader.ok());
+  // Three tasks of the first group through Next(), then the rest of it is one run.
+  TaskRecord task;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*reader)->Next(&task).value_or(false));
+  ExpectSame(task, expected[2]);
+  TaskRun run;
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 22);
+  EXPECT_EQ(run.index, 3u);
+  ExpectSame(run.first, expected[3]);
+  // Then alternate to the end: every task once, in order.
+  size_t at = 25;
+  for (bool runs = false;; runs = !runs) {
+    if (runs) {
+      absl::StatusOr<bool> more = (*reader)->NextRun(&run);
+      ASSERT_TRUE(more.ok()) << more.status();
+      if (!*more) break;
+      for (int64_t i = 0; i < run.count; ++i, ++at) {
+        ASSERT_LT(at, expected.size());
+        run.Get(i, &task);
+        ExpectSame(task, expected[at]);
+      }
+    } else {
+      absl::StatusOr<bool> more = (*reader)->Next(&task);
+      ASSERT_TRUE(more.ok()) << more.status();
+      if (!*more) break;
+      ASSERT_LT(at, expected.size());
+      ExpectSame(task, expected[at++]);
+    }
+  }
+  EXPECT_EQ(at, expected.size());
+  EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(expected.size()));
+}
+
+TEST(NativeTrace, NextRunStopsAtTheLimitInsideAGroup) {
+  const std::vector<TaskRecord> expected = Runs();
+  const std::string path = ConvertTasks("runlimit.native", expected);
+  ReadOptions options;
+  options.limit = 10;
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, options);
+  ASSERT_TRUE(reader.ok());
+  TaskRun run;
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 10);
+  TaskRecord task;
+  EXPECT_FALSE((*reader)->NextRun(&run).value_or(true));
+  EXPECT_FALSE((*reader)->Next(&task).value_or(true));
+  EXPECT_EQ((*reader)->stats().tasks, 10);
+  // The limit inside a group after Next() took part of it.
+  options.limit = 30;
+  reader = OpenTrace("native", {path}, options);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->Next(&task).value_or(false));
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 24);
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 5);  // of the SWF-like 12
+  EXPECT_EQ(run.first.trace_id, "123/0");
+  EXPECT_FALSE((*reader)->NextRun(&run).value_or(true));
+  EXPECT_EQ((*reader)->stats().tasks, 30);
+}
+
+// A reader that hands out runs as given, to test NativeWriter::Write(const TaskRun&).
+class RunReader : public TraceReader {
+ public:
+  explicit RunReader(std::vector<TaskRun> runs) : runs_(std::move(runs)) {}
+  const std::vector<MachineEvent>& machines() const override { return machines_; }
+  absl::StatusOr<bool> Next(TaskRecord*) override {
+    return absl::UnimplementedError("RunReader gives runs only");
+  }
+  absl::StatusOr<bool> NextRun(TaskRun* run) override {
+    if (next_ == runs_.size()) return false;
+    *run = runs_[next_++];
+    stats_.tasks += run->count;
+    return true;
+  }
+  const ReadStats& stats() const override { return stats_; }
+
+ private:
+  std::vector<MachineEvent> machines_;
+  std::vector<TaskRun> runs_;
+  size_t next_ = 0;
+  ReadStats stats_;
+};
+
+TaskRun MakeRun(const TaskRecord& base, const std::string& prefix, uint64_t index, int64_t count) {
+  TaskRun run;
+  run.first = base;
+  run.first.trace_id = prefix + std::to_string(index);
+  run.prefix = prefix.size();
+  run.index = index;
+  run.count = count;
+  return run;
+}
+
+TEST(NativeTrace, WriterTakesRuns) {
+  TaskRecord base;
+  base.duration = 4;
+  base.user = "u";
+  TaskRecord other = base;
+  other.user = "v";
+  // Adjacent runs that continue each other merge; a split of the trace_id other than the
+  // writer's own ("a/1" + 0, 1 for "a/10", "a/11") is kept as given.
+  const std::vector<TaskRun> runs = {MakeRun(base, "j/", 0, 4),  MakeRun(base, "j/", 4, 3),
+                                     MakeRun(other, "j/", 7, 2), MakeRun(base, "a/1", 0, 2),
+                                     MakeRun(base, "a/1", 2, 1), MakeRun(base, "s/", 5, 1)};
+  std::vector<TaskRecord> expected;
+  for (const TaskRun& run : runs) {
+    for (int64_t i = 0; i < run.count; ++i) {
+      expected.emplace_back();
+      run.Get(i, &expected.back());
+    }
+  }
+  ASSERT_EQ(expected.size(), 13u);
+  EXPECT_EQ(expected[9].trace_id, "a/10");
+  EXPECT_EQ(expected[11].trace_id, "a/12");
+  const std::string path = ::testing::TempDir() + "runs-in.native";
+  RunReader source(runs);
+  ASSERT_TRUE(ConvertToNative(source, path).ok());
+  const std::vector<TaskRecord> read = ReadTasks(path);
+  ASSERT_EQ(read.size(), expected.size());
+  for (size_t i = 0; i < read.size(); ++i) ExpectSame(read[i], expected[i]);
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace("native", {path}, {});
+  ASSERT_TRUE(reader.ok());
+  TaskRun run;
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 7);  // the first two runs merged
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 2);
+  ASSERT_TRUE((*reader)->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 3);  // "a/1" + 0, 1 and the single task "a/12" after them
+  EXPECT_EQ(run.prefix, 3u);
+
+  // A run whose trace_id does not end in its index, or of no tasks, is refused.
+  auto writer = NativeWriter::Create(::testing::TempDir() + "badrun.native", {});
+  ASSERT_TRUE(writer.ok());
+  TaskRun bad = MakeRun(base, "j/", 3, 2);
+  bad.index = 4;
+  EXPECT_EQ((*writer)->Write(bad).code(), absl::StatusCode::kInvalidArgument);
+  bad = MakeRun(base, "j/", 3, 0);
+  EXPECT_EQ((*writer)->Write(bad).code(), absl::StatusCode::kInvalidArgument);
+  bad = MakeRun(base, "j/", 3, 2);
+  bad.prefix = 99;
+  EXPECT_EQ((*writer)->Write(bad).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE((*writer)->Close().ok());
+}
+
+// A key longer than the reader's buffer makes it grow.
+TEST(NativeTrace, KeyLongerThanTheBuffer) {
+  std::vector<TaskRecord> tasks = Tasks(20);
+  tasks[5].user = std::string(300000, 'k');
+  tasks[6].trace_id = std::string(200000, 't');
+  const std::vector<TaskRecord> read = ReadTasks(ConvertTasks("huge.native", tasks));
+  ASSERT_EQ(read.size(), tasks.size());
+  for (size_t i = 0; i < read.size(); ++i) ExpectSame(read[i], tasks[i]);
+}
+
+// A reader of another reader that gives tasks only through Next(), so that NextRun() is the
+// default of runs of one task (and ConvertToNative writes one task at a time).
+class TaskByTask : public TraceReader {
+ public:
+  explicit TaskByTask(TraceReader& reader) : reader_(reader) {}
+  const std::vector<MachineEvent>& machines() const override { return reader_.machines(); }
+  absl::StatusOr<bool> Next(TaskRecord* task) override { return reader_.Next(task); }
+  const ReadStats& stats() const override { return reader_.stats(); }
+
+ private:
+  TraceReader& reader_;
+};
+
+// The shared real traces: CSV read task by task and run by run, and the native file converted
+// from it read both ways, give the same tasks in the same order with the same fields; the
+// file does not depend on whether the conversion read runs.
+struct SharedCase {
+  const char* name;
+  const char* format;
+  std::vector<std::string> files;  // under the shared traces folder
+  int64_t tasks;
+};
+
+class NativeMatchesCsv : public ::testing::TestWithParam<SharedCase> {};
+
+TEST_P(NativeMatchesCsv, SameTasksBothWays) {
+  const SharedCase& c = GetParam();
+  std::vector<std::string> paths;
+  for (const std::string& file : c.files) paths.push_back(testing::SharedTrace(file));
+  auto open = [&](const std::string& format, const std::vector<std::string>& files) {
+    absl::StatusOr<std::unique_ptr<TraceReader>> reader = OpenTrace(format, files, {});
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    return reader.ok() ? *std::move(reader) : nullptr;
+  };
+  const std::string native = ::testing::TempDir() + c.name + ".native";
+  {
+    std::unique_ptr<TraceReader> csv = open(c.format, paths);
+    ASSERT_NE(csv, nullptr);
+    ASSERT_TRUE(ConvertToNative(*csv, native).ok());
+    std::unique_ptr<TraceReader> again = open(c.format, paths);
+    ASSERT_NE(again, nullptr);
+    TaskByTask one_by_one(*again);
+    const std::string flat = ::testing::TempDir() + c.name + "-flat.native";
+    ASSERT_TRUE(ConvertToNative(one_by_one, flat).ok());
+    EXPECT_EQ(Bytes(native), Bytes(flat));
+  }
+  std::unique_ptr<TraceReader> readers[4] = {open(c.format, paths), open(c.format, paths),
+                                             open("native", {native}), open("native", {native})};
+  for (const auto& reader : readers) ASSERT_NE(reader, nullptr);
+  ASSERT_EQ(readers[2]->machines().size(), readers[0]->machines().size());
+  for (size_t i = 0; i < readers[0]->machines().size(); ++i) {
+    const MachineEvent& a = readers[0]->machines()[i];
+    const MachineEvent& b = readers[2]->machines()[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.time, b.time);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.capacity, b.capacity);
+    EXPECT_EQ(a.attributes, b.attributes);
+  }
+  TaskStream streams[4] = {TaskStream(*readers[0], false), TaskStream(*readers[1], true),
+                           TaskStream(*readers[2], false), TaskStream(*readers[3], true)};
+  TaskRecord tasks[4];
+  int64_t count = 0;
+  while (true) {
+    bool more[4];
+    for (int k = 0; k < 4; ++k) {
+      absl::StatusOr<bool> next = streams[k].Next(&tasks[k]);
+      ASSERT_TRUE(next.ok()) << next.status();
+      more[k] = *next;
+    }
+    ASSERT_TRUE(more[1] == more[0] && more[2] == more[0] && more[3] == more[0]) << count;
+    if (!more[0]) break;
+    for (int k = 1; k < 4; ++k) {
+      ASSERT_TRUE(SameTask(tasks[0], tasks[k]))
+          << "task " << count << " (" << tasks[0].trace_id << ") differs in stream " << k;
+    }
+    ++count;
+  }
+  EXPECT_EQ(count, c.tasks);
+  for (const auto& reader : readers) EXPECT_EQ(reader->stats().tasks, c.tasks);
+  EXPECT_EQ(readers[1]->stats().skipped, readers[0]->stats().skipped);
+  EXPECT_EQ(readers[1]->stats().lines, readers[0]->stats().lines);
+  // Runs are what the formats group: far fewer calls than tasks where a row has many.
+  // The native file may join more (openb's identical pods of consecutive names), never fewer.
+  EXPECT_LE(streams[3].runs_read(), streams[1].runs_read());
+  if (std::string(c.name) != "openb") {
+    EXPECT_LT(streams[1].runs_read() * 5, c.tasks);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedTraces, NativeMatchesCsv,
+    ::testing::Values(SharedCase{"alibaba2017",
+                                 "alibaba2017",
+                                 {"alibaba2017/batch_task.csv", "alibaba2017/server_event.csv"},
+                                 10991149},
+                      SharedCase{"openb",
+                                 "openb",
+                                 {"openb/openb_pod_list_default.csv",
+                                  "openb/openb_node_list_all_node.csv"},
+                                 8152},
+                      SharedCase{"swf", "swf", {"swf/KTH-SP2-1996-2.1-cln.swf.gz"}, 217830}),
+    [](const ::testing::TestParamInfo<SharedCase>& param) {
+      return std::string(param.param.name);
+    });
 
 TEST(NativeTrace, OpenErrors) {
   EXPECT_EQ(OpenTrace("native", {"/nonexistent.native"}, {}).status().code(),

@@ -317,6 +317,53 @@ TEST(SwfFixture, LimitCountsTasksNotJobs) {
   EXPECT_EQ(ReadAll(*reader).size(), 10u);
 }
 
+TEST(SwfFixture, NextRunGivesAJobsTasksAtOnce) {
+  const std::string path = WriteFixture(
+      "runs.swf",
+      "7 0 0 10 64 -1 -1 64 -1 -1 1 1 1 1 1 1 -1 -1\n8 5 0 10 3 -1 -1 3 -1 -1 1 1 1 1 1 1 -1 -1\n");
+  ReadOptions options;
+  options.limit = 66;
+  std::unique_ptr<TraceReader> reader = Open(path, options);
+  ASSERT_NE(reader, nullptr);
+  TaskRecord task;
+  ASSERT_TRUE(reader->Next(&task).value_or(false));  // task 0 of job 7
+  TaskRun run;
+  ASSERT_TRUE(reader->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 63);  // the rest of job 7
+  EXPECT_EQ(run.first.trace_id, "7/1");
+  EXPECT_EQ(run.prefix, 2u);
+  EXPECT_EQ(run.index, 1u);
+  EXPECT_EQ(run.TraceId(62), "7/63");
+  EXPECT_EQ(run.first.demand, task.demand);
+  ASSERT_TRUE(reader->NextRun(&run).value_or(false));
+  EXPECT_EQ(run.count, 2);  // the limit cuts job 8
+  EXPECT_EQ(run.first.submit_time, 5);
+  EXPECT_FALSE(reader->NextRun(&run).value_or(true));
+  EXPECT_EQ(reader->stats().tasks, 66);
+  // Expanded, the runs are the tasks Next() gives.
+  std::unique_ptr<TraceReader> by_task = Open(path, options);
+  std::unique_ptr<TraceReader> by_run = Open(path, options);
+  ASSERT_NE(by_task, nullptr);
+  ASSERT_NE(by_run, nullptr);
+  const std::vector<TaskRecord> tasks = ReadAll(*by_task);
+  const std::vector<TaskRecord> expanded = testing::ReadAllRuns(*by_run);
+  ASSERT_EQ(tasks.size(), expanded.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    EXPECT_TRUE(testing::SameTask(tasks[i], expanded[i])) << i;
+  }
+}
+
+TEST(SwfFixture, StrictFailsOnTheFirstBadRecordThroughNextRun) {
+  const std::string path = WriteFixture("badruns.swf", kBadJobs);
+  std::unique_ptr<TraceReader> reader = Open(path, Options(/*strict=*/true));
+  ASSERT_NE(reader, nullptr);
+  TaskRun run;
+  ASSERT_TRUE(reader->NextRun(&run).value_or(false));
+  absl::StatusOr<bool> bad = reader->NextRun(&run);
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), path + ":3: expected 18 fields, found 8");
+}
+
 TEST(SwfFixture, BadFiles) {
   EXPECT_EQ(internal::OpenSwf({"/nonexistent/x.swf"}, {}).status().code(),
             absl::StatusCode::kNotFound);

@@ -62,6 +62,19 @@ void InstanceExpander::Next(TaskRecord* task) {
   ++next_;
 }
 
+void InstanceExpander::Take(int64_t n, TaskRun* run) {
+  run->first = proto_;
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof(digits), next_);
+  run->first.trace_id.reserve(prefix_.size() + static_cast<size_t>(result.ptr - digits));
+  run->first.trace_id.assign(prefix_);
+  run->first.trace_id.append(digits, result.ptr);
+  run->count = n;
+  run->prefix = prefix_.size();
+  run->index = static_cast<uint64_t>(next_);
+  next_ += n;
+}
+
 BatchTaskReader::BatchTaskReader(const ReadOptions& options, std::unique_ptr<LineReader> tasks,
                                  const Table& table)
     : table_(table),
@@ -74,13 +87,27 @@ BatchTaskReader::BatchTaskReader(const ReadOptions& options, std::unique_ptr<Lin
 }
 
 absl::StatusOr<bool> BatchTaskReader::Next(TaskRecord* task) {
+  absl::StatusOr<bool> more = Fill();
+  if (!more.ok() || !*more) return more;
+  expander_.Next(task);
+  ++stats_.tasks;
+  return true;
+}
+
+absl::StatusOr<bool> BatchTaskReader::NextRun(TaskRun* run) {
+  absl::StatusOr<bool> more = Fill();
+  if (!more.ok() || !*more) return more;
+  int64_t take = expander_.left();
+  if (options_.limit > 0) take = std::min(take, options_.limit - stats_.tasks);
+  expander_.Take(take, run);
+  stats_.tasks += take;
+  return true;
+}
+
+absl::StatusOr<bool> BatchTaskReader::Fill() {
   while (!done_) {
     if (options_.limit > 0 && stats_.tasks >= options_.limit) break;
-    if (!expander_.empty()) {
-      expander_.Next(task);
-      ++stats_.tasks;
-      return true;
-    }
+    if (!expander_.empty()) return true;
     std::string_view line;
     absl::StatusOr<bool> more = tasks_->Next(&line);
     if (!more.ok()) return more.status();

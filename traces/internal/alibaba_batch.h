@@ -55,6 +55,9 @@ class InstanceExpander {
   bool empty() const { return next_ >= count_; }
   // Writes the next instance into `task`; call only when !empty().
   void Next(TaskRecord* task);
+  // The next `n` instances (1 <= n <= left()) as one run.
+  void Take(int64_t n, TaskRun* run);
+  int64_t left() const { return count_ - next_; }
   // The row being expanded (valid after Start).
   TaskRecord& proto() { return proto_; }
 
@@ -90,6 +93,8 @@ class BatchTaskReader : public TraceReader {
   const std::vector<MachineEvent>& machines() const override { return machines_; }
   const ReadStats& stats() const override { return stats_; }
   absl::StatusOr<bool> Next(TaskRecord* task) override;
+  // The rest of a row's instances (up to the limit) as one run.
+  absl::StatusOr<bool> NextRun(TaskRun* run) override;
 
   // Reads the machine file at `path`; called once, before the first Next.
   virtual absl::Status ReadMachines(const std::string& path) = 0;
@@ -116,6 +121,9 @@ class BatchTaskReader : public TraceReader {
   // instances (ExpandTask).
   virtual absl::Status ParseTask(const std::vector<std::string_view>& fields) = 0;
 
+  // Reads rows until the expander holds an instance to give; false at the end of the file
+  // or the limit.
+  absl::StatusOr<bool> Fill();
   // Rejects the task row last read; what ParseTask returns.
   absl::Status RejectTask(std::string_view reason, std::string_view message);
   // Parses row->instance_num and classifies row->status: false when it rejects the row, with
