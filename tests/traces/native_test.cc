@@ -262,14 +262,7 @@ std::vector<TaskRecord> ReadTasks(const std::string& path, const ReadOptions& op
     EXPECT_TRUE(reader.ok()) << reader.status();
     if (!reader.ok()) return {};
     std::vector<TaskRecord>& tasks = by_run[runs];
-    TaskStream stream(**reader, runs);
-    TaskRecord task;
-    while (true) {
-      absl::StatusOr<bool> more = stream.Next(&task);
-      EXPECT_TRUE(more.ok()) << more.status();
-      if (!more.ok() || !*more) break;
-      tasks.push_back(task);
-    }
+    tasks = testing::ReadAll(**reader, runs);
     EXPECT_EQ((*reader)->stats().tasks, static_cast<int64_t>(tasks.size()));
   }
   EXPECT_EQ(by_run[0].size(), by_run[1].size());

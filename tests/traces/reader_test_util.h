@@ -75,11 +75,11 @@ class TaskStream {
   int64_t runs_read_ = 0;
 };
 
-// Every task `reader` yields through NextRun(), runs expanded (up to an error, which is a
-// failed expectation).
-inline std::vector<TaskRecord> ReadAllRuns(TraceReader& reader) {
+// Every task `reader` yields, through NextRun() with the runs expanded or through Next() (up
+// to an error, which is a failed expectation).
+inline std::vector<TaskRecord> ReadAll(TraceReader& reader, bool runs) {
   std::vector<TaskRecord> tasks;
-  TaskStream stream(reader, /*runs=*/true);
+  TaskStream stream(reader, runs);
   TaskRecord task;
   while (true) {
     absl::StatusOr<bool> more = stream.Next(&task);
@@ -89,6 +89,8 @@ inline std::vector<TaskRecord> ReadAllRuns(TraceReader& reader) {
   }
   return tasks;
 }
+
+inline std::vector<TaskRecord> ReadAllRuns(TraceReader& reader) { return ReadAll(reader, true); }
 
 // Whether two tasks agree in every field (doubles by value).
 inline bool SameTask(const TaskRecord& a, const TaskRecord& b) {
