@@ -79,6 +79,7 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
   void AwaitState(TestFramework& framework, const SchedulerCalls& calls,
                   const std::string& framework_id, const std::string& task,
                   mesos::v1::TaskState state) {
+    const Deadline deadline(kStateTimeout);
     while (!states_.contains(task) || states_[task] != state) {
       if (states_.contains(task)) {
         ASSERT_TRUE(states_[task] == mesos::v1::TASK_STAGING ||
@@ -87,9 +88,11 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
             << task << " became " << TaskState_Name(states_[task]) << " instead of "
             << TaskState_Name(state);
       }
-      std::optional<TaskStatus> status = NextUpdate(framework);
+      std::optional<TaskStatus> status =
+          NextUpdate(framework, std::min(kEventTimeout, deadline.Remaining()));
       ASSERT_TRUE(status.has_value())
-          << "no update while waiting for " << task << " to be " << TaskState_Name(state);
+          << "no update within " << (deadline.Expired() ? deadline.budget() : kEventTimeout).count()
+          << " ms while waiting for " << task << " to be " << TaskState_Name(state);
       if (!status->uuid().empty()) {
         ASSERT_EQ(Post(framework, calls, calls.Acknowledge(framework_id, *status)), 202);
       }
