@@ -143,7 +143,10 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   flags.Add("runtime_dir", &runtime_dir,
             "Per-container runtime state that survives agent restarts (default: "
             "<work_dir>/runtime).");
-  flags.Add("cgroups_root", &cgroups_root, "Parent cgroup of the containers.");
+  flags.Add("cgroups_root", &cgroups_root,
+            "Parent cgroup of the containers. Agents on one machine may share it: it is "
+            "created again when missing, and removed only by the last agent using it, when "
+            "empty.");
   flags.Add("logging_level", &logging_level, "INFO, WARNING or ERROR.");
 
   absl::StatusOr<common::FlagSet::Result> parsed =

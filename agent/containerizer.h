@@ -99,6 +99,9 @@ class Containerizer {
     // Parent cgroup of the containers' cgroups, created in each hierarchy under the agent's
     // own cgroup (so the agent's own limits also bound its tasks), or under the hierarchy's
     // root when the agent's cgroup cannot hold it. Same character rules as container ids.
+    // Containerizers (agents) on one machine may share it: a launch creates it again when it
+    // is missing, and a containerizer removes it when destroyed only if no other one uses it
+    // and it holds no container (agent/internal/cgroup_isolator.h).
     std::string cgroup_name = "steward";
   };
   // InvalidArgument for bad options; FailedPrecondition when the requested isolation is not

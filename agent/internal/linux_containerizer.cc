@@ -98,10 +98,9 @@ LinuxContainerizer::LinuxContainerizer(std::string runtime_dir,
       cgroups_(std::move(cgroups)),
       summary_(std::move(summary)) {}
 
-LinuxContainerizer::~LinuxContainerizer() {
-  // Containers keep running under their supervisors; only an empty parent cgroup goes.
-  if (cgroups_ != nullptr) cgroups_->RemoveUnusedParents();
-}
+// Containers keep running under their supervisors; destroying cgroups_ removes a parent
+// cgroup only when it is empty and no other containerizer uses it (cgroup_isolator.h).
+LinuxContainerizer::~LinuxContainerizer() = default;
 
 std::string LinuxContainerizer::ContainerDir(std::string_view container_id) const {
   return Join(runtime_dir_, container_id);

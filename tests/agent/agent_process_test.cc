@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -56,25 +57,56 @@ std::string ReadAll(const std::string& path) {
   return contents.str();
 }
 
-// Runs steward-agent with `args` to completion; returns its exit status and output (stdout and
-// stderr).
-std::pair<int, std::string> RunToExit(const std::vector<std::string>& args,
-                                      const std::string& stderr_path) {
+// Forks and execs steward-agent with `args`, its stderr (and with `with_stdout` its stdout)
+// going to `log_path` (opened with `open_flags` | O_WRONLY | O_CREAT). The agent dies with the
+// test: the child asks for SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG), and
+// exits at once if the test is already gone. -1 if fork fails.
+pid_t SpawnAgent(const std::vector<std::string>& args, const std::string& log_path,
+                 bool with_stdout, int open_flags) {
+  // Everything the child needs is made before fork(): the test process has threads.
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(STEWARD_AGENT_BINARY));
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | open_flags, 0644);
+    if (fd < 0) ::_exit(127);
+    if (with_stdout) ::dup2(fd, 1);
     ::dup2(fd, 2);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(STEWARD_AGENT_BINARY));
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
     ::execv(STEWARD_AGENT_BINARY, argv.data());
     ::_exit(127);
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAll(stderr_path)};
+  return pid;
+}
+
+// Waits up to `timeout` for `pid` to exit; its wait status, or nullopt (still running).
+std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return status;
+    if (done < 0 || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// Runs steward-agent with `args` to completion (SIGKILLed after 30 s); returns its exit status
+// (-1 if killed) and output (stdout and stderr).
+std::pair<int, std::string> RunToExit(const std::vector<std::string>& args,
+                                      const std::string& stderr_path) {
+  const pid_t pid = SpawnAgent(args, stderr_path, /*with_stdout=*/true, O_TRUNC);
+  if (pid < 0) return {-1, "fork failed"};
+  std::optional<int> status = WaitForExit(pid, 30s);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    status = WaitForExit(pid, 10s);
+    ADD_FAILURE() << "steward-agent did not exit within 30 s; killed";
+  }
+  return {status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadAll(stderr_path)};
 }
 
 class AgentProcessTest : public ::testing::Test {
@@ -111,30 +143,26 @@ class AgentProcessTest : public ::testing::Test {
         "--registration_backoff_factor=50ms",
     };
     const int before = master_.subscriptions();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(STEWARD_AGENT_BINARY));
-      for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-      argv.push_back(nullptr);
-      ::execv(STEWARD_AGENT_BINARY, argv.data());
-      ::_exit(127);
-    }
+    pid_ = SpawnAgent(args, log_path_, /*with_stdout=*/false, O_APPEND);
     ASSERT_GT(pid_, 0);
     ASSERT_TRUE(master_.WaitFor([&](const FakeMaster& m) { return m.subscriptions() > before; }))
         << ReadAll(log_path_);
   }
 
   // Sends `signal` and reaps the agent; returns its exit status (-1 if killed by a signal).
+  // An agent still running 10 s later is SIGKILLed, and that is a test failure.
   int StopAgent(int signal) {
     if (pid_ <= 0) return -1;
     ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
+    std::optional<int> status = WaitForExit(pid_, 10s);
+    if (!status) {
+      ADD_FAILURE() << "the agent (pid " << pid_ << ") did not exit within 10 s of signal "
+                    << signal << "; killing it";
+      ::kill(pid_, SIGKILL);
+      status = WaitForExit(pid_, 10s);
+    }
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   }
 
   // The run directory of `executor_id` (the only run).

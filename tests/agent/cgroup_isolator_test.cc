@@ -3,6 +3,8 @@
 // v2 path is covered on hosts without a usable unified hierarchy.
 #include "agent/internal/cgroup_isolator.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <array>
@@ -141,6 +143,67 @@ TEST_F(FakeCgroupTreeTest, V1PrefersTheOwnCgroupAndFallsBackToTheRoot) {
   ASSERT_EQ(cgroups->size(), 3u);
   EXPECT_EQ((*cgroups)[1].directory(), root_ + "/memory/session/steward/container-db");
   EXPECT_THAT((*cgroups)[1].controllers(), ElementsAre("memory"));
+}
+
+// Every isolator holds a shared lock on its parents while it lives; one that goes away
+// removes a parent only if it can take that lock exclusively, so never while another uses it.
+TEST_F(FakeCgroupTreeTest, EveryIsolatorSharingAParentHoldsItsLock) {
+  Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
+  OwnCgroups("2:memory:/\n1:cpu:/\n");
+  File("/cpu/steward/cpu.shares", "1024\n");
+  File("/memory/steward/memory.limit_in_bytes", "9223372036854771712\n");
+  auto exclusive = [&](const std::string& path) {
+    const int fd = ::open((root_ + path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    EXPECT_GE(fd, 0) << path;
+    const bool taken = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
+    return taken;
+  };
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> first = Create(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> second = Create(1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(exclusive("/cpu/steward"));
+  first->reset();
+  EXPECT_FALSE(exclusive("/cpu/steward")) << "the second isolator lost its lock";
+  EXPECT_FALSE(exclusive("/memory/steward"));
+  EXPECT_TRUE(std::filesystem::is_directory(root_ + "/cpu/steward"));
+  second->reset();
+  EXPECT_TRUE(exclusive("/cpu/steward"));
+  EXPECT_TRUE(exclusive("/memory/steward"));
+}
+
+TEST_F(FakeCgroupTreeTest, CreateContainerRecreatesARemovedParentPath) {
+  Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
+  OwnCgroups("2:memory:/session\n1:cpu:/\n");
+  File("/cpu/steward/cpu.shares", "1024\n");
+  File("/memory/session/steward/memory.limit_in_bytes", "9223372036854771712\n");
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = Create(1);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  std::filesystem::remove_all(root_ + "/cpu/steward");
+  std::filesystem::remove_all(root_ + "/memory/session/steward");
+  absl::StatusOr<std::vector<checkpoint::Cgroup>> cgroups =
+      (*isolator)->CreateContainer("db", 0, 0);
+  ASSERT_TRUE(cgroups.ok()) << cgroups.status();
+  EXPECT_TRUE(std::filesystem::is_directory(root_ + "/cpu/steward/container-db"));
+  EXPECT_TRUE(std::filesystem::is_directory(root_ + "/memory/session/steward/container-db"));
+}
+
+TEST_F(FakeCgroupTreeTest, CreateContainerWithTheOwnCgroupGoneIsInternal) {
+  Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
+  OwnCgroups("2:memory:/session\n1:cpu:/\n");
+  File("/cpu/steward/cpu.shares", "1024\n");
+  File("/memory/session/steward/memory.limit_in_bytes", "9223372036854771712\n");
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = Create(1);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  std::filesystem::remove_all(root_ + "/memory/session");
+  absl::StatusOr<std::vector<checkpoint::Cgroup>> cgroups =
+      (*isolator)->CreateContainer("db", 0, 0);
+  EXPECT_TRUE(absl::IsInternal(cgroups.status())) << cgroups.status();
+  EXPECT_THAT(std::string(cgroups.status().message()),
+              HasSubstr(absl::StrCat("the cgroup ", root_, "/memory/session does not exist")));
+  // Nothing is left behind in the other hierarchy.
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/cpu/steward/container-db"));
 }
 
 TEST_F(FakeCgroupTreeTest, V1WithoutAMemoryHierarchyIsFailedPrecondition) {

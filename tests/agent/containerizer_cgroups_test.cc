@@ -1,10 +1,16 @@
 // Cgroup isolation on this host (v1 when usable; skipped otherwise), isolation selection and
 // option checking.
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -45,12 +51,40 @@ std::string ControlFile(const std::string& cgroup_file, const std::string& contr
   return "";
 }
 
+// The parent cgroup directories named by an isolation summary ("cgroups vN (...) in A, B").
+std::vector<std::string> ParentCgroups(const std::string& summary) {
+  const size_t in = summary.find(") in ");
+  if (in == std::string::npos) return {};
+  return absl::StrSplit(summary.substr(in + 5), ", ");
+}
+
 class CgroupsV1Test : public ContainerizerFixture {
  protected:
   void SetUp() override {
     if (!Start(Isolation::kCgroupsV1)) {
       GTEST_SKIP() << "no usable cgroup v1 cpu and memory hierarchies: " << skip_reason_;
     }
+  }
+
+  // Launches `id` on `containerizer` with 0.5 cpus and 128 MiB, checks that the task runs in
+  // cgroups under the parent with those limits, then kills it and checks how it ended.
+  void LaunchUnderLimits(Containerizer& containerizer, const std::string& id) {
+    ContainerSpec spec =
+        ShellSpec(id, "cat /proc/self/cgroup > cgroups.txt; mv cgroups.txt cgroups; sleep 30");
+    spec.cpus = 0.5;
+    spec.mem_bytes = uint64_t{128} << 20;
+    absl::Status launched = containerizer.Launch(spec);
+    ASSERT_TRUE(launched.ok()) << launched;
+    ASSERT_TRUE(WaitForFile(Sandbox(id) + "/cgroups"));
+    const std::string cgroups = ReadText(Sandbox(id) + "/cgroups");
+    std::string cpu_dir, memory_dir;
+    EXPECT_EQ(ControlFile(cgroups, "cpu", "cpu.shares", &cpu_dir), "512");
+    EXPECT_EQ(ControlFile(cgroups, "memory", "memory.limit_in_bytes", &memory_dir),
+              absl::StrCat(uint64_t{128} << 20));
+    const std::string leaf = absl::StrCat("/", options_.cgroup_name, "/container-", id);
+    EXPECT_THAT(cpu_dir, HasSubstr(leaf));
+    EXPECT_THAT(memory_dir, HasSubstr(leaf));
+    ASSERT_TRUE(containerizer.Kill(id, std::chrono::milliseconds(0)).ok());
   }
 };
 
@@ -129,6 +163,90 @@ TEST_F(CgroupsV1Test, AChildForkedIntoANewProcessGroupIsKilledThroughTheCgroup) 
   ASSERT_TRUE(containerizer_->Kill("group", std::chrono::milliseconds(100)).ok());
   ASSERT_TRUE(WaitForExit("group").has_value());
   EXPECT_TRUE(ProcessGone(child));
+}
+
+// Several agents on one machine share the parent cgroup (same --cgroups_root, same own
+// cgroup). One of them stopping must not take the parent away from the others.
+TEST_F(CgroupsV1Test, AContainerizerStoppingLeavesTheSharedParentToTheOthers) {
+  Containerizer::Options other_options = options_;
+  other_options.runtime_dir = root_ + "/runtime-other";
+  absl::StatusOr<std::unique_ptr<Containerizer>> other = Containerizer::Create(other_options);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::vector<std::string> parents = ParentCgroups((*other)->IsolationSummary());
+  ASSERT_EQ(parents, ParentCgroups(containerizer_->IsolationSummary()));
+  ASSERT_FALSE(parents.empty());
+
+  // The other one runs a task and stops; its task's cgroups are gone, and so would be the
+  // parent if the other containerizer thought it was alone.
+  ASSERT_NO_FATAL_FAILURE(LaunchUnderLimits(**other, "other-task"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!(*other)->Running().empty() && std::chrono::steady_clock::now() < deadline) {
+    (void)(*other)->Reap();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE((*other)->Running().empty());
+  other->reset();
+  for (const std::string& parent : parents) {
+    EXPECT_TRUE(std::filesystem::is_directory(parent)) << parent << " removed while in use";
+  }
+
+  // The remaining containerizer still launches under limits. (TearDown checks that the last
+  // one to stop removes the parent.)
+  ASSERT_NO_FATAL_FAILURE(LaunchUnderLimits(*containerizer_, "after"));
+  std::optional<ContainerExit> exit = WaitForExit("after");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->killed) << exit->message;
+}
+
+// Whoever removed it (an older agent, an operator), a missing parent is created again by the
+// next launch.
+TEST_F(CgroupsV1Test, ALaunchRecreatesARemovedParent) {
+  const std::vector<std::string> parents = ParentCgroups(containerizer_->IsolationSummary());
+  ASSERT_FALSE(parents.empty());
+  for (const std::string& parent : parents) {
+    ASSERT_EQ(::rmdir(parent.c_str()), 0) << parent << ": " << std::strerror(errno);
+  }
+  ASSERT_NO_FATAL_FAILURE(LaunchUnderLimits(*containerizer_, "recreated"));
+  std::optional<ContainerExit> exit = WaitForExit("recreated");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->killed) << exit->message;
+}
+
+// Launches race a loop that removes the parent whenever it is empty: each launch still gets
+// its cgroups (a parent removed between its creation and the container's is created again).
+TEST_F(CgroupsV1Test, LaunchesSurviveConcurrentRemovalOfTheParent) {
+  const std::vector<std::string> parents = ParentCgroups(containerizer_->IsolationSummary());
+  ASSERT_FALSE(parents.empty());
+  std::atomic<bool> done{false};
+  std::atomic<int> removals{0};
+  std::thread remover([&] {
+    while (!done.load()) {
+      for (const std::string& parent : parents) {
+        if (::rmdir(parent.c_str()) == 0) ++removals;
+      }
+      std::this_thread::yield();
+    }
+  });
+  constexpr int kLaunches = 12;
+  int launched = 0;
+  for (int i = 0; i < kLaunches; ++i) {
+    const std::string id = absl::StrCat("race-", i);
+    ContainerSpec spec = ShellSpec(id, "exit 0");
+    spec.cpus = 0.1;
+    spec.mem_bytes = uint64_t{64} << 20;
+    absl::Status status = containerizer_->Launch(spec);
+    EXPECT_TRUE(status.ok()) << id << ": " << status;
+    if (!status.ok()) continue;
+    ++launched;
+    std::optional<ContainerExit> exit = WaitForExit(id);
+    ASSERT_TRUE(exit.has_value());
+    EXPECT_EQ(exit->wait_status, 0) << id << ": " << exit->message;
+  }
+  done.store(true);
+  remover.join();
+  EXPECT_EQ(launched, kLaunches);
+  // Every task ended and left the parent empty, so the loop removed it at least once.
+  EXPECT_GT(removals.load(), 0);
 }
 
 class IsolationChoiceTest : public ContainerizerFixture {};

@@ -1,6 +1,7 @@
 // Pure pieces of the containerizer: /proc parsing, limit conversions, spec checking and
 // the records built from specs, exit descriptions, checkpoint files.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,9 +129,12 @@ TEST(ProcStatTest, ReadsThisProcessAndItsDescendants) {
   EXPECT_EQ(self->ppid, ::getppid());
   EXPECT_GT(self->start_time, 0u);
 
+  const pid_t parent = ::getpid();
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
+    // Killed with the test should the test die before it kills the child.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
     ::pause();
     ::_exit(0);
   }

@@ -57,8 +57,12 @@ RawAnswer SendRaw(uint16_t port, const std::string& request) {
     if (n <= 0) break;  // the server may answer and close before reading everything
     sent += static_cast<size_t>(n);
   }
+  // Each recv() waits 10 s at most (SO_RCVTIMEO); a server that trickles bytes is given 30 s.
+  const Deadline deadline(std::chrono::seconds(30));
   char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) answer.text.append(buffer, n);
+  for (ssize_t n; !deadline.Expired() && (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+    answer.text.append(buffer, n);
+  }
   ::close(fd);
   // "HTTP/1.1 400 Bad Request\r\n...\r\n\r\nbody"
   if (answer.text.starts_with("HTTP/1.1 ") && answer.text.size() >= 12) {
@@ -281,9 +285,12 @@ TEST_F(BadInputTest, EveryBadRequestIsRefusedAndNothingChanges) {
                  calls.Accept(framework_id, {offer.id().value()},
                               {{"after", agent_ids_[0], "echo still here"}}, 5)),
             202);
-  for (std::optional<mesos::v1::TaskStatus> status = NextUpdate(*framework);;
-       status = NextUpdate(*framework)) {
-    ASSERT_TRUE(status.has_value()) << "no update of the task launched after the bad input";
+  const Deadline deadline(kStateTimeout);
+  for (std::optional<mesos::v1::TaskStatus> status = NextUpdate(*framework, deadline.Remaining());;
+       status = NextUpdate(*framework, deadline.Remaining())) {
+    ASSERT_TRUE(status.has_value())
+        << "the task launched after the bad input did not finish within "
+        << deadline.budget().count() << " ms";
     EXPECT_EQ(status->task_id().value(), "after");
     ASSERT_EQ(Post(*framework, calls, calls.Acknowledge(framework_id, *status)), 202);
     if (status->state() == mesos::v1::TASK_FINISHED) break;

@@ -67,8 +67,10 @@ class CliTest : public ::testing::Test {
       ASSERT_TRUE(agent.ok()) << agent.status();
     }
     // Wait until the master lists them all as active.
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      const CommandResult agents = cluster_->Steward({"agents"});
+    const Deadline deadline(milliseconds(20000));
+    while (!deadline.Expired()) {
+      const CommandResult agents =
+          cluster_->Steward({"agents"}, std::max(milliseconds(1000), deadline.Remaining()));
       size_t active = 0;
       for (size_t at = agents.out.find(" active "); at != std::string::npos;
            at = agents.out.find(" active ", at + 1)) {
@@ -77,7 +79,8 @@ class CliTest : public ::testing::Test {
       if (active == static_cast<size_t>(count)) return;
       std::this_thread::sleep_for(milliseconds(50));
     }
-    FAIL() << "the agents did not register: " << Show(cluster_->Steward({"agents"}));
+    FAIL() << "the agents did not register within " << deadline.budget().count()
+           << " ms: " << Show(cluster_->Steward({"agents"}, milliseconds(5000)));
   }
 
   std::unique_ptr<Cluster> cluster_;

@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,28 +56,18 @@ std::vector<std::string> ChildEnvironment(const std::map<std::string, std::strin
   return env;
 }
 
+// In a forked child: async-signal-safe calls only (the test process has threads). Reports
+// `err` through `fd` and exits.
+[[noreturn]] void ChildFailed(int fd, int err) {
+  (void)!::write(fd, &err, sizeof(err));
+  ::_exit(127);
+}
+
 absl::StatusOr<pid_t> SpawnChild(const std::string& binary, const std::vector<std::string>& args,
                                  const std::string& dir, const std::string& stdout_path,
                                  const std::string& stderr_path,
                                  const std::map<std::string, std::string>& extra_env) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-  // The child starts with default signal dispositions and an empty signal mask.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
+  // Everything the child needs is made before fork().
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -87,19 +77,72 @@ absl::StatusOr<pid_t> SpawnChild(const std::string& binary, const std::vector<st
   std::vector<char*> envp;
   for (std::string& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);
+  // The child writes its errno here if it cannot exec; exec closes it (O_CLOEXEC).
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  const pid_t parent = ::getpid();
 
-  pid_t pid = 0;
-  const int error =
-      posix_spawn(&pid, binary.c_str(), &actions, &attributes, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (error != 0) {
-    return absl::InternalError(absl::StrCat("cannot start ", binary, ": ", std::strerror(error)));
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(report[0]);
+    // The child dies with the test: SIGKILL as soon as the thread that forked it ends, however
+    // the test ends (a crash, SIGKILL, ctest's timeout). If the test died before prctl(), the
+    // child has been re-parented already and exits itself.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFailed(report[1], errno);
+    if (::getppid() != parent) ::_exit(127);
+    // Default signal dispositions and an empty signal mask, whatever the test set.
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; ++signo) ::sigaction(signo, &default_action, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0) ChildFailed(report[1], errno);
+    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+        ::dup2(err, STDERR_FILENO) < 0 || ::chdir(dir.c_str()) != 0) {
+      ChildFailed(report[1], errno);
+    }
+    for (int fd : {in, out, err}) {
+      if (fd > STDERR_FILENO) ::close(fd);
+    }
+    ::execve(binary.c_str(), argv.data(), envp.data());
+    ChildFailed(report[1], errno);
+  }
+  const int fork_error = errno;
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(fork_error)));
+  }
+  int child_error = 0;
+  ssize_t n;
+  do {
+    n = ::read(report[0], &child_error, sizeof(child_error));
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof(child_error))) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return absl::InternalError(
+        absl::StrCat("cannot start ", binary, ": ", std::strerror(child_error)));
   }
   return pid;
 }
 
 }  // namespace
+
+Deadline::Deadline(milliseconds budget)
+    : budget_(std::min(budget, kMaxWait)), end_(std::chrono::steady_clock::now() + budget_) {}
+
+milliseconds Deadline::Remaining() const {
+  const auto left = end_ - std::chrono::steady_clock::now();
+  return left <= left.zero() ? milliseconds(0) : std::chrono::duration_cast<milliseconds>(left);
+}
 
 absl::StatusOr<uint16_t> FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -120,11 +163,11 @@ absl::StatusOr<uint16_t> FreePort() {
 }
 
 absl::Status WaitForHealth(const std::string& host, uint16_t port, milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
+  const Deadline deadline(timeout);
   common::HttpClient::Options options;
   options.timeout = milliseconds(1000);
   std::string last = "no answer yet";
-  while (Clock::now() < deadline) {
+  while (!deadline.Expired()) {
     common::HttpClient client(host, port, options);
     absl::StatusOr<common::HttpResponse> response = client.Get("/health");
     if (response.ok() && response->status == 200) return absl::OkStatus();
@@ -132,8 +175,9 @@ absl::Status WaitForHealth(const std::string& host, uint16_t port, milliseconds 
                          : std::string(response.status().message());
     std::this_thread::sleep_for(milliseconds(20));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("GET http://", host, ":", port, "/health did not answer 200: ", last));
+  return absl::DeadlineExceededError(absl::StrCat("GET http://", host, ":", port,
+                                                  "/health did not answer 200 within ",
+                                                  deadline.budget().count(), " ms: ", last));
 }
 
 std::string ReadFile(const std::string& path) {
@@ -181,11 +225,11 @@ bool Process::Running() {
 }
 
 absl::StatusOr<int> Process::Wait(milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
+  const Deadline deadline(timeout);
   while (Running()) {
-    if (Clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(name_, " (pid ", pid_, ") still runs after ", timeout.count(), " ms"));
+    if (deadline.Expired()) {
+      return absl::DeadlineExceededError(absl::StrCat(name_, " (pid ", pid_, ") still runs after ",
+                                                      deadline.budget().count(), " ms"));
     }
     std::this_thread::sleep_for(kPoll);
   }
@@ -204,7 +248,7 @@ int Process::Stop(milliseconds grace) {
 }
 
 absl::StatusOr<std::string> Process::WaitForLine(const std::string& prefix, milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
+  const Deadline deadline(timeout);
   while (true) {
     std::istringstream lines(Stdout());
     std::string line;
@@ -216,9 +260,9 @@ absl::StatusOr<std::string> Process::WaitForLine(const std::string& prefix, mill
           absl::StrCat(name_, " exited with code ", exit_code_.value_or(-1), " before printing '",
                        prefix, "'; stderr:\n", Stderr()));
     }
-    if (Clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(name_, " did not print '", prefix, "' within ", timeout.count(), " ms"));
+    if (deadline.Expired()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          name_, " did not print '", prefix, "' within ", deadline.budget().count(), " ms"));
     }
     std::this_thread::sleep_for(kPoll);
   }
@@ -306,14 +350,14 @@ Cluster::~Cluster() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::string Cluster::cgroups_root(size_t n) const {
-  return absl::StrCat(std::filesystem::path(dir_).filename().string(), "-agent", n);
+std::string Cluster::cgroups_root() const {
+  return std::filesystem::path(dir_).filename().string();
 }
 
 void Cluster::RemoveAgentCgroups() const {
   // The agents log where their parent cgroups are: "...; isolation: cgroups vN (cpu, memory)
   // in /sys/fs/cgroup/cpu/<root>, /sys/fs/cgroup/memory/.../<root>".
-  const std::string prefix = std::filesystem::path(dir_).filename().string() + "-agent";
+  const std::string own = cgroups_root();
   std::set<std::string> parents;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
@@ -326,7 +370,7 @@ void Cluster::RemoveAgentCgroups() const {
       if (isolation == std::string::npos || in == std::string::npos) continue;
       for (absl::string_view parent : absl::StrSplit(line.substr(in + 5), ", ")) {
         // Only cgroups this cluster named, never another agent's.
-        if (std::filesystem::path(std::string(parent)).filename().string().starts_with(prefix)) {
+        if (std::filesystem::path(std::string(parent)).filename().string() == own) {
           parents.emplace(parent);
         }
       }
@@ -444,7 +488,7 @@ absl::StatusOr<Process*> Cluster::StartAgent(const std::vector<std::string>& fla
                                    absl::StrCat("--work_dir=", agent_work_dir(n))};
   if (std::none_of(flags.begin(), flags.end(),
                    [](const std::string& flag) { return flag.starts_with("--cgroups_root="); })) {
-    args.push_back(absl::StrCat("--cgroups_root=", cgroups_root(n)));
+    args.push_back(absl::StrCat("--cgroups_root=", cgroups_root()));
   }
   args.insert(args.end(), flags.begin(), flags.end());
   agents_.emplace_back();

@@ -1,15 +1,24 @@
 // End-to-end test harness: real steward-master and steward-agent processes on 127.0.0.1, and
 // the `steward` CLI run as a user would.
 //
-// A Process is a child started with posix_spawn, its stdout and stderr going to files in a
+// A Process is a child started with fork and exec, its stdout and stderr going to files in a
 // directory of the test's own; it is stopped by its PID (SIGTERM, then SIGKILL after a grace
-// period), and killed in the destructor if still running. A Cluster owns a temporary directory
-// and the daemons started in it: StartMaster() reads the port the master prints ("steward-master
-// listening on IP:PORT", with --port=0), StartAgent() gives the agent a free port, and both
-// wait until GET /health answers 200. A daemon can be stopped by a signal and started again
-// on the same port and work_dir with the same flags (restart and recovery tests). Destroying
-// the Cluster stops every daemon and removes the directory. RunCommand() runs a program to
-// completion and captures its output.
+// period), and killed in the destructor if still running. Every Process also asks the kernel
+// for SIGKILL when the test dies (prctl PR_SET_PDEATHSIG), so a crashed, killed or timed-out
+// test leaves no daemon or CLI running. (The signal comes when the *thread* that started the
+// process ends: start processes from the test's main thread, or from a thread that outlives
+// them.) Task supervisors that agents leave running are not children of the test; Cluster
+// stops them by PID.
+//
+// A Cluster owns a temporary directory and the daemons started in it: StartMaster() reads the
+// port the master prints ("steward-master listening on IP:PORT", with --port=0), StartAgent()
+// gives the agent a free port, and both wait until GET /health answers 200. A daemon can be
+// stopped by a signal and started again on the same port and work_dir with the same flags
+// (restart and recovery tests). Destroying the Cluster stops every daemon and removes the
+// directory. RunCommand() runs a program to completion and captures its output.
+//
+// Every wait here gives up after a bounded time (at most kMaxWait) with a message saying
+// what it waited for; tests bound their own loops the same way (Deadline).
 //
 // Binaries come from compile definitions set by tests/e2e/CMakeLists.txt
 // (STEWARD_MASTER_BINARY, STEWARD_AGENT_BINARY, STEWARD_CLI_BINARY).
@@ -33,6 +42,23 @@
 namespace steward::e2e {
 
 using std::chrono::milliseconds;
+
+// The longest any single wait of an end-to-end test may take.
+inline constexpr milliseconds kMaxWait{120000};
+
+// When a wait gives up: `budget` (at most kMaxWait) from construction.
+class Deadline {
+ public:
+  explicit Deadline(milliseconds budget);
+  bool Expired() const { return std::chrono::steady_clock::now() >= end_; }
+  // What is left (zero once expired), for calls that take a timeout.
+  milliseconds Remaining() const;
+  milliseconds budget() const { return budget_; }
+
+ private:
+  milliseconds budget_;
+  std::chrono::steady_clock::time_point end_;
+};
 
 // A port that was free on 127.0.0.1 a moment ago (bound to port 0 and released).
 absl::StatusOr<uint16_t> FreePort();
@@ -131,7 +157,7 @@ class Cluster {
   absl::StatusOr<Process*> RestartMaster();
 
   // Starts steward-agent #n with --master, --ip=127.0.0.1, a free --port,
-  // --work_dir=<dir>/agent<n> and --cgroups_root=cgroups_root(n) (unless `flags` name one),
+  // --work_dir=<dir>/agent<n> and --cgroups_root=cgroups_root() (unless `flags` name one),
   // plus `flags` (e.g. "--resources=cpus:2;mem:1024"); waits for /health. FailedPrecondition
   // before StartMaster() or when this build has no agent binary.
   absl::StatusOr<Process*> StartAgent(const std::vector<std::string>& flags = {});
@@ -142,10 +168,15 @@ class Cluster {
   // Agent #n's process (nullptr after StopAgent(n)) and its --work_dir.
   Process* agent(size_t n) const { return agents_.at(n).get(); }
   std::string agent_work_dir(size_t n) const;
-  // Agent #n's own parent cgroup name, "<basename of dir()>-agent<n>": agents on one machine
-  // must not share one, because an agent that stops removes its parent cgroup when it is
-  // empty, and another agent using it then fails every launch. The destructor removes them.
-  std::string cgroups_root(size_t n) const;
+  // The parent cgroup name all agents of this cluster share, "<basename of dir()>". Agents
+  // may share one (as those of `make cluster` share "steward"), and this cluster's agents do,
+  // so the tests cover that. It is still the cluster's own rather than the default, because
+  // (1) the destructor must remove it: agents leave their tasks, and so the tasks' cgroups,
+  // behind when they stop, so the last agent to stop cannot remove a parent that the task
+  // supervisors empty only afterwards; cleaning up is safe only in a cgroup no one else uses
+  // (tests run in parallel, a developer may run a cluster of their own); and (2) tests check
+  // that tasks run in this cluster's cgroups, which a shared default name cannot show.
+  std::string cgroups_root() const;
   // Like StopMaster() and RestartMaster(), for agent #n (OutOfRange for an unknown n). A
   // restarted agent keeps its port, work_dir and flags, so it recovers from its checkpoint.
   absl::StatusOr<int> StopAgent(size_t n, int signal);
@@ -164,7 +195,7 @@ class Cluster {
   explicit Cluster(std::string dir) : dir_(std::move(dir)) {}
 
   // rmdir of the parent cgroups (and the empty container cgroups in them) that this cluster's
-  // agents logged at start-up. Best effort; only names starting with the cluster's own.
+  // agents logged at start-up. Best effort; only parents named cgroups_root().
   void RemoveAgentCgroups() const;
 
   // Start a daemon process named `name` (its log file names) and wait until it serves: the

@@ -33,8 +33,10 @@ inline const std::vector<std::string> kFastAgentFlags = {
     "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-31100]",
     "--registration_backoff_factor=50ms", "--status_update_retry_interval=500ms"};
 
+// Waits for one event, and for one state (of the master, a task, a process).
 inline constexpr std::chrono::milliseconds kEventTimeout{15000};
 inline constexpr std::chrono::milliseconds kStateTimeout{20000};
+static_assert(kEventTimeout <= kMaxWait && kStateTimeout <= kMaxWait);
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -116,9 +118,11 @@ class ClusterTest : public ::testing::Test {
     return event->update().status();
   }
 
-  // Offers until there is one from each agent in `agent_ids` (others are kept too).
+  // Offers until there is one from each agent in `agent_ids` (others are kept too), for at
+  // most kEventTimeout in all.
   static std::vector<mesos::v1::Offer> OffersFrom(TestFramework& framework,
                                                   const std::vector<std::string>& agent_ids) {
+    const Deadline deadline(kEventTimeout);
     std::vector<mesos::v1::Offer> offers;
     auto covered = [&] {
       for (const std::string& id : agent_ids) {
@@ -128,8 +132,9 @@ class ClusterTest : public ::testing::Test {
       }
       return true;
     };
-    while (!covered()) {
-      std::optional<SchedulerEvent> event = framework.Next(SchedulerEvent::OFFERS, kEventTimeout);
+    while (!covered() && !deadline.Expired()) {
+      std::optional<SchedulerEvent> event =
+          framework.Next(SchedulerEvent::OFFERS, deadline.Remaining());
       if (!event) break;
       for (const mesos::v1::Offer& offer : event->offers().offers()) offers.push_back(offer);
     }

@@ -139,10 +139,15 @@ TEST_P(FrameworkLifecycleTest, SubscribeLaunchFinishKillReconcileTeardown) {
            last_state("sleeper-a") == mesos::v1::TASK_KILLED &&
            last_state("sleeper-b") == mesos::v1::TASK_RUNNING;
   };
+  const Deadline lifecycle(kStateTimeout * 3);
   while (!finished()) {
-    std::optional<TaskStatus> status = NextUpdate(*framework);
+    std::optional<TaskStatus> status =
+        NextUpdate(*framework, std::min(kEventTimeout, lifecycle.Remaining()));
     ASSERT_TRUE(status.has_value())
-        << "no update within " << kEventTimeout.count() << " ms; so far: " << Describe(updates);
+        << (lifecycle.Expired() ? absl::StrCat("the tasks did not all end as expected within ",
+                                               lifecycle.budget().count(), " ms")
+                                : absl::StrCat("no update within ", kEventTimeout.count(), " ms"))
+        << "; so far: " << Describe(updates);
     const std::string task = status->task_id().value();
     ASSERT_TRUE(agent_of.contains(task)) << "update of an unknown task " << task;
     EXPECT_EQ(status->agent_id().value(), agent_of.at(task)) << task;
@@ -178,9 +183,11 @@ TEST_P(FrameworkLifecycleTest, SubscribeLaunchFinishKillReconcileTeardown) {
                            {{"echo-a", agent_a}, {"sleeper-a", agent_a}, {"ghost", agent_b}})),
       202);
   std::map<std::string, TaskStatus> reconciled;
+  const Deadline reconciliation(kEventTimeout);
   while (reconciled.size() < 3) {
-    std::optional<TaskStatus> status = NextUpdate(*framework);
-    ASSERT_TRUE(status.has_value()) << "reconciliation answered " << reconciled.size() << " of 3";
+    std::optional<TaskStatus> status = NextUpdate(*framework, reconciliation.Remaining());
+    ASSERT_TRUE(status.has_value()) << "reconciliation answered " << reconciled.size()
+                                    << " of 3 within " << reconciliation.budget().count() << " ms";
     if (acknowledged.contains(status->uuid())) continue;
     EXPECT_EQ(status->reason(), TaskStatus::REASON_RECONCILIATION) << status->ShortDebugString();
     EXPECT_EQ(status->uuid(), "") << "reconciliation updates need no acknowledgement";
@@ -194,8 +201,14 @@ TEST_P(FrameworkLifecycleTest, SubscribeLaunchFinishKillReconcileTeardown) {
   // 6. Implicit reconciliation: the one task still running, and nothing else.
   ASSERT_EQ(Post(*framework, calls, calls.Reconcile(framework_id, {})), 202);
   std::vector<std::string> implicit;
-  for (std::optional<TaskStatus> status = NextUpdate(*framework); status.has_value();
-       status = NextUpdate(*framework, std::chrono::milliseconds(500))) {
+  // Until 500 ms pass without an update (the answer is complete), for kEventTimeout at most.
+  const Deadline answers(kEventTimeout);
+  for (std::optional<TaskStatus> status = NextUpdate(*framework, answers.Remaining());
+       status.has_value(); status = NextUpdate(*framework, std::min(std::chrono::milliseconds(500),
+                                                                    answers.Remaining()))) {
+    ASSERT_FALSE(answers.Expired())
+        << "updates kept coming for " << answers.budget().count()
+        << " ms after the implicit reconciliation; so far: " << absl::StrJoin(implicit, ", ");
     if (acknowledged.contains(status->uuid())) continue;
     implicit.push_back(absl::StrCat(status->task_id().value(), " ", TaskState_Name(status->state()),
                                     " ",

@@ -50,7 +50,7 @@ absl::Status InstallPackage() {
   }
   if (installed) return absl::OkStatus();
   const CommandResult npm =
-      RunCommand(kNpm, {"install", "--no-audit", "--no-fund"}, kWorkDir, std::chrono::minutes(5));
+      RunCommand(kNpm, {"install", "--no-audit", "--no-fund"}, kWorkDir, kMaxWait);
   if (npm.exit_code != 0) {
     return absl::UnavailableError(
         absl::StrCat("npm install --no-audit --no-fund in ", kWorkDir, " failed: ", Show(npm)));

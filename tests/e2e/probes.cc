@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/http_client.h"
 #include "common/json.h"
+#include "tests/e2e/cluster.h"
 
 namespace steward::e2e {
 namespace {
@@ -100,15 +101,15 @@ absl::StatusOr<master_api::Response> WaitForOperator(
     uint16_t master_port, master_api::Call::Type type,
     const std::function<bool(const master_api::Response&)>& done, std::chrono::milliseconds timeout,
     const std::string& what) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const Deadline deadline(timeout);
   std::string last = "no answer";
   while (true) {
     absl::StatusOr<master_api::Response> response = OperatorCall(master_port, type);
     if (response.ok() && done(*response)) return response;
     last = response.ok() ? response->ShortDebugString() : response.status().ToString();
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("waited ", timeout.count(), " ms for ", what, "; last answer: ", last));
+    if (deadline.Expired()) {
+      return absl::DeadlineExceededError(absl::StrCat("waited ", deadline.budget().count(),
+                                                      " ms for ", what, "; last answer: ", last));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -4,6 +4,7 @@
 // for a file the test creates, so they finish exactly when the test says, on any machine load.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -79,6 +80,7 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
   void AwaitState(TestFramework& framework, const SchedulerCalls& calls,
                   const std::string& framework_id, const std::string& task,
                   mesos::v1::TaskState state) {
+    const Deadline deadline(kStateTimeout);
     while (!states_.contains(task) || states_[task] != state) {
       if (states_.contains(task)) {
         ASSERT_TRUE(states_[task] == mesos::v1::TASK_STAGING ||
@@ -87,9 +89,11 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
             << task << " became " << TaskState_Name(states_[task]) << " instead of "
             << TaskState_Name(state);
       }
-      std::optional<TaskStatus> status = NextUpdate(framework);
+      std::optional<TaskStatus> status =
+          NextUpdate(framework, std::min(kEventTimeout, deadline.Remaining()));
       ASSERT_TRUE(status.has_value())
-          << "no update while waiting for " << task << " to be " << TaskState_Name(state);
+          << "no update within " << (deadline.Expired() ? deadline.budget() : kEventTimeout).count()
+          << " ms while waiting for " << task << " to be " << TaskState_Name(state);
       if (!status->uuid().empty()) {
         ASSERT_EQ(Post(framework, calls, calls.Acknowledge(framework_id, *status)), 202);
       }
@@ -261,13 +265,22 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   EXPECT_TRUE(entry.connected());
   EXPECT_TRUE(entry.active());
   EXPECT_FALSE(entry.recovered());
-  absl::StatusOr<master_api::Response> tasks =
-      OperatorCall(cluster_->master_port(), master_api::Call::GET_TASKS);
-  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  // An agent may re-register before it has noticed that "early" ended (it reaps exits every
+  // 100 ms, after the task's supervisor has written the exit record): the master then lists
+  // "early" as running until the agent's update arrives. Wait for that, boundedly.
   std::vector<std::string> running;
-  for (const mesos::v1::Task& task : tasks->get_tasks().tasks()) {
-    if (task.state() == mesos::v1::TASK_RUNNING) running.push_back(task.task_id().value());
-  }
+  absl::StatusOr<master_api::Response> tasks = WaitForOperator(
+      cluster_->master_port(), master_api::Call::GET_TASKS,
+      [&running](const master_api::Response& r) {
+        running.clear();
+        for (const mesos::v1::Task& task : r.get_tasks().tasks()) {
+          if (task.state() == mesos::v1::TASK_RUNNING) running.push_back(task.task_id().value());
+        }
+        std::sort(running.begin(), running.end());
+        return running == std::vector<std::string>{"finisher", "victim"};
+      },
+      kStateTimeout, "exactly finisher and victim running");
+  EXPECT_TRUE(tasks.ok()) << tasks.status();
   EXPECT_THAT(running, UnorderedElementsAreArray({"finisher", "victim"}));
 
   // Nothing is lost: the end of the task that finished while no master ran, the later
