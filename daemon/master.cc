@@ -283,25 +283,45 @@ registry::Registry Master::Impl::BuildRegistryLocked() const {
   registry::Registry reg;
   reg.set_version(registry_version_ + 1);
   *reg.mutable_master_info() = MasterInfoProto();
+  // Agents and frameworks whose SUBSCRIBE waits for this write are listed as admitted, with
+  // the info they subscribed with.
   for (const auto& [id, agent] : agents_) {
     registry::Agent* out = reg.add_agents();
-    *out->mutable_info() = agent->info;
+    auto pending = pending_agents_.find(id);
+    *out->mutable_info() = pending != pending_agents_.end() ? pending->second.info : agent->info;
     out->set_state(registry::Agent::ADMITTED);
     *out->mutable_registered_time() = TimeInfoOf(agent->registered_time);
     *out->mutable_reservations() =
         common::ToProto(agent->dynamic_reservations, v1::Resource::ReservationInfo::DYNAMIC);
   }
-  for (const auto& [id, agent] : unreachable_agents_) *reg.add_agents() = agent;
+  for (const auto& [id, admission] : pending_agents_) {
+    if (agents_.contains(id)) continue;
+    registry::Agent* out = reg.add_agents();
+    *out->mutable_info() = admission.info;
+    out->set_state(registry::Agent::ADMITTED);
+    *out->mutable_registered_time() = TimeInfoOf(admission.registered_time);
+  }
+  for (const auto& [id, agent] : unreachable_agents_) {
+    if (!pending_agents_.contains(id)) *reg.add_agents() = agent;
+  }
   for (const auto& [id, framework] : frameworks_) {
     registry::Framework* out = reg.add_frameworks();
-    *out->mutable_info() = framework->info;
+    auto pending = pending_frameworks_.find(id);
+    const bool subscribing = pending != pending_frameworks_.end();
+    *out->mutable_info() = subscribing ? pending->second.info : framework->info;
     *out->mutable_registered_time() = TimeInfoOf(framework->registered_time);
     if (framework->reregistered_time > 0) {
       *out->mutable_reregistered_time() = TimeInfoOf(framework->reregistered_time);
     }
-    if (!framework->connected && framework->unregistered_time > 0) {
+    if (!subscribing && !framework->connected && framework->unregistered_time > 0) {
       *out->mutable_unregistered_time() = TimeInfoOf(framework->unregistered_time);
     }
+  }
+  for (const auto& [id, admission] : pending_frameworks_) {
+    if (frameworks_.contains(id)) continue;
+    registry::Framework* out = reg.add_frameworks();
+    *out->mutable_info() = admission.info;
+    *out->mutable_registered_time() = TimeInfoOf(admission.registered_time);
   }
   for (const v1::quota::QuotaConfig& config : quotas_) *reg.add_quotas() = config;
   for (const auto& [role, weight] : weights_) {
@@ -322,6 +342,18 @@ absl::Status Master::Impl::PersistLocked() {
   }
   registry_version_ = reg.version();
   return absl::OkStatus();
+}
+
+void Master::Impl::PersistThenLocked(std::function<void(const absl::Status&)> done) {
+  const absl::Status status = PersistLocked();
+  if (done) done(status);
+}
+
+void Master::Impl::UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::function<void()>> deferred;
+  deferred.swap(after_unlock_);
+  lock.unlock();
+  for (std::function<void()>& work : deferred) work();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -695,11 +727,12 @@ void Master::Impl::DisconnectFrameworkLocked(FrameworkEntry& framework,
   STEWARD_LOG(INFO) << "Framework " << framework.info.id().value() << " (" << framework.info.name()
                     << ") disconnected; failover timeout " << framework.info.failover_timeout()
                     << " s";
-  (void)PersistLocked();
+  PersistThenLocked(nullptr);
   wake_.notify_all();
 }
 
-void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const std::string& why) {
+void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const std::string& why,
+                                         std::function<void(const absl::Status&)> persisted) {
   auto it = frameworks_.find(framework_id);
   if (it == frameworks_.end()) return;
   FrameworkEntry& framework = *it->second;
@@ -744,7 +777,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
   removed_framework_ids_.insert(framework_id);
   completed_frameworks_.push_back(EraseFrameworkLocked(framework_id));
   while (completed_frameworks_.size() > 50) completed_frameworks_.pop_front();
-  (void)PersistLocked();
+  PersistThenLocked(std::move(persisted));
 }
 
 void Master::Impl::DisconnectAgentLocked(AgentEntry& agent, const std::string& stream_id) {
@@ -792,7 +825,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
   unreachable_agents_[agent_id] = record;
   EraseAgentLocked(agent_id);
   agent_removals_->Increment();
-  (void)PersistLocked();
+  PersistThenLocked(nullptr);
 }
 
 }  // namespace steward::daemon

@@ -179,8 +179,6 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
     return;
   }
   Response response;
-  int ok_status = 200;
-  bool has_body = true;
   std::unique_lock<std::mutex> lock(mu_);
   switch (call.type()) {
     case Call::GET_HEALTH:
@@ -231,23 +229,78 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
       }
       break;
     case Call::UPDATE_WEIGHTS: {
+      std::map<std::string, double> previous;
+      for (const v1::WeightInfo& info : call.update_weights().weight_infos()) {
+        auto it = weights_.find(info.role());
+        previous.emplace(info.role(), it == weights_.end() ? 1.0 : it->second);
+      }
       if (absl::Status s = UpdateWeightsLocked(call.update_weights()); !s.ok()) {
         responder.Reply(400, std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      has_body = false;
-      break;
+      PersistThenLocked([this, responder, previous,
+                         update = call.update_weights()](const absl::Status& s) mutable {
+        if (s.ok()) {
+          responder.Reply(200, "");
+          return;
+        }
+        // Undo what is still this call's doing (a later call may have changed a weight since).
+        Call::UpdateWeights undo;
+        for (const v1::WeightInfo& info : update.weight_infos()) {
+          auto it = weights_.find(info.role());
+          if ((it == weights_.end() ? 1.0 : it->second) != info.weight()) continue;
+          v1::WeightInfo* back = undo.add_weight_infos();
+          back->set_role(info.role());
+          back->set_weight(previous.at(info.role()));
+        }
+        (void)UpdateWeightsLocked(undo);
+        responder.Reply(
+            503, absl::StrCat("Weights not updated: the registry write failed: ", s.message()));
+      });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::UPDATE_QUOTA: {
+      std::map<std::string, v1::quota::QuotaConfig> previous;
+      for (const v1::quota::QuotaConfig& config : call.update_quota().quota_configs()) {
+        v1::quota::QuotaConfig& before = previous[config.role()];
+        before.set_role(config.role());  // no guarantee, no limit: no quota
+        for (const v1::quota::QuotaConfig& q : quotas_) {
+          if (q.role() == config.role()) before = q;
+        }
+      }
       if (absl::Status s = UpdateQuotaLocked(call.update_quota()); !s.ok()) {
         responder.Reply(s.code() == absl::StatusCode::kFailedPrecondition ? 409 : 400,
                         std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      has_body = false;
-      break;
+      PersistThenLocked([this, responder, previous,
+                         update = call.update_quota()](const absl::Status& s) mutable {
+        if (s.ok()) {
+          responder.Reply(200, "");
+          return;
+        }
+        // Undo what is still this call's doing (a later call may have changed a quota since).
+        Call::UpdateQuota undo;
+        undo.set_force(true);
+        for (const v1::quota::QuotaConfig& config : update.quota_configs()) {
+          std::string current;
+          for (const v1::quota::QuotaConfig& q : quotas_) {
+            if (q.role() == config.role()) current = q.SerializeAsString();
+          }
+          const bool set_by_this_call = current.empty()
+                                            ? config.guarantees().empty() && config.limits().empty()
+                                            : current == config.SerializeAsString();
+          if (set_by_this_call) *undo.add_quota_configs() = previous.at(config.role());
+        }
+        if (absl::Status undone = UpdateQuotaLocked(undo); !undone.ok()) {
+          STEWARD_LOG(ERROR) << "Restoring quota after a failed registry write: " << undone;
+        }
+        responder.Reply(
+            503, absl::StrCat("Quota not updated: the registry write failed: ", s.message()));
+      });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::RESERVE_RESOURCES:
     case Call::UNRESERVE_RESOURCES: {
@@ -268,10 +321,26 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
                         std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      ok_status = 202;
-      has_body = false;
-      break;
+      PersistThenLocked([this, responder, as_reserve, reserve](const absl::Status& s) mutable {
+        if (s.ok()) {
+          responder.Reply(202, "");
+          return;
+        }
+        // Undo: the inverse operation, if the resources are still as this call left them.
+        AgentEntry* agent = FindAgent(as_reserve.agent_id().value());
+        absl::StatusOr<allocator::Resources> resources = common::FromProto(as_reserve.resources());
+        if (agent != nullptr && resources.ok() &&
+            agent->dynamic_reservations.Contains(*resources) == reserve) {
+          if (absl::Status undone = ReserveLocked(as_reserve, !reserve); !undone.ok()) {
+            STEWARD_LOG(ERROR) << "Undoing a reservation after a failed registry write: " << undone;
+          }
+        }
+        responder.Reply(
+            503, absl::StrCat(reserve ? "Resources not reserved" : "Resources not unreserved",
+                              ": the registry write failed: ", s.message()));
+      });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::TEARDOWN: {
       const std::string& id = call.teardown().framework_id().value();
@@ -279,9 +348,20 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
         responder.Reply(400, absl::StrCat("Unknown framework ", id));
         return;
       }
-      RemoveFrameworkLocked(id, "torn down by the operator");
-      has_body = false;
-      break;
+      RemoveFrameworkLocked(
+          id, "torn down by the operator", [responder, id](const absl::Status& s) mutable {
+            if (s.ok()) {
+              responder.Reply(200, "");
+              return;
+            }
+            // A removal cannot be undone (its tasks were killed): say that it is not durable yet.
+            responder.Reply(
+                503,
+                absl::StrCat("Framework ", id, " was removed, but the registry write failed (",
+                             s.message(), "); the master retries the write with its next change"));
+          });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     default:
       responder.Reply(400, absl::StrCat("Operator call ", Call::Type_Name(call.type()),
@@ -289,10 +369,6 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
       return;
   }
   lock.unlock();
-  if (!has_body) {
-    responder.Reply(ok_status, "");
-    return;
-  }
   responder.Reply(200, Serialize(response, negotiated->answer), ContentTypeOf(negotiated->answer));
 }
 

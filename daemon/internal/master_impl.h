@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -113,6 +114,33 @@ struct AgentEntry {
   bool recovered = false;
 };
 
+// An agent SUBSCRIBE that passed validation and waits for the registry write that admits it.
+// The registry write lists the agent (ADMITTED, with `info`); only once that write is durable
+// does the master change its own state (agents_, the allocator's activation, unreachable
+// record) and answer SUBSCRIBED. On a failed write nothing but `alloc` has to be undone.
+struct AgentAdmission {
+  v1::AgentInfo info;  // id set
+  allocator::Resources total;
+  agent::Call::Subscribe subscribe;
+  std::string peer;
+  bool reregister = false;
+  double registered_time = 0;
+  // Added to the allocator (inactive) for this admission when the agent had no allocator id;
+  // removed again if the admission fails.
+  allocator::AgentId alloc;
+  std::optional<common::Responder> responder;  // set before it is queued
+};
+
+// A framework SUBSCRIBE waiting for the registry write that records it (see AgentAdmission).
+struct FrameworkAdmission {
+  v1::FrameworkInfo info;  // id set
+  v1::scheduler::Call::Subscribe subscribe;
+  Encoding encoding = Encoding::kProtobuf;
+  bool resubscribe = false;
+  double registered_time = 0;
+  std::optional<common::Responder> responder;  // set before it is queued
+};
+
 class Master::Impl {
  public:
   Impl(MasterOptions options, std::unique_ptr<Registrar> registrar);
@@ -139,9 +167,17 @@ class Master::Impl {
   std::string NewUuidBytes();
   static std::string UuidText(const std::string& bytes);
   v1::MasterInfo MasterInfoProto() const;
-  // Writes the registry built from the current state. Errors are logged and returned; the
-  // in-memory change stays (the next successful write carries it).
+  // Writes the registry built from the current state (and the admissions waiting for it).
+  // Errors are logged and returned.
   absl::Status PersistLocked();
+  // Asks for a registry write that contains the current state, and calls `done` under mu_
+  // with its outcome once it is durable or failed (null: nobody waits; a failure is logged
+  // and the next successful write carries the change). Work that must run without mu_ (a
+  // Responder::OnDisconnect registration, which may run its callback inline) goes to
+  // after_unlock_.
+  void PersistThenLocked(std::function<void(const absl::Status&)> done);
+  // Runs (and clears) after_unlock_ with `lock` released; leaves it released.
+  void UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock);
   registry::Registry BuildRegistryLocked() const;
 
   // Offers.
@@ -173,7 +209,9 @@ class Master::Impl {
 
   // Frameworks.
   void DisconnectFrameworkLocked(FrameworkEntry& framework, const std::string& stream_id);
-  void RemoveFrameworkLocked(const std::string& framework_id, const std::string& why);
+  // `persisted` (if set) is called with the outcome of the registry write that records it.
+  void RemoveFrameworkLocked(const std::string& framework_id, const std::string& why,
+                             std::function<void(const absl::Status&)> persisted = nullptr);
   FrameworkEntry* AddFrameworkLocked(const std::string& id, std::unique_ptr<FrameworkEntry> entry);
   // Takes the framework out of frameworks_ and the index; returns it.
   std::unique_ptr<FrameworkEntry> EraseFrameworkLocked(const std::string& id);
@@ -192,6 +230,7 @@ class Master::Impl {
   // ---- master_scheduler.cc ----
   void HandleScheduler(const common::HttpRequest& request, common::Responder responder);
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, common::Responder responder);
+  void FinishSubscribeLocked(const std::string& framework_id, const absl::Status& status);
   absl::Status HandleAccept(FrameworkEntry& framework, const v1::scheduler::Call::Accept& accept);
   absl::Status HandleDecline(FrameworkEntry& framework,
                              const v1::scheduler::Call::Decline& decline);
@@ -210,6 +249,12 @@ class Master::Impl {
   // `peer` is the "IP:PORT" the call came from.
   void AgentSubscribe(const agent::Call& call, const std::string& peer,
                       common::Responder responder);
+  // Adds the agent to the allocator, inactive. The allocator's refusal (a bad attribute, a
+  // cluster total past its maximum) is returned.
+  absl::StatusOr<allocator::AgentId> AddAgentToAllocatorLocked(const v1::AgentInfo& info,
+                                                               const allocator::Resources& total);
+  // Completes (status OK) or refuses the admission of `agent_id` after its registry write.
+  void FinishAgentSubscribeLocked(const std::string& agent_id, const absl::Status& status);
   absl::Status AgentStatusUpdate(AgentEntry& agent, const agent::Call::StatusUpdate& update);
   // Reconciles what a reregistering agent reports with what the master knows.
   // `from_unreachable`: the agent was marked unreachable; tasks of frameworks that are not
@@ -280,6 +325,11 @@ class Master::Impl {
   std::set<std::string> removed_framework_ids_;
   // Agents marked gone or unreachable (registry state), by id.
   std::map<std::string, registry::Agent> unreachable_agents_;
+  // Subscriptions waiting for their registry write, by agent / framework id (one at a time
+  // per id; a second SUBSCRIBE meanwhile is answered 503).
+  std::map<std::string, AgentAdmission> pending_agents_;
+  std::map<std::string, FrameworkAdmission> pending_frameworks_;
+  std::vector<std::function<void()>> after_unlock_;
   std::vector<v1::quota::QuotaConfig> quotas_;
   std::map<std::string, double> weights_;
   uint64_t registry_version_ = 0;
