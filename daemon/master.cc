@@ -620,7 +620,7 @@ void Master::Impl::UpdateTaskLocked(FrameworkEntry& framework, TaskEntry& task,
   *task.task.add_statuses() = status;
   // Keep the task's status history short: the first and the latest few.
   while (task.task.statuses_size() > 8) task.task.mutable_statuses()->DeleteSubrange(1, 1);
-  if (IsTerminal(state) && !IsTerminal(previous)) {
+  if (common::IsTerminalState(state) && !common::IsTerminalState(previous)) {
     ReleaseTaskResourcesLocked(framework, task);
     switch (state) {
       case v1::TASK_FINISHED:
@@ -722,7 +722,6 @@ void Master::Impl::DisconnectFrameworkLocked(FrameworkEntry& framework,
   framework.unregistered_time = WallNow();
   framework.failover_deadline = Now() + framework.info.failover_timeout();
   (void)allocator_->DeactivateFramework(framework.alloc);
-  framework.active = false;
   RemoveFrameworkOffersLocked(framework, /*send_events=*/false);
   STEWARD_LOG(INFO) << "Framework " << framework.info.id().value() << " (" << framework.info.name()
                     << ") disconnected; failover timeout " << framework.info.failover_timeout()
@@ -751,7 +750,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
   }
   for (const std::string& task_id : task_ids) {
     TaskEntry& task = framework.tasks.at(task_id);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       UpdateTaskLocked(framework, task,
                        MakeStatus(task_id, task.task.agent_id().value(), v1::TASK_KILLED,
                                   v1::TaskStatus::REASON_FRAMEWORK_REMOVED, why),
@@ -769,7 +768,6 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
     framework.stream.responder->Close();
   }
   framework.connected = false;
-  framework.active = false;
   framework.stream.responder.reset();
   framework.unregistered_time = WallNow();
   STEWARD_LOG(INFO) << "Removed framework " << framework_id << " (" << framework.info.name()
@@ -803,7 +801,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
     FrameworkEntry* framework = FindFramework(framework_id);
     if (framework == nullptr || !framework->tasks.contains(task_id)) continue;
     TaskEntry& task = framework->tasks.at(task_id);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       v1::TaskStatus status =
           MakeStatus(task_id, agent_id, v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_REMOVED,
                      "Agent is unreachable");

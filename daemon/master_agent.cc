@@ -372,7 +372,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     if (framework->tasks.contains(task_id)) continue;
     // A task the master does not know: the master restarted, or the agent was unreachable.
     const bool partition_aware = UnknownTaskState(*framework) == v1::TASK_UNKNOWN;
-    if (from_unreachable && !partition_aware && !IsTerminal(task.state())) {
+    if (from_unreachable && !partition_aware && !common::IsTerminalState(task.state())) {
       agent::Event kill;
       kill.set_type(agent::Event::KILL);
       *kill.mutable_kill()->mutable_framework_id() = task.framework_id();
@@ -392,7 +392,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     }
     entry.role = role;
     entry.released = true;
-    if (used.ok() && !IsTerminal(task.state())) {
+    if (used.ok() && !common::IsTerminalState(task.state())) {
       absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
       if (role_id.ok() &&
           allocator_->AddInUse(framework->alloc, agent.alloc, *role_id, *used).ok()) {
@@ -414,7 +414,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     FrameworkEntry* framework = FindFramework(key.first);
     if (framework == nullptr || !framework->tasks.contains(key.second)) continue;
     TaskEntry& task = framework->tasks.at(key.second);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       v1::TaskStatus status =
           MakeStatus(key.second, agent_id, v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_RESTARTED,
                      "Task was not found on the reregistered agent");

@@ -597,7 +597,7 @@ Response::GetFrameworks Master::Impl::GetFrameworksLocked() const {
   Response::GetFrameworks out;
   auto fill = [this](const FrameworkEntry& framework, Response::GetFrameworks::Framework* f) {
     *f->mutable_framework_info() = framework.info;
-    f->set_active(framework.active);
+    f->set_active(framework.connected);
     f->set_connected(framework.connected);
     f->set_recovered(framework.recovered);
     if (framework.registered_time > 0) {
@@ -638,7 +638,7 @@ Response::GetExecutors Master::Impl::GetExecutorsLocked() const {
   std::set<std::tuple<std::string, std::string, std::string>> seen;
   for (const auto& [id, framework] : frameworks_) {
     for (const auto& [task_id, task] : framework->tasks) {
-      if (!task.executor || IsTerminal(task.task.state())) continue;
+      if (!task.executor || common::IsTerminalState(task.task.state())) continue;
       auto key =
           std::make_tuple(id, task.executor->executor_id().value(), task.task.agent_id().value());
       if (!seen.insert(key).second) continue;
@@ -858,7 +858,7 @@ std::string Master::Impl::StateJsonLocked(bool summary) const {
     for (const std::string& role : framework.roles) w.String(role);
     w.EndArray();
     w.Key("active");
-    w.Bool(framework.active);
+    w.Bool(framework.connected);
     w.Key("connected");
     w.Bool(framework.connected);
     w.Key("recovered");
@@ -1066,17 +1066,16 @@ void Master::Impl::RefreshGaugesLocked() {
   set("master/slaves_active", static_cast<double>(connected));
   set("master/slaves_inactive", static_cast<double>(agents_.size() - connected));
   set("master/slaves_unreachable", static_cast<double>(unreachable_agents_.size()));
-  int64_t fw_connected = 0, fw_active = 0;
+  int64_t fw_connected = 0;
   std::map<v1::TaskState, int64_t> states;
   for (const auto& [id, framework] : frameworks_) {
     fw_connected += framework->connected ? 1 : 0;
-    fw_active += framework->active ? 1 : 0;
     for (const auto& [task_id, task] : framework->tasks) ++states[task.task.state()];
   }
   set("master/frameworks_connected", static_cast<double>(fw_connected));
   set("master/frameworks_disconnected", static_cast<double>(frameworks_.size() - fw_connected));
-  set("master/frameworks_active", static_cast<double>(fw_active));
-  set("master/frameworks_inactive", static_cast<double>(frameworks_.size() - fw_active));
+  set("master/frameworks_active", static_cast<double>(fw_connected));
+  set("master/frameworks_inactive", static_cast<double>(frameworks_.size() - fw_connected));
   set("master/outstanding_offers", static_cast<double>(offers_.size()));
   set("master/tasks_staging", static_cast<double>(states[v1::TASK_STAGING]));
   set("master/tasks_starting", static_cast<double>(states[v1::TASK_STARTING]));
@@ -1098,12 +1097,23 @@ void Master::Impl::RefreshGaugesLocked() {
     set(absl::StrCat("allocator/mesos/resources/", name, "/total"), t);
     set(absl::StrCat("allocator/mesos/resources/", name, "/offered_or_allocated"), u + o);
   }
+  auto share_name = [](const std::string& role) {
+    return absl::StrCat("allocator/mesos/roles/", role, "/shares/dominant");
+  };
+  std::set<std::string> shown;
   for (const std::string& role : KnownRolesLocked()) {
     absl::StatusOr<allocator::RoleId> id = allocator_->FindRole(role);
     if (!id.ok()) continue;
     absl::StatusOr<double> share = allocator_->RoleShare(*id);
-    if (share.ok()) set(absl::StrCat("allocator/mesos/roles/", role, "/shares/dominant"), *share);
+    if (!share.ok()) continue;
+    set(share_name(role), *share);
+    shown.insert(role);
   }
+  // Roles no framework, quota or weight names any more lose their gauge.
+  for (const std::string& role : share_gauge_roles_) {
+    if (!shown.contains(role)) metrics_.Remove(share_name(role));
+  }
+  share_gauge_roles_ = std::move(shown);
 }
 
 }  // namespace steward::daemon

@@ -320,7 +320,6 @@ void Master::Impl::FinishSubscribeLocked(const std::string& framework_id,
   framework->info = info;
   framework->recovered = false;
   framework->connected = true;
-  framework->active = true;
   framework->failover_deadline.reset();
   framework->unregistered_time = 0;
   if (admission.resubscribe) framework->reregistered_time = WallNow();
@@ -579,7 +578,7 @@ v1::TaskState Master::Impl::UnknownTaskState(const FrameworkEntry& framework) co
 absl::Status Master::Impl::HandleKill(FrameworkEntry& framework, const Call::Kill& kill) {
   const std::string& task_id = kill.task_id().value();
   auto it = framework.tasks.find(task_id);
-  if (it == framework.tasks.end() || IsTerminal(it->second.task.state())) {
+  if (it == framework.tasks.end() || common::IsTerminalState(it->second.task.state())) {
     // As Mesos: killing a task the master does not know answers with its reconciled state.
     SendStatusToFramework(framework,
                           MakeStatus(task_id, kill.has_agent_id() ? kill.agent_id().value() : "",
@@ -623,7 +622,8 @@ absl::Status Master::Impl::HandleAcknowledge(FrameworkEntry& framework,
   auto it = framework.tasks.find(ack.task_id().value());
   if (it != framework.tasks.end()) {
     v1::Task& task = it->second.task;
-    if (task.status_update_uuid() == ack.uuid() && IsTerminal(task.status_update_state())) {
+    if (task.status_update_uuid() == ack.uuid() &&
+        common::IsTerminalState(task.status_update_state())) {
       CompleteTaskLocked(framework, ack.task_id().value());
     }
   }

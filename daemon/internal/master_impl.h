@@ -78,8 +78,8 @@ struct FrameworkEntry {
   allocator::FrameworkId alloc;
   std::vector<std::string> roles;
   EventStream stream;
+  // Connected frameworks are the active ones (offered resources); Mesos's `active` is this.
   bool connected = false;
-  bool active = false;
   // Recovered from the registry or from an agent's report; not yet resubscribed.
   bool recovered = false;
   double registered_time = 0;
@@ -332,6 +332,8 @@ class Master::Impl {
   std::vector<std::function<void()>> after_unlock_;
   std::vector<v1::quota::QuotaConfig> quotas_;
   std::map<std::string, double> weights_;
+  // Roles whose share gauge is in metrics_ (removed when the role is no longer known).
+  std::set<std::string> share_gauge_roles_;
   uint64_t registry_version_ = 0;
   uint64_t next_framework_ = 0;
   uint64_t next_agent_ = 0;
@@ -360,7 +362,6 @@ class Master::Impl {
 };
 
 // Helpers shared by the API files.
-inline bool IsTerminal(v1::TaskState state) { return common::IsTerminalState(state); }
 // Content negotiation for a request: the body's encoding from Content-Type, and the answer's
 // from Accept (falling back to the body's). Error statuses carry the HTTP status to send:
 // 415 for an unsupported Content-Type, 406 for an unsupported Accept.

@@ -975,5 +975,30 @@ TEST_F(MasterTest, FailedRegistryWritesAreNotAnsweredAsSuccess) {
            503);
 }
 
+// A role's share gauge goes away with the last framework, quota or weight that names it.
+TEST_F(MasterTest, ShareGaugesOfGoneRolesAreRemoved) {
+  StartMaster();
+  auto framework = Framework("eng-fw", true, "eng");
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"ops","weight":2}]}})");
+  const std::string eng = "allocator/mesos/roles/eng/shares/dominant";
+  const std::string ops = "allocator/mesos/roles/ops/shares/dominant";
+  EXPECT_EQ(Metric(eng), 0);
+  EXPECT_EQ(Metric(ops), 0);
+  Operator(absl::StrCat(R"({"type":"TEARDOWN","teardown":{"framework_id":{"value":")",
+                        IdOf(framework.get()).value(), R"("}}})"));
+  EXPECT_EQ(Metric(eng), -1);  // absent
+  EXPECT_EQ(Metric(ops), 0);
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"ops","weight":1}]}})");  // the default weight: no weight recorded
+  EXPECT_EQ(Metric(ops), -1);
+  common::HttpClient client("127.0.0.1", port_);
+  auto prometheus = client.Get("/metrics");
+  ASSERT_TRUE(prometheus.ok());
+  EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_eng")));
+  EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_ops")));
+  EXPECT_THAT(prometheus->body, HasSubstr("master_uptime_secs"));
+}
+
 }  // namespace
 }  // namespace steward::daemon
