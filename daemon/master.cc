@@ -345,8 +345,59 @@ absl::Status Master::Impl::PersistLocked() {
 }
 
 void Master::Impl::PersistThenLocked(std::function<void(const absl::Status&)> done) {
-  const absl::Status status = PersistLocked();
-  if (done) done(status);
+  registrar_requests_->Increment();
+  if (!registrar_running_) {
+    const absl::Status status = PersistLocked();
+    registrar_writes_->Increment();
+    if (!status.ok()) registrar_write_failures_->Increment();
+    if (done) done(status);
+    return;
+  }
+  const uint64_t ticket = ++persist_requested_;
+  if (done) persist_waiters_.push_back({ticket, std::move(done)});
+  registrar_wake_.notify_one();
+}
+
+void Master::Impl::RegistrarLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    registrar_wake_.wait(lock,
+                         [this] { return stopping_ || persist_requested_ > persist_started_; });
+    // When stopping, what was asked for is still written (then the loop ends).
+    if (persist_requested_ == persist_started_) break;
+    const uint64_t covered = persist_requested_;
+    persist_started_ = covered;
+    registry::Registry reg = BuildRegistryLocked();
+    lock.unlock();
+    const auto begin = std::chrono::steady_clock::now();
+    const absl::Status status = registrar_->Store(reg);
+    registrar_store_ms_->Record(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+            .count());
+    lock.lock();
+    registrar_writes_->Increment();
+    if (status.ok()) {
+      registry_version_ = reg.version();
+    } else {
+      registrar_write_failures_->Increment();
+      STEWARD_LOG(ERROR) << "Failed to store registry version " << reg.version() << ": "
+                         << status.message();
+    }
+    std::vector<std::function<void(const absl::Status&)>> answered;
+    while (!persist_waiters_.empty() && persist_waiters_.front().ticket <= covered) {
+      answered.push_back(std::move(persist_waiters_.front().done));
+      persist_waiters_.pop_front();
+    }
+    if (status.ok()) {
+      for (auto& done : answered) done(status);
+    } else {
+      for (auto it = answered.rbegin(); it != answered.rend(); ++it) (*it)(status);
+    }
+    UnlockAndRunDeferred(lock);
+    wake_.notify_all();
+    lock.lock();
+  }
+  registrar_running_ = false;
 }
 
 void Master::Impl::UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock) {
@@ -378,7 +429,10 @@ absl::Status Master::Impl::Start() {
       server_->Stop();
       return status;
     }
+    registrar_writes_->Increment();
+    registrar_running_ = true;
   }
+  registrar_thread_ = std::thread([this] { RegistrarLoop(); });
   ticker_ = std::thread([this] { TickerLoop(); });
   STEWARD_LOG(INFO) << "Master " << master_id_ << " listening on " << options_.ip << ":" << port()
                     << " (work_dir " << options_.work_dir << ")";
@@ -392,7 +446,10 @@ void Master::Impl::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  registrar_wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  // The writer finishes what was asked for (answering the waiting subscriptions) and ends.
+  if (registrar_thread_.joinable()) registrar_thread_.join();
   if (server_) server_->Stop();
 }
 

@@ -1053,6 +1053,15 @@ void Master::Impl::RegisterMetrics() {
   agent_reregistrations_ =
       metrics_.GetCounter("master/slave_reregistrations", "Agents that reregistered.");
   agent_removals_ = metrics_.GetCounter("master/slave_removals", "Agents removed as unreachable.");
+  registrar_writes_ = metrics_.GetCounter(
+      "registrar/writes", "Registry versions stored (each one write and fsync), failed or not.");
+  registrar_write_failures_ =
+      metrics_.GetCounter("registrar/write_failures", "Registry writes that failed.");
+  registrar_requests_ = metrics_.GetCounter(
+      "registrar/requests",
+      "Changes that asked for a registry write; concurrent ones share one write.");
+  registrar_store_ms_ =
+      metrics_.GetTimer("registrar/state_store_ms", "Time to store one registry version (ms).");
 }
 
 void Master::Impl::RefreshGaugesLocked() {

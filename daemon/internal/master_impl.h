@@ -1,5 +1,5 @@
 // Master::Impl: the master's state and logic, split by API over several files:
-//   master.cc           construction, recovery, registry writes, the ticker (allocation,
+//   master.cc           construction, recovery, the registry writer, the ticker (allocation,
 //                       heartbeats, timeouts), offers and rescinds, shared helpers
 //   master_scheduler.cc POST /api/v1/scheduler
 //   master_agent.cc     POST /api/v1/agent (Steward's agent protocol)
@@ -167,15 +167,22 @@ class Master::Impl {
   std::string NewUuidBytes();
   static std::string UuidText(const std::string& bytes);
   v1::MasterInfo MasterInfoProto() const;
-  // Writes the registry built from the current state (and the admissions waiting for it).
-  // Errors are logged and returned.
+  // Writes the registry built from the current state (and the admissions waiting for it),
+  // synchronously, under mu_: only before the registry writer runs (Start) and after it
+  // stopped. Errors are logged and returned.
   absl::Status PersistLocked();
   // Asks for a registry write that contains the current state, and calls `done` under mu_
   // with its outcome once it is durable or failed (null: nobody waits; a failure is logged
   // and the next successful write carries the change). Work that must run without mu_ (a
   // Responder::OnDisconnect registration, which may run its callback inline) goes to
   // after_unlock_.
+  //
+  // Group commit: while the registry writer thread stores one version (without mu_), the
+  // requests made meanwhile queue up; its next write builds the registry once, containing
+  // all of them, and answers them all. On a failed write the callbacks run newest first, so
+  // that undoing a change sees the state the change left.
   void PersistThenLocked(std::function<void(const absl::Status&)> done);
+  void RegistrarLoop();
   // Runs (and clears) after_unlock_ with `lock` released; leaves it released.
   void UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock);
   registry::Registry BuildRegistryLocked() const;
@@ -330,6 +337,18 @@ class Master::Impl {
   std::map<std::string, AgentAdmission> pending_agents_;
   std::map<std::string, FrameworkAdmission> pending_frameworks_;
   std::vector<std::function<void()>> after_unlock_;
+  // The registry writer (PersistThenLocked). Tickets number the write requests; a write that
+  // starts after ticket t was handed out contains every change made before t.
+  struct PersistWaiter {
+    uint64_t ticket = 0;
+    std::function<void(const absl::Status&)> done;
+  };
+  std::deque<PersistWaiter> persist_waiters_;
+  uint64_t persist_requested_ = 0;  // tickets handed out
+  uint64_t persist_started_ = 0;    // the last ticket a started write contains
+  bool registrar_running_ = false;
+  std::condition_variable registrar_wake_;
+  std::thread registrar_thread_;
   std::vector<v1::quota::QuotaConfig> quotas_;
   std::map<std::string, double> weights_;
   // Roles whose share gauge is in metrics_ (removed when the role is no longer known).
@@ -359,6 +378,10 @@ class Master::Impl {
   common::Counter* agent_registrations_ = nullptr;
   common::Counter* agent_reregistrations_ = nullptr;
   common::Counter* agent_removals_ = nullptr;
+  common::Counter* registrar_writes_ = nullptr;
+  common::Counter* registrar_write_failures_ = nullptr;
+  common::Counter* registrar_requests_ = nullptr;
+  common::Timer* registrar_store_ms_ = nullptr;
 };
 
 // Helpers shared by the API files.

@@ -7,7 +7,10 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/http_client.h"
 #include "common/json.h"
@@ -39,6 +42,11 @@ struct RegistrarControl {
   std::atomic<bool> fail{false};
   std::atomic<int> stores{0};
   std::atomic<int> failed{0};
+  // Each write takes this long (a slow disk).
+  std::atomic<int> delay_ms{0};
+  // While set, a write waits (up to 3 s) before it proceeds; `in_store` counts writes begun.
+  std::atomic<bool> hold{false};
+  std::atomic<int> in_store{0};
 };
 
 class ControlledRegistrar : public Registrar {
@@ -47,6 +55,12 @@ class ControlledRegistrar : public Registrar {
       : inner_(std::move(inner)), control_(std::move(control)) {}
   absl::StatusOr<registry::Registry> Recover() override { return inner_->Recover(); }
   absl::Status Store(const registry::Registry& registry) override {
+    ++control_->in_store;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (control_->hold && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(control_->delay_ms.load()));
     if (control_->fail) {
       ++control_->failed;
       return absl::UnavailableError("injected write failure");
@@ -998,6 +1012,67 @@ TEST_F(MasterTest, ShareGaugesOfGoneRolesAreRemoved) {
   EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_eng")));
   EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_ops")));
   EXPECT_THAT(prometheus->body, HasSubstr("master_uptime_secs"));
+}
+
+// Agents that subscribe together share registry writes (group commit): every one of them is
+// in the registry a restarted master recovers, with fewer writes than subscriptions.
+TEST_F(MasterTest, ConcurrentAgentSubscriptionsShareRegistryWrites) {
+  StartMaster();
+  constexpr int kAgents = 40;
+  registrar_control_->delay_ms = 50;
+  const int stores_before = registrar_control_->stores;
+  std::vector<std::unique_ptr<FakeAgent>> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(std::make_unique<FakeAgent>(
+        port_, AgentSubscribe(absl::StrCat("host-", i), "cpus:1;mem:256")));
+  }
+  std::set<std::string> ids;
+  for (auto& agent : agents) {
+    auto subscribed = agent->Next(agent::Event::SUBSCRIBED, 30s);
+    ASSERT_TRUE(subscribed.has_value());
+    ids.insert(subscribed->subscribed().agent_id().value());
+  }
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kAgents));
+  const int writes = registrar_control_->stores - stores_before;
+  EXPECT_GE(writes, 1);
+  EXPECT_LT(writes, kAgents / 2) << "subscriptions did not share registry writes";
+  EXPECT_EQ(Metric("registrar/writes"), registrar_control_->stores.load());
+  EXPECT_GE(Metric("registrar/requests"), kAgents);
+  EXPECT_EQ(Metric("registrar/write_failures"), 0);
+  EXPECT_GE(Metric("registrar/state_store_ms/count"), writes);
+
+  agents.clear();
+  master_.reset();
+  registrar_control_->delay_ms = 0;
+  StartMaster();
+  auto recovered = Operator(R"({"type":"GET_AGENTS"})");
+  std::set<std::string> recovered_ids;
+  for (const auto& info : recovered.get_agents().recovered_agents()) {
+    recovered_ids.insert(info.id().value());
+  }
+  EXPECT_EQ(recovered_ids, ids);
+}
+
+// The registry write runs without the master's lock: while one is in flight the master
+// answers other calls, and the agent it admits is not SUBSCRIBED (nor listed) before it ends.
+TEST_F(MasterTest, RegistryWriteDoesNotHoldTheMaster) {
+  StartMaster();
+  const int begun = registrar_control_->in_store;
+  registrar_control_->hold = true;
+  FakeAgent agent(port_, AgentSubscribe("host-a", "cpus:1;mem:256"));
+  for (int i = 0; i < 500 && registrar_control_->in_store == begun; ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_GT(registrar_control_->in_store.load(), begun);
+  const auto start = std::chrono::steady_clock::now();
+  auto agents = Operator(R"({"type":"GET_AGENTS"})");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 1500ms) << "GET_AGENTS waited for the registry write";
+  EXPECT_EQ(agents.get_agents().agents_size(), 0);
+  EXPECT_FALSE(agent.Next(agent::Event::SUBSCRIBED, 100ms).has_value());
+  registrar_control_->hold = false;
+  ASSERT_TRUE(agent.Next(agent::Event::SUBSCRIBED).has_value());
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().agents_size(), 1);
 }
 
 }  // namespace
