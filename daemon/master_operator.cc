@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/mesos_resources.h"
 #include "daemon/internal/master_impl.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace steward::daemon {
 
@@ -274,31 +275,33 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
                         std::string(s.message()));
         return;
       }
-      PersistThenLocked([this, responder, previous,
-                         update = call.update_quota()](const absl::Status& s) mutable {
-        if (s.ok()) {
-          responder.Reply(200, "");
-          return;
-        }
-        // Undo what is still this call's doing (a later call may have changed a quota since).
-        Call::UpdateQuota undo;
-        undo.set_force(true);
-        for (const v1::quota::QuotaConfig& config : update.quota_configs()) {
-          std::string current;
-          for (const v1::quota::QuotaConfig& q : quotas_) {
-            if (q.role() == config.role()) current = q.SerializeAsString();
-          }
-          const bool set_by_this_call = current.empty()
-                                            ? config.guarantees().empty() && config.limits().empty()
-                                            : current == config.SerializeAsString();
-          if (set_by_this_call) *undo.add_quota_configs() = previous.at(config.role());
-        }
-        if (absl::Status undone = UpdateQuotaLocked(undo); !undone.ok()) {
-          STEWARD_LOG(ERROR) << "Restoring quota after a failed registry write: " << undone;
-        }
-        responder.Reply(
-            503, absl::StrCat("Quota not updated: the registry write failed: ", s.message()));
-      });
+      PersistThenLocked(
+          [this, responder, previous, update = call.update_quota()](const absl::Status& s) mutable {
+            if (s.ok()) {
+              responder.Reply(200, "");
+              return;
+            }
+            // Undo what is still this call's doing (a later call may have changed a quota since).
+            Call::UpdateQuota undo;
+            undo.set_force(true);
+            for (const v1::quota::QuotaConfig& config : update.quota_configs()) {
+              const v1::quota::QuotaConfig* current = nullptr;
+              for (const v1::quota::QuotaConfig& q : quotas_) {
+                if (q.role() == config.role()) current = &q;
+              }
+              // (Compared as messages: map fields serialize in no fixed order.)
+              const bool set_by_this_call =
+                  current == nullptr
+                      ? config.guarantees().empty() && config.limits().empty()
+                      : google::protobuf::util::MessageDifferencer::Equals(*current, config);
+              if (set_by_this_call) *undo.add_quota_configs() = previous.at(config.role());
+            }
+            if (absl::Status undone = UpdateQuotaLocked(undo); !undone.ok()) {
+              STEWARD_LOG(ERROR) << "Restoring quota after a failed registry write: " << undone;
+            }
+            responder.Reply(
+                503, absl::StrCat("Quota not updated: the registry write failed: ", s.message()));
+          });
       UnlockAndRunDeferred(lock);
       return;
     }

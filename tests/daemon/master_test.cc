@@ -948,6 +948,8 @@ TEST_F(MasterTest, FailedRegistryWritesAreNotAnsweredAsSuccess) {
   const std::string framework_id = IdOf(framework.get()).value();
   Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
              {"role":"eng","weight":3}]}})");
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+             {"role":"ops","guarantees":{"cpus":{"value":1},"mem":{"value":64}}}]}})");
   registrar_control_->fail = true;
 
   Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
@@ -961,7 +963,17 @@ TEST_F(MasterTest, FailedRegistryWritesAreNotAnsweredAsSuccess) {
   Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
              {"role":"eng","guarantees":{"cpus":{"value":1}}}]}})",
            503);
-  EXPECT_EQ(Operator(R"({"type":"GET_QUOTA"})").get_quota().status().configs_size(), 0);
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+             {"role":"ops","guarantees":{"cpus":{"value":2},"mem":{"value":128}}}]}})",
+           503);
+  {
+    auto quota = Operator(R"({"type":"GET_QUOTA"})");
+    ASSERT_EQ(quota.get_quota().status().configs_size(), 1);
+    const auto& ops = quota.get_quota().status().configs(0);
+    EXPECT_EQ(ops.role(), "ops");
+    EXPECT_EQ(ops.guarantees().at("cpus").value(), 1);
+    EXPECT_EQ(ops.guarantees().at("mem").value(), 64);
+  }
 
   Operator(absl::StrCat(R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")",
                         agent_id, R"("},"resources":[{"name":"cpus","type":"SCALAR",
