@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -16,7 +17,6 @@
 #include "common/json.h"
 #include "common/mesos_resources.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "proto/mesos/v1/master/master.pb.h"
 #include "tests/daemon/test_clients.h"
@@ -208,16 +208,21 @@ class MasterTest : public ::testing::Test {
     return parsed;
   }
 
-  // Reads one value from /metrics/snapshot (-1 if absent).
+  // Reads one value from /metrics/snapshot (-1 if absent). The snapshot is one flat JSON
+  // object of numbers, so the value is the number after `"name":`.
   double Metric(const std::string& name) {
     common::HttpClient client("127.0.0.1", port_);
     auto response = client.Get("/metrics/snapshot");
     EXPECT_TRUE(response.ok());
     if (!response.ok()) return -1;
-    google::protobuf::Struct values;
-    EXPECT_TRUE(common::JsonToMessage(response->body, &values).ok()) << response->body;
-    auto it = values.fields().find(name);
-    return it == values.fields().end() ? -1 : it->second.number_value();
+    const std::string key = "\"" + name + "\":";
+    const size_t at = response->body.find(key);
+    if (at == std::string::npos) return -1;
+    const char* begin = response->body.c_str() + at + key.size();
+    char* end = nullptr;
+    const double value = std::strtod(begin, &end);
+    EXPECT_NE(end, begin) << response->body;
+    return value;
   }
 
   std::string work_dir_;
