@@ -527,31 +527,16 @@ void Master::Impl::AllocateLocked() {
       (void)allocator_->Recover(offer.framework, offer.agent, offer.role, offer.resources);
       continue;
     }
-    const std::string role = allocator_->RoleName(offer.role);
     OfferEntry entry;
+    entry.id = absl::StrCat(master_id_, "-O", next_offer_++);
     entry.framework_id = framework_id;
     entry.agent_id = agent_id;
     entry.role = offer.role;
-    entry.resources = offer.resources;
-    const std::string offer_id = absl::StrCat(master_id_, "-O", next_offer_++);
-    v1::Offer& proto = entry.offer;
-    proto.mutable_id()->set_value(offer_id);
-    proto.mutable_framework_id()->set_value(framework_id);
-    proto.mutable_agent_id()->set_value(agent_id);
-    proto.set_hostname(agent->info.hostname());
-    // Where the agent serves, as Mesos says it (clients such as the npm mesos-framework
-    // package read `url.address.ip`).
-    v1::URL* url = proto.mutable_url();
-    url->set_scheme("http");
-    url->mutable_address()->set_hostname(agent->info.hostname());
-    url->mutable_address()->set_ip(agent->ip);
-    url->mutable_address()->set_port(agent->info.port());
-    *proto.mutable_resources() = OfferResourcesProto(*agent, offer.resources, role);
-    *proto.mutable_attributes() = agent->info.attributes();
-    proto.mutable_allocation_info()->set_role(role);
+    entry.resources = std::move(offer.resources);
     v1::scheduler::Event& event = events[framework_id];
     event.set_type(v1::scheduler::Event::OFFERS);
-    *event.mutable_offers()->add_offers() = proto;
+    OfferProto(entry, *agent, event.mutable_offers()->add_offers());
+    const std::string offer_id = entry.id;
     framework->offers.insert(offer_id);
     agent->offers.insert(offer_id);
     offers_.emplace(offer_id, std::move(entry));
@@ -560,6 +545,25 @@ void Master::Impl::AllocateLocked() {
   for (auto& [framework_id, event] : events) {
     SendFrameworkEvent(*FindFramework(framework_id), event);
   }
+}
+
+void Master::Impl::OfferProto(const OfferEntry& entry, const AgentEntry& agent,
+                              v1::Offer* out) const {
+  const std::string role = allocator_->RoleName(entry.role);
+  out->mutable_id()->set_value(entry.id);
+  out->mutable_framework_id()->set_value(entry.framework_id);
+  out->mutable_agent_id()->set_value(entry.agent_id);
+  out->set_hostname(agent.info.hostname());
+  // Where the agent serves, as Mesos says it (clients such as the npm mesos-framework
+  // package read `url.address.ip`).
+  v1::URL* url = out->mutable_url();
+  url->set_scheme("http");
+  url->mutable_address()->set_hostname(agent.info.hostname());
+  url->mutable_address()->set_ip(agent.ip);
+  url->mutable_address()->set_port(agent.info.port());
+  *out->mutable_resources() = OfferResourcesProto(agent, entry.resources, role);
+  *out->mutable_attributes() = agent.info.attributes();
+  out->mutable_allocation_info()->set_role(role);
 }
 
 common::ResourceList Master::Impl::OfferResourcesProto(const AgentEntry& agent,
@@ -603,7 +607,7 @@ void Master::Impl::RescindOfferLocked(const std::string& offer_id, bool send_eve
     if (send_event && framework->connected) {
       v1::scheduler::Event event;
       event.set_type(v1::scheduler::Event::RESCIND);
-      *event.mutable_rescind()->mutable_offer_id() = entry.offer.id();
+      event.mutable_rescind()->mutable_offer_id()->set_value(entry.id);
       SendFrameworkEvent(*framework, event);
     }
   }

@@ -612,7 +612,12 @@ Response::GetFrameworks Master::Impl::GetFrameworksLocked() const {
     if (framework.unregistered_time > 0) {
       *f->mutable_unregistered_time() = TimeInfoOf(framework.unregistered_time);
     }
-    for (const std::string& id : framework.offers) *f->add_offers() = offers_.at(id).offer;
+    for (const std::string& id : framework.offers) {
+      const OfferEntry& offer = offers_.at(id);
+      if (const AgentEntry* agent = FindAgent(offer.agent_id); agent != nullptr) {
+        OfferProto(offer, *agent, f->add_offers());
+      }
+    }
     *f->mutable_allocated_resources() = common::ToProto(FrameworkUsedLocked(framework));
     *f->mutable_offered_resources() = common::ToProto(FrameworkOfferedLocked(framework));
   };

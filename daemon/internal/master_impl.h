@@ -65,8 +65,11 @@ struct TaskEntry {
   std::optional<v1::KillPolicy> kill_policy;
 };
 
+// An outstanding offer. Its Mesos form (v1::Offer) is built into the OFFERS event, and again
+// by OfferProto for the state endpoints, rather than kept: a copy per offer was a measurable
+// share of the master's work per launch.
 struct OfferEntry {
-  v1::Offer offer;
+  std::string id;
   std::string framework_id;
   std::string agent_id;
   allocator::RoleId role;
@@ -193,6 +196,8 @@ class Master::Impl {
   void RemoveFrameworkOffersLocked(FrameworkEntry& framework, bool send_events);
   // Takes the offer out of every index; returns it.
   OfferEntry TakeOfferLocked(const std::string& offer_id);
+  // The offer as a framework sees it, from the entry and the agent it is on.
+  void OfferProto(const OfferEntry& entry, const AgentEntry& agent, v1::Offer* out) const;
   // Offer resources on the wire: allocation role set, reservations typed STATIC or DYNAMIC.
   common::ResourceList OfferResourcesProto(const AgentEntry& agent,
                                            const allocator::Resources& resources,

@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/mesos_resources.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/mesos/v1/master/master.pb.h"
 #include "tests/daemon/test_clients.h"
@@ -258,6 +259,14 @@ TEST_F(MasterTest, TaskLifecycleOverJson) {
   EXPECT_EQ(offer.hostname(), "host-a");
   EXPECT_DOUBLE_EQ(Scalar(offer.resources(), "cpus"), 4);
   EXPECT_EQ(offer.resources(0).allocation_info().role(), "*");
+  // GET_FRAMEWORKS lists the outstanding offer as the framework received it.
+  auto listed = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  ASSERT_EQ(listed.get_frameworks().frameworks_size(), 1);
+  ASSERT_EQ(listed.get_frameworks().frameworks(0).offers_size(), 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      listed.get_frameworks().frameworks(0).offers(0), offer))
+      << listed.get_frameworks().frameworks(0).offers(0).ShortDebugString() << " vs "
+      << offer.ShortDebugString();
 
   ASSERT_EQ(framework->Call(Launch(framework.get(), offer, "t1", "cpus:1;mem:128")).status, 202);
   auto launch = agent->Next(agent::Event::LAUNCH);
