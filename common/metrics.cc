@@ -141,6 +141,11 @@ void MetricsRegistry::SetGaugeFunction(const std::string& name, std::function<do
   FindOrAdd(name, Kind::kGaugeFunction, help)->function = std::move(read);
 }
 
+bool MetricsRegistry::Remove(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.erase(name) > 0;
+}
+
 std::map<std::string, double> MetricsRegistry::Snapshot() const {
   std::map<std::string, double> out;
   std::lock_guard<std::mutex> lock(mu_);

@@ -69,8 +69,8 @@ class MetricsRegistry {
   static constexpr size_t kDefaultTimerWindow = 1000;
 
   // Each returns the metric registered under `name`, creating it on first use; pointers stay
-  // valid for the registry's lifetime. One name holds one kind of metric: asking for a name
-  // already used by another kind aborts (a programming error).
+  // valid for the registry's lifetime (unless the metric is Remove()d). One name holds one kind of
+  // metric: asking for a name already used by another kind aborts (a programming error).
   Counter* GetCounter(const std::string& name, const std::string& help = "");
   Gauge* GetGauge(const std::string& name, const std::string& help = "");
   Timer* GetTimer(const std::string& name, const std::string& help = "",
@@ -80,6 +80,11 @@ class MetricsRegistry {
   // into the registry). Replaces an earlier function of the same name.
   void SetGaugeFunction(const std::string& name, std::function<double()> read,
                         const std::string& help = "");
+
+  // Removes the metric named `name` (a timer with all the entries it renders); false if there
+  // is none. Pointers to it become invalid, so this is for metrics that are looked up by name
+  // at each update (the master's per-role gauges, removed when the role goes away).
+  bool Remove(const std::string& name);
 
   // Every metric's current value(s) by name.
   std::map<std::string, double> Snapshot() const;

@@ -283,25 +283,45 @@ registry::Registry Master::Impl::BuildRegistryLocked() const {
   registry::Registry reg;
   reg.set_version(registry_version_ + 1);
   *reg.mutable_master_info() = MasterInfoProto();
+  // Agents and frameworks whose SUBSCRIBE waits for this write are listed as admitted, with
+  // the info they subscribed with.
   for (const auto& [id, agent] : agents_) {
     registry::Agent* out = reg.add_agents();
-    *out->mutable_info() = agent->info;
+    auto pending = pending_agents_.find(id);
+    *out->mutable_info() = pending != pending_agents_.end() ? pending->second.info : agent->info;
     out->set_state(registry::Agent::ADMITTED);
     *out->mutable_registered_time() = TimeInfoOf(agent->registered_time);
     *out->mutable_reservations() =
         common::ToProto(agent->dynamic_reservations, v1::Resource::ReservationInfo::DYNAMIC);
   }
-  for (const auto& [id, agent] : unreachable_agents_) *reg.add_agents() = agent;
+  for (const auto& [id, admission] : pending_agents_) {
+    if (agents_.contains(id)) continue;
+    registry::Agent* out = reg.add_agents();
+    *out->mutable_info() = admission.info;
+    out->set_state(registry::Agent::ADMITTED);
+    *out->mutable_registered_time() = TimeInfoOf(admission.registered_time);
+  }
+  for (const auto& [id, agent] : unreachable_agents_) {
+    if (!pending_agents_.contains(id)) *reg.add_agents() = agent;
+  }
   for (const auto& [id, framework] : frameworks_) {
     registry::Framework* out = reg.add_frameworks();
-    *out->mutable_info() = framework->info;
+    auto pending = pending_frameworks_.find(id);
+    const bool subscribing = pending != pending_frameworks_.end();
+    *out->mutable_info() = subscribing ? pending->second.info : framework->info;
     *out->mutable_registered_time() = TimeInfoOf(framework->registered_time);
     if (framework->reregistered_time > 0) {
       *out->mutable_reregistered_time() = TimeInfoOf(framework->reregistered_time);
     }
-    if (!framework->connected && framework->unregistered_time > 0) {
+    if (!subscribing && !framework->connected && framework->unregistered_time > 0) {
       *out->mutable_unregistered_time() = TimeInfoOf(framework->unregistered_time);
     }
+  }
+  for (const auto& [id, admission] : pending_frameworks_) {
+    if (frameworks_.contains(id)) continue;
+    registry::Framework* out = reg.add_frameworks();
+    *out->mutable_info() = admission.info;
+    *out->mutable_registered_time() = TimeInfoOf(admission.registered_time);
   }
   for (const v1::quota::QuotaConfig& config : quotas_) *reg.add_quotas() = config;
   for (const auto& [role, weight] : weights_) {
@@ -322,6 +342,69 @@ absl::Status Master::Impl::PersistLocked() {
   }
   registry_version_ = reg.version();
   return absl::OkStatus();
+}
+
+void Master::Impl::PersistThenLocked(std::function<void(const absl::Status&)> done) {
+  registrar_requests_->Increment();
+  if (!registrar_running_) {
+    const absl::Status status = PersistLocked();
+    registrar_writes_->Increment();
+    if (!status.ok()) registrar_write_failures_->Increment();
+    if (done) done(status);
+    return;
+  }
+  const uint64_t ticket = ++persist_requested_;
+  if (done) persist_waiters_.push_back({ticket, std::move(done)});
+  registrar_wake_.notify_one();
+}
+
+void Master::Impl::RegistrarLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    registrar_wake_.wait(lock,
+                         [this] { return stopping_ || persist_requested_ > persist_started_; });
+    // When stopping, what was asked for is still written (then the loop ends).
+    if (persist_requested_ == persist_started_) break;
+    const uint64_t covered = persist_requested_;
+    persist_started_ = covered;
+    registry::Registry reg = BuildRegistryLocked();
+    lock.unlock();
+    const auto begin = std::chrono::steady_clock::now();
+    const absl::Status status = registrar_->Store(reg);
+    registrar_store_ms_->Record(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+            .count());
+    lock.lock();
+    registrar_writes_->Increment();
+    if (status.ok()) {
+      registry_version_ = reg.version();
+    } else {
+      registrar_write_failures_->Increment();
+      STEWARD_LOG(ERROR) << "Failed to store registry version " << reg.version() << ": "
+                         << status.message();
+    }
+    std::vector<std::function<void(const absl::Status&)>> answered;
+    while (!persist_waiters_.empty() && persist_waiters_.front().ticket <= covered) {
+      answered.push_back(std::move(persist_waiters_.front().done));
+      persist_waiters_.pop_front();
+    }
+    if (status.ok()) {
+      for (auto& done : answered) done(status);
+    } else {
+      for (auto it = answered.rbegin(); it != answered.rend(); ++it) (*it)(status);
+    }
+    UnlockAndRunDeferred(lock);
+    wake_.notify_all();
+    lock.lock();
+  }
+  registrar_running_ = false;
+}
+
+void Master::Impl::UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::function<void()>> deferred;
+  deferred.swap(after_unlock_);
+  lock.unlock();
+  for (std::function<void()>& work : deferred) work();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -346,7 +429,10 @@ absl::Status Master::Impl::Start() {
       server_->Stop();
       return status;
     }
+    registrar_writes_->Increment();
+    registrar_running_ = true;
   }
+  registrar_thread_ = std::thread([this] { RegistrarLoop(); });
   ticker_ = std::thread([this] { TickerLoop(); });
   STEWARD_LOG(INFO) << "Master " << master_id_ << " listening on " << options_.ip << ":" << port()
                     << " (work_dir " << options_.work_dir << ")";
@@ -360,7 +446,10 @@ void Master::Impl::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  registrar_wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  // The writer finishes what was asked for (answering the waiting subscriptions) and ends.
+  if (registrar_thread_.joinable()) registrar_thread_.join();
   if (server_) server_->Stop();
 }
 
@@ -438,31 +527,16 @@ void Master::Impl::AllocateLocked() {
       (void)allocator_->Recover(offer.framework, offer.agent, offer.role, offer.resources);
       continue;
     }
-    const std::string role = allocator_->RoleName(offer.role);
     OfferEntry entry;
+    entry.id = absl::StrCat(master_id_, "-O", next_offer_++);
     entry.framework_id = framework_id;
     entry.agent_id = agent_id;
     entry.role = offer.role;
-    entry.resources = offer.resources;
-    const std::string offer_id = absl::StrCat(master_id_, "-O", next_offer_++);
-    v1::Offer& proto = entry.offer;
-    proto.mutable_id()->set_value(offer_id);
-    proto.mutable_framework_id()->set_value(framework_id);
-    proto.mutable_agent_id()->set_value(agent_id);
-    proto.set_hostname(agent->info.hostname());
-    // Where the agent serves, as Mesos says it (clients such as the npm mesos-framework
-    // package read `url.address.ip`).
-    v1::URL* url = proto.mutable_url();
-    url->set_scheme("http");
-    url->mutable_address()->set_hostname(agent->info.hostname());
-    url->mutable_address()->set_ip(agent->ip);
-    url->mutable_address()->set_port(agent->info.port());
-    *proto.mutable_resources() = OfferResourcesProto(*agent, offer.resources, role);
-    *proto.mutable_attributes() = agent->info.attributes();
-    proto.mutable_allocation_info()->set_role(role);
+    entry.resources = std::move(offer.resources);
     v1::scheduler::Event& event = events[framework_id];
     event.set_type(v1::scheduler::Event::OFFERS);
-    *event.mutable_offers()->add_offers() = proto;
+    OfferProto(entry, *agent, event.mutable_offers()->add_offers());
+    const std::string offer_id = entry.id;
     framework->offers.insert(offer_id);
     agent->offers.insert(offer_id);
     offers_.emplace(offer_id, std::move(entry));
@@ -471,6 +545,25 @@ void Master::Impl::AllocateLocked() {
   for (auto& [framework_id, event] : events) {
     SendFrameworkEvent(*FindFramework(framework_id), event);
   }
+}
+
+void Master::Impl::OfferProto(const OfferEntry& entry, const AgentEntry& agent,
+                              v1::Offer* out) const {
+  const std::string role = allocator_->RoleName(entry.role);
+  out->mutable_id()->set_value(entry.id);
+  out->mutable_framework_id()->set_value(entry.framework_id);
+  out->mutable_agent_id()->set_value(entry.agent_id);
+  out->set_hostname(agent.info.hostname());
+  // Where the agent serves, as Mesos says it (clients such as the npm mesos-framework
+  // package read `url.address.ip`).
+  v1::URL* url = out->mutable_url();
+  url->set_scheme("http");
+  url->mutable_address()->set_hostname(agent.info.hostname());
+  url->mutable_address()->set_ip(agent.ip);
+  url->mutable_address()->set_port(agent.info.port());
+  *out->mutable_resources() = OfferResourcesProto(agent, entry.resources, role);
+  *out->mutable_attributes() = agent.info.attributes();
+  out->mutable_allocation_info()->set_role(role);
 }
 
 common::ResourceList Master::Impl::OfferResourcesProto(const AgentEntry& agent,
@@ -514,7 +607,7 @@ void Master::Impl::RescindOfferLocked(const std::string& offer_id, bool send_eve
     if (send_event && framework->connected) {
       v1::scheduler::Event event;
       event.set_type(v1::scheduler::Event::RESCIND);
-      *event.mutable_rescind()->mutable_offer_id() = entry.offer.id();
+      event.mutable_rescind()->mutable_offer_id()->set_value(entry.id);
       SendFrameworkEvent(*framework, event);
     }
   }
@@ -588,7 +681,7 @@ void Master::Impl::UpdateTaskLocked(FrameworkEntry& framework, TaskEntry& task,
   *task.task.add_statuses() = status;
   // Keep the task's status history short: the first and the latest few.
   while (task.task.statuses_size() > 8) task.task.mutable_statuses()->DeleteSubrange(1, 1);
-  if (IsTerminal(state) && !IsTerminal(previous)) {
+  if (common::IsTerminalState(state) && !common::IsTerminalState(previous)) {
     ReleaseTaskResourcesLocked(framework, task);
     switch (state) {
       case v1::TASK_FINISHED:
@@ -690,16 +783,16 @@ void Master::Impl::DisconnectFrameworkLocked(FrameworkEntry& framework,
   framework.unregistered_time = WallNow();
   framework.failover_deadline = Now() + framework.info.failover_timeout();
   (void)allocator_->DeactivateFramework(framework.alloc);
-  framework.active = false;
   RemoveFrameworkOffersLocked(framework, /*send_events=*/false);
   STEWARD_LOG(INFO) << "Framework " << framework.info.id().value() << " (" << framework.info.name()
                     << ") disconnected; failover timeout " << framework.info.failover_timeout()
                     << " s";
-  (void)PersistLocked();
+  PersistThenLocked(nullptr);
   wake_.notify_all();
 }
 
-void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const std::string& why) {
+void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const std::string& why,
+                                         std::function<void(const absl::Status&)> persisted) {
   auto it = frameworks_.find(framework_id);
   if (it == frameworks_.end()) return;
   FrameworkEntry& framework = *it->second;
@@ -718,7 +811,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
   }
   for (const std::string& task_id : task_ids) {
     TaskEntry& task = framework.tasks.at(task_id);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       UpdateTaskLocked(framework, task,
                        MakeStatus(task_id, task.task.agent_id().value(), v1::TASK_KILLED,
                                   v1::TaskStatus::REASON_FRAMEWORK_REMOVED, why),
@@ -736,7 +829,6 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
     framework.stream.responder->Close();
   }
   framework.connected = false;
-  framework.active = false;
   framework.stream.responder.reset();
   framework.unregistered_time = WallNow();
   STEWARD_LOG(INFO) << "Removed framework " << framework_id << " (" << framework.info.name()
@@ -744,7 +836,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
   removed_framework_ids_.insert(framework_id);
   completed_frameworks_.push_back(EraseFrameworkLocked(framework_id));
   while (completed_frameworks_.size() > 50) completed_frameworks_.pop_front();
-  (void)PersistLocked();
+  PersistThenLocked(std::move(persisted));
 }
 
 void Master::Impl::DisconnectAgentLocked(AgentEntry& agent, const std::string& stream_id) {
@@ -770,7 +862,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
     FrameworkEntry* framework = FindFramework(framework_id);
     if (framework == nullptr || !framework->tasks.contains(task_id)) continue;
     TaskEntry& task = framework->tasks.at(task_id);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       v1::TaskStatus status =
           MakeStatus(task_id, agent_id, v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_REMOVED,
                      "Agent is unreachable");
@@ -792,7 +884,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
   unreachable_agents_[agent_id] = record;
   EraseAgentLocked(agent_id);
   agent_removals_->Increment();
-  (void)PersistLocked();
+  PersistThenLocked(nullptr);
 }
 
 }  // namespace steward::daemon

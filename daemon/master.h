@@ -8,8 +8,11 @@
 // written through non-blocking Responder::Write). The ticker runs the allocation cycle every
 // `allocation_interval`, sends heartbeats, and enforces the agent ping timeout and
 // frameworks' failover timeouts. The allocator (steward::allocator::Engine) is called only
-// under the lock. Durable state goes through a Registrar (standalone: a file in work_dir);
-// tasks are not persisted: agents report them when they reregister.
+// under the lock. Durable state goes through a Registrar (standalone: a file in work_dir),
+// written by a registry writer thread without the lock: changes made while one write is in
+// flight share the next write (group commit), and what must be durable before it is
+// confirmed (an agent's or a framework's SUBSCRIBED, an operator call's answer) waits for it.
+// Tasks are not persisted: agents report them when they reregister.
 //
 // APIs (DESIGN.md, "Daemon contracts"; docs/operations.md):
 //   POST /api/v1/scheduler      Mesos v1 scheduler API, JSON or protobuf

@@ -28,6 +28,16 @@ std::string AgentIp(const std::string& hostname, const std::string& peer) {
   return peer.substr(0, peer.rfind(':'));
 }
 
+// Refuses a SUBSCRIBE for good: an ERROR event makes the agent stop retrying.
+void RefuseAgent(Responder& responder, const std::string& message) {
+  agent::Event error;
+  error.set_type(agent::Event::ERROR);
+  error.mutable_error()->set_message(message);
+  responder.StartStream(200, {{"Content-Type", "application/x-protobuf"}});
+  responder.Write(common::EncodeRecordIo(error.SerializeAsString()));
+  responder.Close();
+}
+
 bool IsProtobuf(std::optional<std::string_view> content_type) {
   if (!content_type) return false;
   std::string_view type = content_type->substr(0, content_type->find(';'));
@@ -161,80 +171,132 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& pe
     responder.Reply(503, "Master is shutting down");
     return;
   }
-  auto refuse = [&responder](const std::string& message) {
-    agent::Event error;
-    error.set_type(agent::Event::ERROR);
-    error.mutable_error()->set_message(message);
-    responder.StartStream(200, {{"Content-Type", "application/x-protobuf"}});
-    responder.Write(common::EncodeRecordIo(error.SerializeAsString()));
-    responder.Close();
-  };
   std::string agent_id = info.has_id() ? info.id().value() : "";
-  bool reregister = !agent_id.empty();
-  bool from_unreachable = false;
+  const bool reregister = !agent_id.empty();
   if (reregister) {
     auto gone = unreachable_agents_.find(agent_id);
-    if (gone != unreachable_agents_.end()) {
-      if (gone->second.state() == registry::Agent::GONE) {
-        refuse(absl::StrCat("Agent ", agent_id, " has been marked gone"));
-        return;
-      }
-      unreachable_agents_.erase(gone);
-      from_unreachable = true;
+    if (gone != unreachable_agents_.end() && gone->second.state() == registry::Agent::GONE) {
+      RefuseAgent(responder, absl::StrCat("Agent ", agent_id, " has been marked gone"));
+      return;
+    }
+    if (pending_agents_.contains(agent_id)) {
+      responder.Reply(503, absl::StrCat("Agent ", agent_id,
+                                        " is being admitted by an earlier SUBSCRIBE; retry"));
+      return;
     }
   } else {
     agent_id = absl::StrCat(master_id_, "-S", next_agent_++);
     info.mutable_id()->set_value(agent_id);
   }
-  AgentEntry* agent = FindAgent(agent_id);
-  if (agent == nullptr) {
-    auto entry = std::make_unique<AgentEntry>();
-    entry->registered_time = WallNow();
-    agent = AddAgentLocked(agent_id, std::move(entry));
-  }
-  if (agent->alloc.valid() && !(agent->total == *total)) {
-    refuse(absl::StrCat("Agent ", agent_id, " reregistered with resources ", total->ToString(),
-                        " but was admitted with ", agent->total.ToString(),
-                        "; changing an agent's resources needs a new agent id"));
+  const AgentEntry* existing = FindAgent(agent_id);
+  if (existing != nullptr && existing->alloc.valid() && !(existing->total == *total)) {
+    RefuseAgent(responder,
+                absl::StrCat("Agent ", agent_id, " reregistered with resources ", total->ToString(),
+                             " but was admitted with ", existing->total.ToString(),
+                             "; changing an agent's resources needs a new agent id"));
     return;
   }
-  if (agent->connected && agent->stream.responder) agent->stream.responder->Close();
-  agent->info = info;
-  agent->ip = AgentIp(info.hostname(), peer);
-  agent->total = *total;
-  agent->version = subscribe.version();
-  if (!agent->alloc.valid()) {
-    allocator::AgentInfo alloc_info;
-    alloc_info.name = agent_id;
-    alloc_info.total = *total;
-    for (const v1::Attribute& attribute : info.attributes()) {
-      std::string value;
-      switch (attribute.type()) {
-        case v1::Value::SCALAR:
-          value = absl::StrCat(attribute.scalar().value());
-          break;
-        case v1::Value::TEXT:
-          value = attribute.text().value();
-          break;
-        default:
-          value = attribute.ShortDebugString();
-      }
-      alloc_info.attributes.emplace_back(attribute.name(), value);
-    }
-    absl::StatusOr<allocator::AgentId> alloc = allocator_->AddAgent(alloc_info);
+  AgentAdmission admission;
+  admission.info = info;
+  admission.total = *total;
+  admission.subscribe = subscribe;
+  admission.peer = peer;
+  admission.reregister = reregister;
+  admission.registered_time = existing != nullptr ? existing->registered_time : WallNow();
+  if (existing == nullptr || !existing->alloc.valid()) {
+    // The allocator checks the agent now, so that a refusal changes nothing; it stays
+    // inactive (offers nothing) until the registry write admits it.
+    absl::StatusOr<allocator::AgentId> alloc = AddAgentToAllocatorLocked(info, *total);
     if (!alloc.ok()) {
-      EraseAgentLocked(agent_id);
       responder.Reply(400, absl::StrCat("Cannot admit agent: ", alloc.status().message()));
       return;
     }
-    agent->alloc = *alloc;
-    agent_by_alloc_[alloc->value()] = agent_id;
+    admission.alloc = *alloc;
   }
+  admission.responder = std::move(responder);
+  pending_agents_.emplace(agent_id, std::move(admission));
+  PersistThenLocked([this, agent_id](const absl::Status& status) {
+    FinishAgentSubscribeLocked(agent_id, status);
+  });
+  UnlockAndRunDeferred(lock);
+  wake_.notify_all();
+}
+
+absl::StatusOr<allocator::AgentId> Master::Impl::AddAgentToAllocatorLocked(
+    const v1::AgentInfo& info, const allocator::Resources& total) {
+  allocator::AgentInfo alloc_info;
+  alloc_info.name = info.id().value();
+  alloc_info.total = total;
+  for (const v1::Attribute& attribute : info.attributes()) {
+    std::string value;
+    switch (attribute.type()) {
+      case v1::Value::SCALAR:
+        value = absl::StrCat(attribute.scalar().value());
+        break;
+      case v1::Value::TEXT:
+        value = attribute.text().value();
+        break;
+      default:
+        value = attribute.ShortDebugString();
+    }
+    alloc_info.attributes.emplace_back(attribute.name(), value);
+  }
+  absl::StatusOr<allocator::AgentId> alloc = allocator_->AddAgent(alloc_info);
+  if (alloc.ok()) (void)allocator_->DeactivateAgent(*alloc);
+  return alloc;
+}
+
+void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
+                                              const absl::Status& status) {
+  auto node = pending_agents_.extract(agent_id);
+  if (node.empty()) return;
+  AgentAdmission& admission = node.mapped();
+  Responder& responder = *admission.responder;
+  if (!status.ok()) {
+    if (admission.alloc.valid()) (void)allocator_->RemoveAgent(admission.alloc);
+    responder.Reply(
+        503, absl::StrCat("Agent ", agent_id,
+                          " was not admitted: the registry write failed: ", status.message()));
+    return;
+  }
+  AgentEntry* agent = FindAgent(agent_id);
+  allocator::AgentId alloc = admission.alloc;
+  if ((agent == nullptr || !agent->alloc.valid()) && !alloc.valid()) {
+    // Marked unreachable while its registry write was in flight: the allocator forgot it.
+    absl::StatusOr<allocator::AgentId> added =
+        AddAgentToAllocatorLocked(admission.info, admission.total);
+    if (!added.ok()) {
+      responder.Reply(503, absl::StrCat("Cannot admit agent: ", added.status().message()));
+      PersistThenLocked(nullptr);  // the registry lists it admitted; write what is true
+      return;
+    }
+    alloc = *added;
+  }
+  const bool from_unreachable = unreachable_agents_.erase(agent_id) > 0;
+  if (agent == nullptr) {
+    auto entry = std::make_unique<AgentEntry>();
+    entry->registered_time = admission.registered_time;
+    agent = AddAgentLocked(agent_id, std::move(entry));
+  }
+  if (alloc.valid()) {
+    if (agent->alloc.valid()) {
+      (void)allocator_->RemoveAgent(alloc);  // cannot happen: one admission per id at a time
+    } else {
+      agent->alloc = alloc;
+      agent_by_alloc_[alloc.value()] = agent_id;
+    }
+  }
+  if (agent->connected && agent->stream.responder) agent->stream.responder->Close();
+  const v1::AgentInfo& info = admission.info;
+  agent->info = info;
+  agent->ip = AgentIp(info.hostname(), admission.peer);
+  agent->total = admission.total;
+  agent->version = admission.subscribe.version();
   (void)allocator_->ActivateAgent(agent->alloc);
-  if (reregister) {
+  if (admission.reregister) {
     agent->reregistered_time = WallNow();
     agent_reregistrations_->Increment();
-    ReconcileAgentTasksLocked(*agent, subscribe, from_unreachable);
+    ReconcileAgentTasksLocked(*agent, admission.subscribe, from_unreachable);
   } else {
     agent_registrations_->Increment();
   }
@@ -244,7 +306,6 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& pe
   agent->stream.id = UuidText(NewUuidBytes());
   agent->stream.encoding = Encoding::kProtobuf;
   agent->stream.responder = responder;
-  (void)PersistLocked();
   const std::string stream_id = agent->stream.id;
   responder.StartStream(
       200, {{"Content-Type", "application/x-protobuf"}, {"Mesos-Stream-Id", stream_id}});
@@ -269,15 +330,17 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& pe
     if (task.kill_policy) *kill.mutable_kill()->mutable_kill_policy() = *task.kill_policy;
     SendAgentEvent(*agent, kill);
   }
-  STEWARD_LOG(INFO) << (reregister ? "Reregistered" : "Registered") << " agent " << agent_id
-                    << " at " << info.hostname() << ":" << info.port() << " with "
-                    << total->ToString();
-  lock.unlock();
+  STEWARD_LOG(INFO) << (admission.reregister ? "Reregistered" : "Registered") << " agent "
+                    << agent_id << " at " << info.hostname() << ":" << info.port() << " with "
+                    << admission.total.ToString();
   wake_.notify_all();
-  responder.OnDisconnect([this, agent_id, stream_id] {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (stopping_) return;
-    if (AgentEntry* a = FindAgent(agent_id); a != nullptr) DisconnectAgentLocked(*a, stream_id);
+  // Registered without the lock: the callback takes it, and runs inline if the server stopped.
+  after_unlock_.push_back([this, responder, agent_id, stream_id]() mutable {
+    responder.OnDisconnect([this, agent_id, stream_id] {
+      std::lock_guard<std::mutex> guard(mu_);
+      if (stopping_) return;
+      if (AgentEntry* a = FindAgent(agent_id); a != nullptr) DisconnectAgentLocked(*a, stream_id);
+    });
   });
 }
 
@@ -309,7 +372,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     if (framework->tasks.contains(task_id)) continue;
     // A task the master does not know: the master restarted, or the agent was unreachable.
     const bool partition_aware = UnknownTaskState(*framework) == v1::TASK_UNKNOWN;
-    if (from_unreachable && !partition_aware && !IsTerminal(task.state())) {
+    if (from_unreachable && !partition_aware && !common::IsTerminalState(task.state())) {
       agent::Event kill;
       kill.set_type(agent::Event::KILL);
       *kill.mutable_kill()->mutable_framework_id() = task.framework_id();
@@ -329,7 +392,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     }
     entry.role = role;
     entry.released = true;
-    if (used.ok() && !IsTerminal(task.state())) {
+    if (used.ok() && !common::IsTerminalState(task.state())) {
       absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
       if (role_id.ok() &&
           allocator_->AddInUse(framework->alloc, agent.alloc, *role_id, *used).ok()) {
@@ -351,7 +414,7 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     FrameworkEntry* framework = FindFramework(key.first);
     if (framework == nullptr || !framework->tasks.contains(key.second)) continue;
     TaskEntry& task = framework->tasks.at(key.second);
-    if (!IsTerminal(task.task.state())) {
+    if (!common::IsTerminalState(task.task.state())) {
       v1::TaskStatus status =
           MakeStatus(key.second, agent_id, v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_RESTARTED,
                      "Task was not found on the reregistered agent");

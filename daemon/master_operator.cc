@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "common/mesos_resources.h"
 #include "daemon/internal/master_impl.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace steward::daemon {
 
@@ -179,8 +180,6 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
     return;
   }
   Response response;
-  int ok_status = 200;
-  bool has_body = true;
   std::unique_lock<std::mutex> lock(mu_);
   switch (call.type()) {
     case Call::GET_HEALTH:
@@ -231,23 +230,80 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
       }
       break;
     case Call::UPDATE_WEIGHTS: {
+      std::map<std::string, double> previous;
+      for (const v1::WeightInfo& info : call.update_weights().weight_infos()) {
+        auto it = weights_.find(info.role());
+        previous.emplace(info.role(), it == weights_.end() ? 1.0 : it->second);
+      }
       if (absl::Status s = UpdateWeightsLocked(call.update_weights()); !s.ok()) {
         responder.Reply(400, std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      has_body = false;
-      break;
+      PersistThenLocked([this, responder, previous,
+                         update = call.update_weights()](const absl::Status& s) mutable {
+        if (s.ok()) {
+          responder.Reply(200, "");
+          return;
+        }
+        // Undo what is still this call's doing (a later call may have changed a weight since).
+        Call::UpdateWeights undo;
+        for (const v1::WeightInfo& info : update.weight_infos()) {
+          auto it = weights_.find(info.role());
+          if ((it == weights_.end() ? 1.0 : it->second) != info.weight()) continue;
+          v1::WeightInfo* back = undo.add_weight_infos();
+          back->set_role(info.role());
+          back->set_weight(previous.at(info.role()));
+        }
+        (void)UpdateWeightsLocked(undo);
+        responder.Reply(
+            503, absl::StrCat("Weights not updated: the registry write failed: ", s.message()));
+      });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::UPDATE_QUOTA: {
+      std::map<std::string, v1::quota::QuotaConfig> previous;
+      for (const v1::quota::QuotaConfig& config : call.update_quota().quota_configs()) {
+        v1::quota::QuotaConfig& before = previous[config.role()];
+        before.set_role(config.role());  // no guarantee, no limit: no quota
+        for (const v1::quota::QuotaConfig& q : quotas_) {
+          if (q.role() == config.role()) before = q;
+        }
+      }
       if (absl::Status s = UpdateQuotaLocked(call.update_quota()); !s.ok()) {
         responder.Reply(s.code() == absl::StatusCode::kFailedPrecondition ? 409 : 400,
                         std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      has_body = false;
-      break;
+      PersistThenLocked(
+          [this, responder, previous, update = call.update_quota()](const absl::Status& s) mutable {
+            if (s.ok()) {
+              responder.Reply(200, "");
+              return;
+            }
+            // Undo what is still this call's doing (a later call may have changed a quota since).
+            Call::UpdateQuota undo;
+            undo.set_force(true);
+            for (const v1::quota::QuotaConfig& config : update.quota_configs()) {
+              const v1::quota::QuotaConfig* current = nullptr;
+              for (const v1::quota::QuotaConfig& q : quotas_) {
+                if (q.role() == config.role()) current = &q;
+              }
+              // (Compared as messages: map fields serialize in no fixed order.)
+              const bool set_by_this_call =
+                  current == nullptr
+                      ? config.guarantees().empty() && config.limits().empty()
+                      : google::protobuf::util::MessageDifferencer::Equals(*current, config);
+              if (set_by_this_call) *undo.add_quota_configs() = previous.at(config.role());
+            }
+            if (absl::Status undone = UpdateQuotaLocked(undo); !undone.ok()) {
+              STEWARD_LOG(ERROR) << "Restoring quota after a failed registry write: " << undone;
+            }
+            responder.Reply(
+                503, absl::StrCat("Quota not updated: the registry write failed: ", s.message()));
+          });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::RESERVE_RESOURCES:
     case Call::UNRESERVE_RESOURCES: {
@@ -268,10 +324,26 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
                         std::string(s.message()));
         return;
       }
-      (void)PersistLocked();
-      ok_status = 202;
-      has_body = false;
-      break;
+      PersistThenLocked([this, responder, as_reserve, reserve](const absl::Status& s) mutable {
+        if (s.ok()) {
+          responder.Reply(202, "");
+          return;
+        }
+        // Undo: the inverse operation, if the resources are still as this call left them.
+        AgentEntry* agent = FindAgent(as_reserve.agent_id().value());
+        absl::StatusOr<allocator::Resources> resources = common::FromProto(as_reserve.resources());
+        if (agent != nullptr && resources.ok() &&
+            agent->dynamic_reservations.Contains(*resources) == reserve) {
+          if (absl::Status undone = ReserveLocked(as_reserve, !reserve); !undone.ok()) {
+            STEWARD_LOG(ERROR) << "Undoing a reservation after a failed registry write: " << undone;
+          }
+        }
+        responder.Reply(
+            503, absl::StrCat(reserve ? "Resources not reserved" : "Resources not unreserved",
+                              ": the registry write failed: ", s.message()));
+      });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     case Call::TEARDOWN: {
       const std::string& id = call.teardown().framework_id().value();
@@ -279,9 +351,20 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
         responder.Reply(400, absl::StrCat("Unknown framework ", id));
         return;
       }
-      RemoveFrameworkLocked(id, "torn down by the operator");
-      has_body = false;
-      break;
+      RemoveFrameworkLocked(
+          id, "torn down by the operator", [responder, id](const absl::Status& s) mutable {
+            if (s.ok()) {
+              responder.Reply(200, "");
+              return;
+            }
+            // A removal cannot be undone (its tasks were killed): say that it is not durable yet.
+            responder.Reply(
+                503,
+                absl::StrCat("Framework ", id, " was removed, but the registry write failed (",
+                             s.message(), "); the master retries the write with its next change"));
+          });
+      UnlockAndRunDeferred(lock);
+      return;
     }
     default:
       responder.Reply(400, absl::StrCat("Operator call ", Call::Type_Name(call.type()),
@@ -289,10 +372,6 @@ void Master::Impl::HandleOperator(const HttpRequest& request, Responder responde
       return;
   }
   lock.unlock();
-  if (!has_body) {
-    responder.Reply(ok_status, "");
-    return;
-  }
   responder.Reply(200, Serialize(response, negotiated->answer), ContentTypeOf(negotiated->answer));
 }
 
@@ -521,7 +600,7 @@ Response::GetFrameworks Master::Impl::GetFrameworksLocked() const {
   Response::GetFrameworks out;
   auto fill = [this](const FrameworkEntry& framework, Response::GetFrameworks::Framework* f) {
     *f->mutable_framework_info() = framework.info;
-    f->set_active(framework.active);
+    f->set_active(framework.connected);
     f->set_connected(framework.connected);
     f->set_recovered(framework.recovered);
     if (framework.registered_time > 0) {
@@ -533,7 +612,12 @@ Response::GetFrameworks Master::Impl::GetFrameworksLocked() const {
     if (framework.unregistered_time > 0) {
       *f->mutable_unregistered_time() = TimeInfoOf(framework.unregistered_time);
     }
-    for (const std::string& id : framework.offers) *f->add_offers() = offers_.at(id).offer;
+    for (const std::string& id : framework.offers) {
+      const OfferEntry& offer = offers_.at(id);
+      if (const AgentEntry* agent = FindAgent(offer.agent_id); agent != nullptr) {
+        OfferProto(offer, *agent, f->add_offers());
+      }
+    }
     *f->mutable_allocated_resources() = common::ToProto(FrameworkUsedLocked(framework));
     *f->mutable_offered_resources() = common::ToProto(FrameworkOfferedLocked(framework));
   };
@@ -562,7 +646,7 @@ Response::GetExecutors Master::Impl::GetExecutorsLocked() const {
   std::set<std::tuple<std::string, std::string, std::string>> seen;
   for (const auto& [id, framework] : frameworks_) {
     for (const auto& [task_id, task] : framework->tasks) {
-      if (!task.executor || IsTerminal(task.task.state())) continue;
+      if (!task.executor || common::IsTerminalState(task.task.state())) continue;
       auto key =
           std::make_tuple(id, task.executor->executor_id().value(), task.task.agent_id().value());
       if (!seen.insert(key).second) continue;
@@ -782,7 +866,7 @@ std::string Master::Impl::StateJsonLocked(bool summary) const {
     for (const std::string& role : framework.roles) w.String(role);
     w.EndArray();
     w.Key("active");
-    w.Bool(framework.active);
+    w.Bool(framework.connected);
     w.Key("connected");
     w.Bool(framework.connected);
     w.Key("recovered");
@@ -977,6 +1061,15 @@ void Master::Impl::RegisterMetrics() {
   agent_reregistrations_ =
       metrics_.GetCounter("master/slave_reregistrations", "Agents that reregistered.");
   agent_removals_ = metrics_.GetCounter("master/slave_removals", "Agents removed as unreachable.");
+  registrar_writes_ = metrics_.GetCounter(
+      "registrar/writes", "Registry versions stored (each one write and fsync), failed or not.");
+  registrar_write_failures_ =
+      metrics_.GetCounter("registrar/write_failures", "Registry writes that failed.");
+  registrar_requests_ = metrics_.GetCounter(
+      "registrar/requests",
+      "Changes that asked for a registry write; concurrent ones share one write.");
+  registrar_store_ms_ =
+      metrics_.GetTimer("registrar/state_store_ms", "Time to store one registry version (ms).");
 }
 
 void Master::Impl::RefreshGaugesLocked() {
@@ -990,17 +1083,16 @@ void Master::Impl::RefreshGaugesLocked() {
   set("master/slaves_active", static_cast<double>(connected));
   set("master/slaves_inactive", static_cast<double>(agents_.size() - connected));
   set("master/slaves_unreachable", static_cast<double>(unreachable_agents_.size()));
-  int64_t fw_connected = 0, fw_active = 0;
+  int64_t fw_connected = 0;
   std::map<v1::TaskState, int64_t> states;
   for (const auto& [id, framework] : frameworks_) {
     fw_connected += framework->connected ? 1 : 0;
-    fw_active += framework->active ? 1 : 0;
     for (const auto& [task_id, task] : framework->tasks) ++states[task.task.state()];
   }
   set("master/frameworks_connected", static_cast<double>(fw_connected));
   set("master/frameworks_disconnected", static_cast<double>(frameworks_.size() - fw_connected));
-  set("master/frameworks_active", static_cast<double>(fw_active));
-  set("master/frameworks_inactive", static_cast<double>(frameworks_.size() - fw_active));
+  set("master/frameworks_active", static_cast<double>(fw_connected));
+  set("master/frameworks_inactive", static_cast<double>(frameworks_.size() - fw_connected));
   set("master/outstanding_offers", static_cast<double>(offers_.size()));
   set("master/tasks_staging", static_cast<double>(states[v1::TASK_STAGING]));
   set("master/tasks_starting", static_cast<double>(states[v1::TASK_STARTING]));
@@ -1022,12 +1114,23 @@ void Master::Impl::RefreshGaugesLocked() {
     set(absl::StrCat("allocator/mesos/resources/", name, "/total"), t);
     set(absl::StrCat("allocator/mesos/resources/", name, "/offered_or_allocated"), u + o);
   }
+  auto share_name = [](const std::string& role) {
+    return absl::StrCat("allocator/mesos/roles/", role, "/shares/dominant");
+  };
+  std::set<std::string> shown;
   for (const std::string& role : KnownRolesLocked()) {
     absl::StatusOr<allocator::RoleId> id = allocator_->FindRole(role);
     if (!id.ok()) continue;
     absl::StatusOr<double> share = allocator_->RoleShare(*id);
-    if (share.ok()) set(absl::StrCat("allocator/mesos/roles/", role, "/shares/dominant"), *share);
+    if (!share.ok()) continue;
+    set(share_name(role), *share);
+    shown.insert(role);
   }
+  // Roles no framework, quota or weight names any more lose their gauge.
+  for (const std::string& role : share_gauge_roles_) {
+    if (!shown.contains(role)) metrics_.Remove(share_name(role));
+  }
+  share_gauge_roles_ = std::move(shown);
 }
 
 }  // namespace steward::daemon

@@ -241,39 +241,71 @@ void Master::Impl::Subscribe(const Call& call, Encoding encoding, Responder resp
     responder.Reply(503, "Master is shutting down");
     return;
   }
-  FrameworkEntry* framework = nullptr;
-  bool resubscribe = false;
+  FrameworkAdmission admission;
   if (info.has_id()) {
     const std::string& id = info.id().value();
     if (removed_framework_ids_.contains(id)) {
       responder.Reply(403, absl::StrCat("Framework ", id, " has been removed"));
       return;
     }
-    framework = FindFramework(id);
-    if (framework != nullptr) {
-      if (std::set<std::string>(framework->roles.begin(), framework->roles.end()) != unique_roles) {
-        responder.Reply(400, "Changing a framework's roles on resubscription is not supported");
-        return;
-      }
-    } else {
-      absl::StatusOr<FrameworkEntry*> created = EnsureRecoveredFrameworkLocked(info);
-      if (!created.ok()) {
-        responder.Reply(400, std::string(created.status().message()));
-        return;
-      }
-      framework = *created;
+    if (pending_frameworks_.contains(id)) {
+      responder.Reply(
+          503, absl::StrCat("Framework ", id, " is being subscribed by an earlier call; retry"));
+      return;
     }
-    resubscribe = true;
+    const FrameworkEntry* existing = FindFramework(id);
+    if (existing != nullptr &&
+        std::set<std::string>(existing->roles.begin(), existing->roles.end()) != unique_roles) {
+      responder.Reply(400, "Changing a framework's roles on resubscription is not supported");
+      return;
+    }
+    admission.resubscribe = true;
+    admission.registered_time = existing != nullptr ? existing->registered_time : 0;
   } else {
     info.mutable_id()->set_value(
         absl::StrCat(master_id_, "-", absl::Dec(next_framework_++, absl::kZeroPad4)));
+  }
+  if (admission.registered_time == 0) admission.registered_time = WallNow();
+  const std::string framework_id = info.id().value();
+  admission.info = std::move(info);
+  admission.subscribe = call.subscribe();
+  admission.encoding = encoding;
+  admission.responder = std::move(responder);
+  pending_frameworks_.emplace(framework_id, std::move(admission));
+  PersistThenLocked([this, framework_id](const absl::Status& status) {
+    FinishSubscribeLocked(framework_id, status);
+  });
+  UnlockAndRunDeferred(lock);
+}
+
+void Master::Impl::FinishSubscribeLocked(const std::string& framework_id,
+                                         const absl::Status& status) {
+  auto node = pending_frameworks_.extract(framework_id);
+  if (node.empty()) return;
+  FrameworkAdmission& admission = node.mapped();
+  Responder& responder = *admission.responder;
+  const v1::FrameworkInfo& info = admission.info;
+  if (!status.ok()) {
+    responder.Reply(
+        503, absl::StrCat("Framework ", framework_id,
+                          " was not subscribed: the registry write failed: ", status.message()));
+    return;
+  }
+  if (removed_framework_ids_.contains(framework_id)) {  // torn down meanwhile
+    responder.Reply(403, absl::StrCat("Framework ", framework_id, " has been removed"));
+    return;
+  }
+  FrameworkEntry* framework = FindFramework(framework_id);
+  if (framework == nullptr) {
     absl::StatusOr<FrameworkEntry*> created = EnsureRecoveredFrameworkLocked(info);
     if (!created.ok()) {
+      invalid_framework_calls_->Increment();
       responder.Reply(400, std::string(created.status().message()));
+      PersistThenLocked(nullptr);  // the registry lists it; write what is true
       return;
     }
     framework = *created;
-    framework->registered_time = WallNow();
+    framework->registered_time = admission.registered_time;
   }
   // A framework that subscribes again (failover to a new scheduler instance) replaces the
   // old stream, which is told why and closed.
@@ -288,33 +320,28 @@ void Master::Impl::Subscribe(const Call& call, Encoding encoding, Responder resp
   framework->info = info;
   framework->recovered = false;
   framework->connected = true;
-  framework->active = true;
   framework->failover_deadline.reset();
   framework->unregistered_time = 0;
-  if (resubscribe) framework->reregistered_time = WallNow();
-  if (framework->registered_time == 0) framework->registered_time = WallNow();
+  if (admission.resubscribe) framework->reregistered_time = WallNow();
+  if (framework->registered_time == 0) framework->registered_time = admission.registered_time;
   framework->stream.id = UuidText(NewUuidBytes());
-  framework->stream.encoding = encoding;
+  framework->stream.encoding = admission.encoding;
   framework->stream.responder = responder;
   (void)allocator_->ActivateFramework(framework->alloc);
   framework->suppressed_roles.clear();
+  const auto& suppressed = admission.subscribe.suppressed_roles();
   for (const std::string& role : framework->roles) {
     absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
     if (!role_id.ok()) continue;
-    const bool suppress = std::find(call.subscribe().suppressed_roles().begin(),
-                                    call.subscribe().suppressed_roles().end(),
-                                    role) != call.subscribe().suppressed_roles().end();
-    if (suppress) {
+    if (std::find(suppressed.begin(), suppressed.end(), role) != suppressed.end()) {
       (void)allocator_->Suppress(framework->alloc, *role_id);
       framework->suppressed_roles.insert(role);
     } else {
       (void)allocator_->Revive(framework->alloc, *role_id);
     }
   }
-  (void)PersistLocked();
-  const std::string framework_id = info.id().value();
   const std::string stream_id = framework->stream.id;
-  responder.StartStream(200, {{"Content-Type", ContentTypeOf(encoding)},
+  responder.StartStream(200, {{"Content-Type", ContentTypeOf(admission.encoding)},
                               {"Mesos-Stream-Id", stream_id},
                               {"Cache-Control", "no-cache"}});
   v1::scheduler::Event subscribed;
@@ -325,18 +352,19 @@ void Master::Impl::Subscribe(const Call& call, Encoding encoding, Responder resp
   *subscribed.mutable_subscribed()->mutable_master_info() = MasterInfoProto();
   SendFrameworkEvent(*framework, subscribed);
   valid_framework_calls_->Increment();
-  STEWARD_LOG(INFO) << (resubscribe ? "Resubscribed" : "Subscribed") << " framework "
+  STEWARD_LOG(INFO) << (admission.resubscribe ? "Resubscribed" : "Subscribed") << " framework "
                     << framework_id << " (" << info.name() << ") with roles "
                     << absl::StrJoin(framework->roles, ",");
-  lock.unlock();
   wake_.notify_all();
-  // Registered outside the lock: the callback takes it, and runs inline if the server stopped.
-  responder.OnDisconnect([this, framework_id, stream_id] {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (stopping_) return;
-    if (FrameworkEntry* f = FindFramework(framework_id); f != nullptr) {
-      DisconnectFrameworkLocked(*f, stream_id);
-    }
+  // Registered without the lock: the callback takes it, and runs inline if the server stopped.
+  after_unlock_.push_back([this, responder, framework_id, stream_id]() mutable {
+    responder.OnDisconnect([this, framework_id, stream_id] {
+      std::lock_guard<std::mutex> guard(mu_);
+      if (stopping_) return;
+      if (FrameworkEntry* f = FindFramework(framework_id); f != nullptr) {
+        DisconnectFrameworkLocked(*f, stream_id);
+      }
+    });
   });
 }
 
@@ -550,7 +578,7 @@ v1::TaskState Master::Impl::UnknownTaskState(const FrameworkEntry& framework) co
 absl::Status Master::Impl::HandleKill(FrameworkEntry& framework, const Call::Kill& kill) {
   const std::string& task_id = kill.task_id().value();
   auto it = framework.tasks.find(task_id);
-  if (it == framework.tasks.end() || IsTerminal(it->second.task.state())) {
+  if (it == framework.tasks.end() || common::IsTerminalState(it->second.task.state())) {
     // As Mesos: killing a task the master does not know answers with its reconciled state.
     SendStatusToFramework(framework,
                           MakeStatus(task_id, kill.has_agent_id() ? kill.agent_id().value() : "",
@@ -594,7 +622,8 @@ absl::Status Master::Impl::HandleAcknowledge(FrameworkEntry& framework,
   auto it = framework.tasks.find(ack.task_id().value());
   if (it != framework.tasks.end()) {
     v1::Task& task = it->second.task;
-    if (task.status_update_uuid() == ack.uuid() && IsTerminal(task.status_update_state())) {
+    if (task.status_update_uuid() == ack.uuid() &&
+        common::IsTerminalState(task.status_update_state())) {
       CompleteTaskLocked(framework, ack.task_id().value());
     }
   }

@@ -7,7 +7,8 @@
 // more than the stored version (0 when nothing is stored), so a deposed master cannot
 // overwrite its successor's state.
 //
-// Not thread-safe: the master calls it under its own lock.
+// Not thread-safe: the master calls it from one thread at a time (Recover before it starts,
+// Store from its registry writer thread, without the master's lock, while it runs).
 #ifndef STEWARD_DAEMON_REGISTRAR_H_
 #define STEWARD_DAEMON_REGISTRAR_H_
 

@@ -1,5 +1,5 @@
 // Master::Impl: the master's state and logic, split by API over several files:
-//   master.cc           construction, recovery, registry writes, the ticker (allocation,
+//   master.cc           construction, recovery, the registry writer, the ticker (allocation,
 //                       heartbeats, timeouts), offers and rescinds, shared helpers
 //   master_scheduler.cc POST /api/v1/scheduler
 //   master_agent.cc     POST /api/v1/agent (Steward's agent protocol)
@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,8 +65,11 @@ struct TaskEntry {
   std::optional<v1::KillPolicy> kill_policy;
 };
 
+// An outstanding offer. Its Mesos form (v1::Offer) is built into the OFFERS event, and again
+// by OfferProto for the state endpoints, rather than kept: a copy per offer was a measurable
+// share of the master's work per launch.
 struct OfferEntry {
-  v1::Offer offer;
+  std::string id;
   std::string framework_id;
   std::string agent_id;
   allocator::RoleId role;
@@ -77,8 +81,8 @@ struct FrameworkEntry {
   allocator::FrameworkId alloc;
   std::vector<std::string> roles;
   EventStream stream;
+  // Connected frameworks are the active ones (offered resources); Mesos's `active` is this.
   bool connected = false;
-  bool active = false;
   // Recovered from the registry or from an agent's report; not yet resubscribed.
   bool recovered = false;
   double registered_time = 0;
@@ -113,6 +117,33 @@ struct AgentEntry {
   bool recovered = false;
 };
 
+// An agent SUBSCRIBE that passed validation and waits for the registry write that admits it.
+// The registry write lists the agent (ADMITTED, with `info`); only once that write is durable
+// does the master change its own state (agents_, the allocator's activation, unreachable
+// record) and answer SUBSCRIBED. On a failed write nothing but `alloc` has to be undone.
+struct AgentAdmission {
+  v1::AgentInfo info;  // id set
+  allocator::Resources total;
+  agent::Call::Subscribe subscribe;
+  std::string peer;
+  bool reregister = false;
+  double registered_time = 0;
+  // Added to the allocator (inactive) for this admission when the agent had no allocator id;
+  // removed again if the admission fails.
+  allocator::AgentId alloc;
+  std::optional<common::Responder> responder;  // set before it is queued
+};
+
+// A framework SUBSCRIBE waiting for the registry write that records it (see AgentAdmission).
+struct FrameworkAdmission {
+  v1::FrameworkInfo info;  // id set
+  v1::scheduler::Call::Subscribe subscribe;
+  Encoding encoding = Encoding::kProtobuf;
+  bool resubscribe = false;
+  double registered_time = 0;
+  std::optional<common::Responder> responder;  // set before it is queued
+};
+
 class Master::Impl {
  public:
   Impl(MasterOptions options, std::unique_ptr<Registrar> registrar);
@@ -139,9 +170,24 @@ class Master::Impl {
   std::string NewUuidBytes();
   static std::string UuidText(const std::string& bytes);
   v1::MasterInfo MasterInfoProto() const;
-  // Writes the registry built from the current state. Errors are logged and returned; the
-  // in-memory change stays (the next successful write carries it).
+  // Writes the registry built from the current state (and the admissions waiting for it),
+  // synchronously, under mu_: only before the registry writer runs (Start) and after it
+  // stopped. Errors are logged and returned.
   absl::Status PersistLocked();
+  // Asks for a registry write that contains the current state, and calls `done` under mu_
+  // with its outcome once it is durable or failed (null: nobody waits; a failure is logged
+  // and the next successful write carries the change). Work that must run without mu_ (a
+  // Responder::OnDisconnect registration, which may run its callback inline) goes to
+  // after_unlock_.
+  //
+  // Group commit: while the registry writer thread stores one version (without mu_), the
+  // requests made meanwhile queue up; its next write builds the registry once, containing
+  // all of them, and answers them all. On a failed write the callbacks run newest first, so
+  // that undoing a change sees the state the change left.
+  void PersistThenLocked(std::function<void(const absl::Status&)> done);
+  void RegistrarLoop();
+  // Runs (and clears) after_unlock_ with `lock` released; leaves it released.
+  void UnlockAndRunDeferred(std::unique_lock<std::mutex>& lock);
   registry::Registry BuildRegistryLocked() const;
 
   // Offers.
@@ -150,6 +196,8 @@ class Master::Impl {
   void RemoveFrameworkOffersLocked(FrameworkEntry& framework, bool send_events);
   // Takes the offer out of every index; returns it.
   OfferEntry TakeOfferLocked(const std::string& offer_id);
+  // The offer as a framework sees it, from the entry and the agent it is on.
+  void OfferProto(const OfferEntry& entry, const AgentEntry& agent, v1::Offer* out) const;
   // Offer resources on the wire: allocation role set, reservations typed STATIC or DYNAMIC.
   common::ResourceList OfferResourcesProto(const AgentEntry& agent,
                                            const allocator::Resources& resources,
@@ -173,7 +221,9 @@ class Master::Impl {
 
   // Frameworks.
   void DisconnectFrameworkLocked(FrameworkEntry& framework, const std::string& stream_id);
-  void RemoveFrameworkLocked(const std::string& framework_id, const std::string& why);
+  // `persisted` (if set) is called with the outcome of the registry write that records it.
+  void RemoveFrameworkLocked(const std::string& framework_id, const std::string& why,
+                             std::function<void(const absl::Status&)> persisted = nullptr);
   FrameworkEntry* AddFrameworkLocked(const std::string& id, std::unique_ptr<FrameworkEntry> entry);
   // Takes the framework out of frameworks_ and the index; returns it.
   std::unique_ptr<FrameworkEntry> EraseFrameworkLocked(const std::string& id);
@@ -192,6 +242,7 @@ class Master::Impl {
   // ---- master_scheduler.cc ----
   void HandleScheduler(const common::HttpRequest& request, common::Responder responder);
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, common::Responder responder);
+  void FinishSubscribeLocked(const std::string& framework_id, const absl::Status& status);
   absl::Status HandleAccept(FrameworkEntry& framework, const v1::scheduler::Call::Accept& accept);
   absl::Status HandleDecline(FrameworkEntry& framework,
                              const v1::scheduler::Call::Decline& decline);
@@ -210,6 +261,12 @@ class Master::Impl {
   // `peer` is the "IP:PORT" the call came from.
   void AgentSubscribe(const agent::Call& call, const std::string& peer,
                       common::Responder responder);
+  // Adds the agent to the allocator, inactive. The allocator's refusal (a bad attribute, a
+  // cluster total past its maximum) is returned.
+  absl::StatusOr<allocator::AgentId> AddAgentToAllocatorLocked(const v1::AgentInfo& info,
+                                                               const allocator::Resources& total);
+  // Completes (status OK) or refuses the admission of `agent_id` after its registry write.
+  void FinishAgentSubscribeLocked(const std::string& agent_id, const absl::Status& status);
   absl::Status AgentStatusUpdate(AgentEntry& agent, const agent::Call::StatusUpdate& update);
   // Reconciles what a reregistering agent reports with what the master knows.
   // `from_unreachable`: the agent was marked unreachable; tasks of frameworks that are not
@@ -280,8 +337,27 @@ class Master::Impl {
   std::set<std::string> removed_framework_ids_;
   // Agents marked gone or unreachable (registry state), by id.
   std::map<std::string, registry::Agent> unreachable_agents_;
+  // Subscriptions waiting for their registry write, by agent / framework id (one at a time
+  // per id; a second SUBSCRIBE meanwhile is answered 503).
+  std::map<std::string, AgentAdmission> pending_agents_;
+  std::map<std::string, FrameworkAdmission> pending_frameworks_;
+  std::vector<std::function<void()>> after_unlock_;
+  // The registry writer (PersistThenLocked). Tickets number the write requests; a write that
+  // starts after ticket t was handed out contains every change made before t.
+  struct PersistWaiter {
+    uint64_t ticket = 0;
+    std::function<void(const absl::Status&)> done;
+  };
+  std::deque<PersistWaiter> persist_waiters_;
+  uint64_t persist_requested_ = 0;  // tickets handed out
+  uint64_t persist_started_ = 0;    // the last ticket a started write contains
+  bool registrar_running_ = false;
+  std::condition_variable registrar_wake_;
+  std::thread registrar_thread_;
   std::vector<v1::quota::QuotaConfig> quotas_;
   std::map<std::string, double> weights_;
+  // Roles whose share gauge is in metrics_ (removed when the role is no longer known).
+  std::set<std::string> share_gauge_roles_;
   uint64_t registry_version_ = 0;
   uint64_t next_framework_ = 0;
   uint64_t next_agent_ = 0;
@@ -307,10 +383,13 @@ class Master::Impl {
   common::Counter* agent_registrations_ = nullptr;
   common::Counter* agent_reregistrations_ = nullptr;
   common::Counter* agent_removals_ = nullptr;
+  common::Counter* registrar_writes_ = nullptr;
+  common::Counter* registrar_write_failures_ = nullptr;
+  common::Counter* registrar_requests_ = nullptr;
+  common::Timer* registrar_store_ms_ = nullptr;
 };
 
 // Helpers shared by the API files.
-inline bool IsTerminal(v1::TaskState state) { return common::IsTerminalState(state); }
 // Content negotiation for a request: the body's encoding from Content-Type, and the answer's
 // from Accept (falling back to the body's). Error statuses carry the HTTP status to send:
 // 415 for an unsupported Content-Type, 406 for an unsupported Accept.

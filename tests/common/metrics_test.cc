@@ -11,6 +11,7 @@ namespace steward::common {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(MetricsTest, CountersGaugesAndFunctionsInSnapshot) {
   MetricsRegistry registry;
@@ -25,6 +26,25 @@ TEST(MetricsTest, CountersGaugesAndFunctionsInSnapshot) {
   EXPECT_EQ(snapshot["master/frameworks_active"], 2.5);
   EXPECT_EQ(registry.SnapshotJson(),
             "{\"master/elected\":1,\"master/frameworks_active\":5,\"master/tasks_finished\":4}");
+}
+
+TEST(MetricsTest, RemovedMetricsLeaveSnapshotsAndCanReturn) {
+  MetricsRegistry registry;
+  registry.GetGauge("allocator/mesos/roles/eng/shares/dominant")->Set(0.5);
+  registry.GetGauge("allocator/mesos/roles/ops/shares/dominant")->Set(0.25);
+  registry.GetTimer("registrar/state_store_ms")->Record(3);
+  EXPECT_TRUE(registry.Remove("allocator/mesos/roles/eng/shares/dominant"));
+  EXPECT_TRUE(registry.Remove("registrar/state_store_ms"));
+  EXPECT_FALSE(registry.Remove("allocator/mesos/roles/eng/shares/dominant"));
+  EXPECT_FALSE(registry.Remove("never/registered"));
+  auto snapshot = registry.Snapshot();
+  EXPECT_FALSE(snapshot.contains("allocator/mesos/roles/eng/shares/dominant"));
+  EXPECT_FALSE(snapshot.contains("registrar/state_store_ms/count"));
+  EXPECT_EQ(snapshot["allocator/mesos/roles/ops/shares/dominant"], 0.25);
+  EXPECT_THAT(registry.Prometheus(), Not(HasSubstr("roles_eng")));
+  EXPECT_THAT(registry.Prometheus(), HasSubstr("roles_ops"));
+  // The name is free again, even for another kind of metric; a new one starts from zero.
+  EXPECT_EQ(registry.GetCounter("allocator/mesos/roles/eng/shares/dominant")->value(), 0);
 }
 
 TEST(MetricsTest, TimerPercentilesOverWindow) {

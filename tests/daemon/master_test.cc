@@ -4,14 +4,20 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/http_client.h"
 #include "common/json.h"
 #include "common/mesos_resources.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/mesos/v1/master/master.pb.h"
 #include "tests/daemon/test_clients.h"
@@ -32,6 +38,43 @@ std::string TempDir() {
   return dir;
 }
 
+// A FileRegistrar whose writes can be made to fail (as a full disk would), counting them.
+struct RegistrarControl {
+  std::atomic<bool> fail{false};
+  std::atomic<int> stores{0};
+  std::atomic<int> failed{0};
+  // Each write takes this long (a slow disk).
+  std::atomic<int> delay_ms{0};
+  // While set, a write waits (up to 3 s) before it proceeds; `in_store` counts writes begun.
+  std::atomic<bool> hold{false};
+  std::atomic<int> in_store{0};
+};
+
+class ControlledRegistrar : public Registrar {
+ public:
+  ControlledRegistrar(std::unique_ptr<Registrar> inner, std::shared_ptr<RegistrarControl> control)
+      : inner_(std::move(inner)), control_(std::move(control)) {}
+  absl::StatusOr<registry::Registry> Recover() override { return inner_->Recover(); }
+  absl::Status Store(const registry::Registry& registry) override {
+    ++control_->in_store;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (control_->hold && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(control_->delay_ms.load()));
+    if (control_->fail) {
+      ++control_->failed;
+      return absl::UnavailableError("injected write failure");
+    }
+    ++control_->stores;
+    return inner_->Store(registry);
+  }
+
+ private:
+  std::unique_ptr<Registrar> inner_;
+  std::shared_ptr<RegistrarControl> control_;
+};
+
 class MasterTest : public ::testing::Test {
  protected:
   void SetUp() override { work_dir_ = TempDir(); }
@@ -49,7 +92,8 @@ class MasterTest : public ::testing::Test {
     options.heartbeat_interval = std::chrono::milliseconds(100);
     auto registrar = FileRegistrar::Create(work_dir_);
     ASSERT_TRUE(registrar.ok());
-    auto master = Master::Create(options, *std::move(registrar));
+    auto master = Master::Create(
+        options, std::make_unique<ControlledRegistrar>(*std::move(registrar), registrar_control_));
     ASSERT_TRUE(master.ok()) << master.status();
     master_ = *std::move(master);
     ASSERT_TRUE(master_->Start().ok());
@@ -165,7 +209,25 @@ class MasterTest : public ::testing::Test {
     return parsed;
   }
 
+  // Reads one value from /metrics/snapshot (-1 if absent). The snapshot is one flat JSON
+  // object of numbers, so the value is the number after `"name":`.
+  double Metric(const std::string& name) {
+    common::HttpClient client("127.0.0.1", port_);
+    auto response = client.Get("/metrics/snapshot");
+    EXPECT_TRUE(response.ok());
+    if (!response.ok()) return -1;
+    const std::string key = "\"" + name + "\":";
+    const size_t at = response->body.find(key);
+    if (at == std::string::npos) return -1;
+    const char* begin = response->body.c_str() + at + key.size();
+    char* end = nullptr;
+    const double value = std::strtod(begin, &end);
+    EXPECT_NE(end, begin) << response->body;
+    return value;
+  }
+
   std::string work_dir_;
+  std::shared_ptr<RegistrarControl> registrar_control_ = std::make_shared<RegistrarControl>();
   std::unique_ptr<Master> master_;
   uint16_t port_ = 0;
   std::map<TestFramework*, v1::FrameworkID> framework_ids_;
@@ -197,6 +259,14 @@ TEST_F(MasterTest, TaskLifecycleOverJson) {
   EXPECT_EQ(offer.hostname(), "host-a");
   EXPECT_DOUBLE_EQ(Scalar(offer.resources(), "cpus"), 4);
   EXPECT_EQ(offer.resources(0).allocation_info().role(), "*");
+  // GET_FRAMEWORKS lists the outstanding offer as the framework received it.
+  auto listed = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  ASSERT_EQ(listed.get_frameworks().frameworks_size(), 1);
+  ASSERT_EQ(listed.get_frameworks().frameworks(0).offers_size(), 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      listed.get_frameworks().frameworks(0).offers(0), offer))
+      << listed.get_frameworks().frameworks(0).offers(0).ShortDebugString() << " vs "
+      << offer.ShortDebugString();
 
   ASSERT_EQ(framework->Call(Launch(framework.get(), offer, "t1", "cpus:1;mem:128")).status, 202);
   auto launch = agent->Next(agent::Event::LAUNCH);
@@ -782,6 +852,253 @@ TEST_F(MasterTest, SilentAgentBecomesUnreachableAndItsTasksAreLost) {
   auto metrics = client.Get("/metrics/snapshot");
   ASSERT_TRUE(metrics.ok());
   EXPECT_THAT(metrics->body, HasSubstr("\"master/slaves_unreachable\":1"));
+}
+
+// A SUBSCRIBE whose registry write fails is answered 503 and admits nothing; the agent's retry
+// after the registry recovers is admitted, and the admission survives a master restart.
+TEST_F(MasterTest, AgentIsAdmittedOnlyAfterItsRegistryWrite) {
+  StartMaster();
+  registrar_control_->fail = true;
+  {
+    FakeAgent refused(port_, AgentSubscribe("host-a", "cpus:2;mem:512"));
+    EXPECT_EQ(refused.stream().Head().status, 503);
+    EXPECT_FALSE(refused.Next(agent::Event::SUBSCRIBED, 200ms).has_value());
+  }
+  EXPECT_GE(registrar_control_->failed.load(), 1);
+  auto agents = Operator(R"({"type":"GET_AGENTS"})");
+  EXPECT_EQ(agents.get_agents().agents_size(), 0);
+  EXPECT_EQ(agents.get_agents().recovered_agents_size(), 0);
+  EXPECT_EQ(Metric("master/slave_registrations"), 0);
+
+  registrar_control_->fail = false;
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  ASSERT_FALSE(agent_id.empty());
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().agents_size(), 1);
+  agent.reset();
+  master_.reset();
+  StartMaster();
+  auto recovered = Operator(R"({"type":"GET_AGENTS"})");
+  ASSERT_EQ(recovered.get_agents().recovered_agents_size(), 1);
+  EXPECT_EQ(recovered.get_agents().recovered_agents(0).id().value(), agent_id);
+}
+
+// An unreachable agent whose reregistration fails (registry write, then the allocator's
+// refusal) stays recorded as unreachable; a later successful reregistration clears it.
+TEST_F(MasterTest, FailedReregistrationKeepsTheUnreachableRecord) {
+  MasterOptions options;
+  options.agent_ping_timeout = std::chrono::milliseconds(100);
+  options.max_agent_ping_timeouts = 2;
+  StartMaster(options);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  // The fake agent never heartbeats: after 200 ms it is unreachable.
+  for (int i = 0; i < 100 && Metric("master/slaves_unreachable") != 1; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(Metric("master/slaves_unreachable"), 1);
+  agent.reset();
+
+  registrar_control_->fail = true;
+  {
+    FakeAgent refused(port_, AgentSubscribe("host-a", "cpus:2;mem:512", agent_id));
+    EXPECT_EQ(refused.stream().Head().status, 503);
+  }
+  EXPECT_EQ(Metric("master/slaves_unreachable"), 1);
+  registrar_control_->fail = false;
+  {
+    // An attribute without a name: the allocator refuses the agent.
+    agent::Call bad = AgentSubscribe("host-a", "cpus:2;mem:512", agent_id);
+    v1::Attribute* attribute = bad.mutable_subscribe()->mutable_agent_info()->add_attributes();
+    attribute->set_name("");
+    attribute->set_type(v1::Value::TEXT);
+    attribute->mutable_text()->set_value("x");
+    FakeAgent refused(port_, bad);
+    EXPECT_EQ(refused.stream().Head().status, 400);
+  }
+  EXPECT_EQ(Metric("master/slaves_unreachable"), 1);
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().agents_size(), 0);
+
+  FakeAgent back(port_, AgentSubscribe("host-a", "cpus:2;mem:512", agent_id));
+  ASSERT_TRUE(back.Next(agent::Event::SUBSCRIBED).has_value());
+  EXPECT_EQ(Metric("master/slaves_unreachable"), 0);
+}
+
+// A recovered agent (known from the registry after a master restart) whose reregistration the
+// allocator refuses is still known afterwards, and still in the registry.
+TEST_F(MasterTest, RefusedReregistrationKeepsTheRecoveredAgent) {
+  StartMaster();
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  agent.reset();
+  master_.reset();
+  StartMaster();
+  ASSERT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().recovered_agents_size(), 1);
+  agent::Call bad = AgentSubscribe("host-a", "cpus:2;mem:512", agent_id);
+  v1::Attribute* attribute = bad.mutable_subscribe()->mutable_agent_info()->add_attributes();
+  attribute->set_name("");
+  attribute->set_type(v1::Value::TEXT);
+  attribute->mutable_text()->set_value("x");
+  {
+    FakeAgent refused(port_, bad);
+    EXPECT_EQ(refused.stream().Head().status, 400);
+  }
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().recovered_agents_size(), 1);
+  // A write after the refusal (the weights call) must still list the agent.
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"eng","weight":2}]}})");
+  master_.reset();
+  StartMaster();
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().recovered_agents_size(), 1);
+}
+
+// Operator calls and framework subscriptions whose registry write fails answer 503 and leave
+// nothing changed.
+TEST_F(MasterTest, FailedRegistryWritesAreNotAnsweredAsSuccess) {
+  StartMaster();
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:4;mem:1024", &agent_id);
+  auto framework = Framework("kept");
+  const std::string framework_id = IdOf(framework.get()).value();
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"eng","weight":3}]}})");
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+             {"role":"ops","guarantees":{"cpus":{"value":1},"mem":{"value":64}}}]}})");
+  registrar_control_->fail = true;
+
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"eng","weight":2},{"role":"ops","weight":5}]}})",
+           503);
+  auto weights = Operator(R"({"type":"GET_WEIGHTS"})");
+  ASSERT_EQ(weights.get_weights().weight_infos_size(), 1);
+  EXPECT_EQ(weights.get_weights().weight_infos(0).role(), "eng");
+  EXPECT_EQ(weights.get_weights().weight_infos(0).weight(), 3);
+
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+             {"role":"eng","guarantees":{"cpus":{"value":1}}}]}})",
+           503);
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+             {"role":"ops","guarantees":{"cpus":{"value":2},"mem":{"value":128}}}]}})",
+           503);
+  {
+    auto quota = Operator(R"({"type":"GET_QUOTA"})");
+    ASSERT_EQ(quota.get_quota().status().configs_size(), 1);
+    const auto& ops = quota.get_quota().status().configs(0);
+    EXPECT_EQ(ops.role(), "ops");
+    EXPECT_EQ(ops.guarantees().at("cpus").value(), 1);
+    EXPECT_EQ(ops.guarantees().at("mem").value(), 64);
+  }
+
+  Operator(absl::StrCat(R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")",
+                        agent_id, R"("},"resources":[{"name":"cpus","type":"SCALAR",
+             "scalar":{"value":1},"reservations":[{"type":"DYNAMIC","role":"eng"}]}]}})"),
+           503);
+  {
+    common::HttpClient client("127.0.0.1", port_);
+    auto state = client.Get("/master/state");
+    ASSERT_TRUE(state.ok());
+    EXPECT_THAT(state->body, HasSubstr("\"reserved_resources\":{}"));
+    EXPECT_THAT(state->body, Not(HasSubstr("\"eng\":{\"cpus\"")));
+  }
+
+  {
+    TestFramework refused(port_, SubscribeCall("refused"), /*json=*/true);
+    EXPECT_EQ(refused.Head().status, 503);
+  }
+  auto frameworks = Operator(R"({"type":"GET_FRAMEWORKS"})");
+  ASSERT_EQ(frameworks.get_frameworks().frameworks_size(), 1);
+  EXPECT_EQ(frameworks.get_frameworks().frameworks(0).framework_info().id().value(), framework_id);
+
+  // A teardown takes effect (its tasks are gone for good) but is not reported as durable.
+  Operator(absl::StrCat(R"({"type":"TEARDOWN","teardown":{"framework_id":{"value":")", framework_id,
+                        R"("}}})"),
+           503);
+}
+
+// A role's share gauge goes away with the last framework, quota or weight that names it.
+TEST_F(MasterTest, ShareGaugesOfGoneRolesAreRemoved) {
+  StartMaster();
+  auto framework = Framework("eng-fw", true, "eng");
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"ops","weight":2}]}})");
+  const std::string eng = "allocator/mesos/roles/eng/shares/dominant";
+  const std::string ops = "allocator/mesos/roles/ops/shares/dominant";
+  EXPECT_EQ(Metric(eng), 0);
+  EXPECT_EQ(Metric(ops), 0);
+  Operator(absl::StrCat(R"({"type":"TEARDOWN","teardown":{"framework_id":{"value":")",
+                        IdOf(framework.get()).value(), R"("}}})"));
+  EXPECT_EQ(Metric(eng), -1);  // absent
+  EXPECT_EQ(Metric(ops), 0);
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+             {"role":"ops","weight":1}]}})");  // the default weight: no weight recorded
+  EXPECT_EQ(Metric(ops), -1);
+  common::HttpClient client("127.0.0.1", port_);
+  auto prometheus = client.Get("/metrics");
+  ASSERT_TRUE(prometheus.ok());
+  EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_eng")));
+  EXPECT_THAT(prometheus->body, Not(HasSubstr("roles_ops")));
+  EXPECT_THAT(prometheus->body, HasSubstr("master_uptime_secs"));
+}
+
+// Agents that subscribe together share registry writes (group commit): every one of them is
+// in the registry a restarted master recovers, with fewer writes than subscriptions.
+TEST_F(MasterTest, ConcurrentAgentSubscriptionsShareRegistryWrites) {
+  StartMaster();
+  constexpr int kAgents = 40;
+  registrar_control_->delay_ms = 50;
+  const int stores_before = registrar_control_->stores;
+  std::vector<std::unique_ptr<FakeAgent>> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(std::make_unique<FakeAgent>(
+        port_, AgentSubscribe(absl::StrCat("host-", i), "cpus:1;mem:256")));
+  }
+  std::set<std::string> ids;
+  for (auto& agent : agents) {
+    auto subscribed = agent->Next(agent::Event::SUBSCRIBED, 30s);
+    ASSERT_TRUE(subscribed.has_value());
+    ids.insert(subscribed->subscribed().agent_id().value());
+  }
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kAgents));
+  const int writes = registrar_control_->stores - stores_before;
+  EXPECT_GE(writes, 1);
+  EXPECT_LT(writes, kAgents / 2) << "subscriptions did not share registry writes";
+  EXPECT_EQ(Metric("registrar/writes"), registrar_control_->stores.load());
+  EXPECT_GE(Metric("registrar/requests"), kAgents);
+  EXPECT_EQ(Metric("registrar/write_failures"), 0);
+  EXPECT_GE(Metric("registrar/state_store_ms/count"), writes);
+
+  agents.clear();
+  master_.reset();
+  registrar_control_->delay_ms = 0;
+  StartMaster();
+  auto recovered = Operator(R"({"type":"GET_AGENTS"})");
+  std::set<std::string> recovered_ids;
+  for (const auto& info : recovered.get_agents().recovered_agents()) {
+    recovered_ids.insert(info.id().value());
+  }
+  EXPECT_EQ(recovered_ids, ids);
+}
+
+// The registry write runs without the master's lock: while one is in flight the master
+// answers other calls, and the agent it admits is not SUBSCRIBED (nor listed) before it ends.
+TEST_F(MasterTest, RegistryWriteDoesNotHoldTheMaster) {
+  StartMaster();
+  const int begun = registrar_control_->in_store;
+  registrar_control_->hold = true;
+  FakeAgent agent(port_, AgentSubscribe("host-a", "cpus:1;mem:256"));
+  for (int i = 0; i < 500 && registrar_control_->in_store == begun; ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_GT(registrar_control_->in_store.load(), begun);
+  const auto start = std::chrono::steady_clock::now();
+  auto agents = Operator(R"({"type":"GET_AGENTS"})");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 1500ms) << "GET_AGENTS waited for the registry write";
+  EXPECT_EQ(agents.get_agents().agents_size(), 0);
+  EXPECT_FALSE(agent.Next(agent::Event::SUBSCRIBED, 100ms).has_value());
+  registrar_control_->hold = false;
+  ASSERT_TRUE(agent.Next(agent::Event::SUBSCRIBED).has_value());
+  EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().agents_size(), 1);
 }
 
 }  // namespace
