@@ -546,7 +546,7 @@ absl::StatusOr<FrameworkId> Engine::AddFramework(const FrameworkInfo& info) {
     roles_[node].frameworks.push_back(index);
     if (options_.sorter == SorterKind::kDrf) {
       RefreshSoleFramework(node);
-      roles_[node].framework_order.insert({0.0, 0, index});
+      roles_[node].framework_order.insert({0.0, index});
     }
     JoinWalk(node);
   }
@@ -578,7 +578,7 @@ absl::Status Engine::RemoveFramework(FrameworkId id) {
     RoleNode& role = roles_[entry.role];
     role.frameworks.erase(std::find(role.frameworks.begin(), role.frameworks.end(), index));
     if (options_.sorter == SorterKind::kDrf) {
-      role.framework_order.erase({entry.key_share, 0, index});
+      role.framework_order.erase({entry.key_share, index});
     }
     LeaveWalk(entry.role);
   }

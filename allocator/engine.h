@@ -124,6 +124,18 @@ class Engine final : public Allocator {
       return a.framework < b.framework;
     }
   };
+  // A framework's key in its role's DRF order: FrameworkKey without the RANDOM rank (always 0
+  // under DRF), so the same order in 16 bytes instead of 24. A re-key shifts the entries
+  // between the old and the new place, so a role with many frameworks moves a third less.
+  struct DrfFrameworkKey {
+    double share;
+    uint32_t framework;
+    friend bool operator<(const DrfFrameworkKey& a, const DrfFrameworkKey& b) {
+      if (a.share != b.share) return a.share < b.share;
+      return a.framework < b.framework;
+    }
+  };
+  static_assert(sizeof(DrfFrameworkKey) == 16);
 
   struct RoleNode {
     std::string path;
@@ -151,7 +163,7 @@ class Engine final : public Allocator {
     std::vector<uint32_t> walk_children;  // children with frameworks in their subtree
     // Incremental DRF order (only maintained with the DRF sorter).
     internal::OrderedKeys<ChildKey> order;  // walk children + self when frameworks here
-    internal::OrderedKeys<FrameworkKey> framework_order;
+    internal::OrderedKeys<DrfFrameworkKey> framework_order;
     double key_share = 0;   // this node's key in its parent's order
     double self_share = 0;  // the self entry's key in `order`
     bool dirty = false;

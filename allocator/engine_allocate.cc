@@ -240,7 +240,7 @@ void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
                              std::vector<Offer>* offers) {
   if (stage == 1 && !PathHasUnmet(node)) return;
   if (options_.sorter == SorterKind::kDrf) {
-    for (const FrameworkKey& key : roles_[node].framework_order) {
+    for (const DrfFrameworkKey& key : roles_[node].framework_order) {
       if (AgentExhausted(agent)) return;
       TryOffer(key.framework, node, agent, stage, offers);
     }

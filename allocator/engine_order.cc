@@ -49,9 +49,9 @@ void Engine::RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order) {
 }
 
 void Engine::RefreshSoleFramework(uint32_t node) {
-  internal::OrderedKeys<FrameworkKey>& order = roles_[node].framework_order;
+  internal::OrderedKeys<DrfFrameworkKey>& order = roles_[node].framework_order;
   if (order.size() != 1) return;
-  FrameworkKey key = order.front();
+  DrfFrameworkKey key = order.front();
   FrameworkRole& entry = frameworks_[key.framework].roles[SlotOf(frameworks_[key.framework], node)];
   double share = Share(entry.allocated, 1.0);
   if (share == key.share) return;
@@ -138,7 +138,7 @@ void Engine::ReKeyDirty() {
     auto& order = roles_[entry.role].framework_order;
     double share = order.size() > 1 ? Share(entry.allocated, 1.0) : entry.key_share;
     if (share != entry.key_share) {
-      order.Rekey({entry.key_share, 0, framework}, {share, 0, framework});
+      order.Rekey({entry.key_share, framework}, {share, framework});
       entry.key_share = share;
     }
   }
@@ -174,7 +174,7 @@ void Engine::RebuildOrder() {
     for (uint32_t framework : role.frameworks) {
       FrameworkRole& entry = frameworks_[framework].roles[SlotOf(frameworks_[framework], n)];
       entry.key_share = Share(entry.allocated, 1.0);
-      role.framework_order.insert({entry.key_share, 0, framework});
+      role.framework_order.insert({entry.key_share, framework});
     }
   }
 }

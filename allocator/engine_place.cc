@@ -181,7 +181,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     auto visit_frameworks = [&](uint32_t role) -> uint32_t {
       if (roles_[role].open_in_subtree == 0) return kNoNode;
       if (drf) {
-        for (const FrameworkKey& key : roles_[role].framework_order) {
+        for (const DrfFrameworkKey& key : roles_[role].framework_order) {
           if (head_matches(key.framework, role, tier_one)) return key.framework;
         }
         return kNoNode;
