@@ -362,6 +362,13 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   }
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
+    // What comes back is usually what was last offered here (a declined or unused offer from
+    // a holder that had more): share the last offer's bag, so that the next offer of the same
+    // candidate is recognised by identity and this copy is released now.
+    if (host.free_other.empty() && !returned.SharesEntriesWith(host.last_offer_other) &&
+        returned == host.last_offer_other) {
+      returned = host.last_offer_other;
+    }
     STEWARD_CHECK_OK(host.free_other.Add(returned));
     AddReservedFree(other, 1);
   }

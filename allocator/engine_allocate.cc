@@ -172,13 +172,16 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
 
 Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   Agent& host = agents_[agent];
+  const bool same_other = candidate.other->SharesEntriesWith(host.last_offer_other);
   if (host.last_offer.empty() ||
       !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
-      !(*candidate.other == host.last_offer_other)) {
+      (!same_other && !(*candidate.other == host.last_offer_other))) {
     host.last_offer = BuildResources(candidate.unreserved, *candidate.other);
     host.last_offer_unreserved = candidate.unreserved;
-    host.last_offer_other = *candidate.other;
   }
+  // Equal or not, remember the candidate's own bag: the next comparison is then usually
+  // decided by identity, without reading the entries.
+  if (!same_other) host.last_offer_other = *candidate.other;
   return host.last_offer;
 }
 
