@@ -325,6 +325,9 @@ class Engine final : public Allocator {
   void OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                      std::vector<ChildKey>* out) const;
   void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
+  // RandomSortPrefix(seed, cycle_, position), remembered for the last position: every node
+  // ordered during one agent's walk (or one placement step) shares it.
+  uint64_t RandomPrefix(uint64_t position) const;
   void AddUnmetAlongPath(uint32_t node, int delta);
   std::vector<ChildKey>* ScratchChildren(size_t depth);
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
@@ -417,6 +420,10 @@ class Engine final : public Allocator {
   Candidate scratch_candidate_;
   mutable std::vector<uint32_t> scratch_path_;
   mutable std::vector<Vec> scratch_consumed_;
+  mutable bool random_prefix_valid_ = false;
+  mutable uint64_t random_prefix_cycle_ = 0;
+  mutable uint64_t random_prefix_position_ = 0;
+  mutable uint64_t random_prefix_ = 0;
 };
 
 }  // namespace steward::allocator

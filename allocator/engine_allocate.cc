@@ -221,21 +221,39 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
 
 namespace {
 
-// The RANDOM sorter's order is consumed lazily from a min-heap: building it is linear and the
-// walk usually stops after a few clients, when the agent is exhausted.
-template <typename Key>
-bool PopMin(std::vector<Key>& heap, Key* key) {
-  if (heap.empty()) return false;
-  std::pop_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
-  *key = heap.back();
-  heap.pop_back();
-  return true;
-}
+// The RANDOM sorter's order is consumed lazily: the walk usually stops after a few clients,
+// when the agent is exhausted, so the first kLinearPops clients are found by a linear scan for
+// the least key (cheaper than building a heap over every client); a walk that goes on turns
+// the rest into a min-heap. Keys are distinct, so the order is the sorted order either way.
+constexpr int kLinearPops = 4;
 
 template <typename Key>
-void MakeMinHeap(std::vector<Key>& heap) {
-  std::make_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
-}
+class LazyOrder {
+ public:
+  explicit LazyOrder(std::vector<Key>& keys) : keys_(keys) {}
+
+  bool Next(Key* key) {
+    if (keys_.empty()) return false;
+    auto greater = [](const Key& a, const Key& b) { return b < a; };
+    if (pops_ < kLinearPops) {
+      ++pops_;
+      auto least = std::min_element(keys_.begin(), keys_.end());
+      *key = *least;
+      *least = keys_.back();
+      keys_.pop_back();
+      if (pops_ == kLinearPops) std::make_heap(keys_.begin(), keys_.end(), greater);
+      return true;
+    }
+    std::pop_heap(keys_.begin(), keys_.end(), greater);
+    *key = keys_.back();
+    keys_.pop_back();
+    return true;
+  }
+
+ private:
+  std::vector<Key>& keys_;
+  int pops_ = 0;
+};
 
 }  // namespace
 
@@ -249,11 +267,11 @@ void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
     }
     return;
   }
-  std::vector<FrameworkKey>& heap = *ScratchFrameworks(depth);
-  OrderFrameworks(node, agent, &heap);
-  MakeMinHeap(heap);
+  std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
+  OrderFrameworks(node, agent, &keys);
+  LazyOrder<FrameworkKey> order(keys);
   FrameworkKey key;
-  while (PopMin(heap, &key)) {
+  while (order.Next(&key)) {
     if (AgentExhausted(agent)) return;
     TryOffer(key.framework, node, agent, stage, offers);
   }
@@ -281,11 +299,11 @@ void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
     }
     return;
   }
-  std::vector<ChildKey>& heap = *ScratchChildren(depth);
-  OrderChildren(node, agent, owed_only, &heap);
-  MakeMinHeap(heap);
+  std::vector<ChildKey>& keys = *ScratchChildren(depth);
+  OrderChildren(node, agent, owed_only, &keys);
+  LazyOrder<ChildKey> order(keys);
   ChildKey key;
-  while (PopMin(heap, &key)) {
+  while (order.Next(&key)) {
     if (!visit(key)) return;
   }
 }

@@ -179,11 +179,22 @@ void Engine::RebuildOrder() {
   }
 }
 
+uint64_t Engine::RandomPrefix(uint64_t position) const {
+  if (!random_prefix_valid_ || random_prefix_cycle_ != cycle_ ||
+      random_prefix_position_ != position) {
+    random_prefix_ = RandomSortPrefix(options_.seed, cycle_, position);
+    random_prefix_cycle_ = cycle_;
+    random_prefix_position_ = position;
+    random_prefix_valid_ = true;
+  }
+  return random_prefix_;
+}
+
 void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                            std::vector<ChildKey>* out) const {
   out->clear();
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
+  const uint64_t prefix = RandomPrefix(position);
   auto key = [prefix](uint64_t client) { return RandomSortKeyFrom(prefix, client); };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
@@ -197,7 +208,7 @@ void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
 void Engine::OrderFrameworks(uint32_t node, uint64_t position,
                              std::vector<FrameworkKey>* out) const {
   out->clear();
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
+  const uint64_t prefix = RandomPrefix(position);
   for (uint32_t framework : roles_[node].frameworks) {
     out->push_back({0.0, RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
   }
