@@ -281,7 +281,7 @@ void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
                            std::vector<Offer>* offers) {
   bool owed_only = stage == 1 && !covered;
   // Returns false when the agent is exhausted.
-  auto visit = [&](const ChildKey& key) {
+  auto visit = [&](const auto& key) {
     if (AgentExhausted(agent)) return false;
     if (key.self) {
       if (!owed_only) VisitFrameworks(key.id, agent, stage, depth, offers);
@@ -294,7 +294,7 @@ void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
     return true;
   };
   if (options_.sorter == SorterKind::kDrf) {
-    for (const ChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
+    for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
       if (!visit(key)) return;
     }
     return;

@@ -36,9 +36,9 @@ double Engine::SelfShare(const RoleNode& node) const {
   return Share(own, node.weight);
 }
 
-void Engine::RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order) {
+void Engine::RefreshSoleEntry(internal::OrderedKeys<DrfChildKey>& order) {
   if (order.size() != 1) return;
-  ChildKey key = order.front();
+  DrfChildKey key = order.front();
   RoleNode& role = roles_[key.id];
   double share = key.self ? SelfShare(role) : NodeShare(role);
   if (share == key.share) return;
@@ -67,7 +67,7 @@ void Engine::JoinWalk(uint32_t node) {
   if (leaf.frameworks.size() == 1 && drf) {
     RefreshSoleEntry(leaf.order);
     leaf.self_share = SelfShare(leaf);
-    leaf.order.insert({leaf.self_share, 0, node, true});
+    leaf.order.insert({leaf.self_share, node, true});
   }
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     RoleNode& role = roles_[n];
@@ -79,7 +79,7 @@ void Engine::JoinWalk(uint32_t node) {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
       RefreshSoleEntry(parent_order);
       role.key_share = NodeShare(role);
-      parent_order.insert({role.key_share, 0, n, false});
+      parent_order.insert({role.key_share, n, false});
     }
   }
 }
@@ -87,7 +87,7 @@ void Engine::JoinWalk(uint32_t node) {
 void Engine::LeaveWalk(uint32_t node) {
   bool drf = options_.sorter == SorterKind::kDrf;
   RoleNode& leaf = roles_[node];
-  if (leaf.frameworks.empty() && drf) leaf.order.erase({leaf.self_share, 0, node, true});
+  if (leaf.frameworks.empty() && drf) leaf.order.erase({leaf.self_share, node, true});
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     RoleNode& role = roles_[n];
     if (--role.frameworks_in_subtree != 0) continue;
@@ -96,7 +96,7 @@ void Engine::LeaveWalk(uint32_t node) {
     siblings.erase(std::find(siblings.begin(), siblings.end(), n));
     if (drf) {
       (role.parent == kNoNode ? root_order_ : roles_[role.parent].order)
-          .erase({role.key_share, 0, n, false});
+          .erase({role.key_share, n, false});
     }
   }
 }
@@ -118,14 +118,14 @@ void Engine::ReKeyDirty() {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
       double share = parent_order.size() > 1 ? NodeShare(role) : role.key_share;
       if (share != role.key_share) {
-        parent_order.Rekey({role.key_share, 0, n, false}, {share, 0, n, false});
+        parent_order.Rekey({role.key_share, n, false}, {share, n, false});
         role.key_share = share;
       }
     }
     if (!role.frameworks.empty()) {
       double share = role.order.size() > 1 ? SelfShare(role) : role.self_share;
       if (share != role.self_share) {
-        role.order.Rekey({role.self_share, 0, n, true}, {share, 0, n, true});
+        role.order.Rekey({role.self_share, n, true}, {share, n, true});
         role.self_share = share;
       }
     }
@@ -157,18 +157,18 @@ void Engine::RebuildOrder() {
   root_order_.clear();
   for (uint32_t n : root_walk_) {
     roles_[n].key_share = NodeShare(roles_[n]);
-    root_order_.insert({roles_[n].key_share, 0, n, false});
+    root_order_.insert({roles_[n].key_share, n, false});
   }
   for (uint32_t n = 0; n < roles_.size(); ++n) {
     RoleNode& role = roles_[n];
     role.order.clear();
     for (uint32_t child : role.walk_children) {
       roles_[child].key_share = NodeShare(roles_[child]);
-      role.order.insert({roles_[child].key_share, 0, child, false});
+      role.order.insert({roles_[child].key_share, child, false});
     }
     if (!role.frameworks.empty()) {
       role.self_share = SelfShare(role);
-      role.order.insert({role.self_share, 0, n, true});
+      role.order.insert({role.self_share, n, true});
     }
     role.framework_order.clear();
     for (uint32_t framework : role.frameworks) {
