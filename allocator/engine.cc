@@ -362,6 +362,13 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
   }
   AdjustFreeUnreserved(agent, unreserved, 1);
   if (!other.empty()) {
+    // What comes back is usually what was last offered here (a declined or unused offer from
+    // a holder that had more): share the last offer's bag, so that the next offer of the same
+    // candidate is recognised by identity and this copy is released now.
+    if (host.free_other.empty() && !returned.SharesEntriesWith(host.last_offer_other) &&
+        returned == host.last_offer_other) {
+      returned = host.last_offer_other;
+    }
     STEWARD_CHECK_OK(host.free_other.Add(returned));
     AddReservedFree(other, 1);
   }
@@ -546,7 +553,7 @@ absl::StatusOr<FrameworkId> Engine::AddFramework(const FrameworkInfo& info) {
     roles_[node].frameworks.push_back(index);
     if (options_.sorter == SorterKind::kDrf) {
       RefreshSoleFramework(node);
-      roles_[node].framework_order.insert({0.0, 0, index});
+      roles_[node].framework_order.insert({0.0, index});
     }
     JoinWalk(node);
   }
@@ -578,7 +585,7 @@ absl::Status Engine::RemoveFramework(FrameworkId id) {
     RoleNode& role = roles_[entry.role];
     role.frameworks.erase(std::find(role.frameworks.begin(), role.frameworks.end(), index));
     if (options_.sorter == SorterKind::kDrf) {
-      role.framework_order.erase({entry.key_share, 0, index});
+      role.framework_order.erase({entry.key_share, index});
     }
     LeaveWalk(entry.role);
   }

@@ -114,6 +114,19 @@ class Engine final : public Allocator {
       return a.self > b.self;
     }
   };
+  // A client's key in a DRF order: ChildKey without the RANDOM rank (always 0 under DRF), the
+  // same order in 16 bytes instead of 24 (see DrfFrameworkKey).
+  struct DrfChildKey {
+    double share;
+    uint32_t id;
+    bool self;
+    friend bool operator<(const DrfChildKey& a, const DrfChildKey& b) {
+      if (a.share != b.share) return a.share < b.share;
+      if (a.id != b.id) return a.id < b.id;
+      return a.self > b.self;
+    }
+  };
+  static_assert(sizeof(DrfChildKey) == 16);
   struct FrameworkKey {
     double share;
     uint64_t rank;
@@ -124,6 +137,18 @@ class Engine final : public Allocator {
       return a.framework < b.framework;
     }
   };
+  // A framework's key in its role's DRF order: FrameworkKey without the RANDOM rank (always 0
+  // under DRF), so the same order in 16 bytes instead of 24. A re-key shifts the entries
+  // between the old and the new place, so a role with many frameworks moves a third less.
+  struct DrfFrameworkKey {
+    double share;
+    uint32_t framework;
+    friend bool operator<(const DrfFrameworkKey& a, const DrfFrameworkKey& b) {
+      if (a.share != b.share) return a.share < b.share;
+      return a.framework < b.framework;
+    }
+  };
+  static_assert(sizeof(DrfFrameworkKey) == 16);
 
   struct RoleNode {
     std::string path;
@@ -150,8 +175,8 @@ class Engine final : public Allocator {
     int frameworks_in_subtree = 0;
     std::vector<uint32_t> walk_children;  // children with frameworks in their subtree
     // Incremental DRF order (only maintained with the DRF sorter).
-    internal::OrderedKeys<ChildKey> order;  // walk children + self when frameworks here
-    internal::OrderedKeys<FrameworkKey> framework_order;
+    internal::OrderedKeys<DrfChildKey> order;  // walk children + self when frameworks here
+    internal::OrderedKeys<DrfFrameworkKey> framework_order;
     double key_share = 0;   // this node's key in its parent's order
     double self_share = 0;  // the self entry's key in `order`
     bool dirty = false;
@@ -302,7 +327,7 @@ class Engine final : public Allocator {
   double NodeShare(const RoleNode& node) const;
   double SelfShare(const RoleNode& node) const;
   // Brings the key of an order's only entry up to date (see ReKeyDirty).
-  void RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order);
+  void RefreshSoleEntry(internal::OrderedKeys<DrfChildKey>& order);
   void RefreshSoleFramework(uint32_t node);
   void JoinWalk(uint32_t node);   // a framework arrived in node's subtree
   void LeaveWalk(uint32_t node);  // a framework left node's subtree
@@ -313,6 +338,9 @@ class Engine final : public Allocator {
   void OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                      std::vector<ChildKey>* out) const;
   void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
+  // RandomSortPrefix(seed, cycle_, position), remembered for the last position: every node
+  // ordered during one agent's walk (or one placement step) shares it.
+  uint64_t RandomPrefix(uint64_t position) const;
   void AddUnmetAlongPath(uint32_t node, int delta);
   std::vector<ChildKey>* ScratchChildren(size_t depth);
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
@@ -382,10 +410,10 @@ class Engine final : public Allocator {
 
   std::vector<RoleNode> roles_;
   internal::StringMap<uint32_t> role_by_path_;
-  std::vector<uint32_t> top_level_;             // top-level nodes
-  std::vector<uint32_t> root_walk_;             // top-level nodes with frameworks in subtree
-  internal::OrderedKeys<ChildKey> root_order_;  // DRF order of root_walk_
-  int unmet_nodes_ = 0;                         // nodes with some unmet guarantee
+  std::vector<uint32_t> top_level_;                // top-level nodes
+  std::vector<uint32_t> root_walk_;                // top-level nodes with frameworks in subtree
+  internal::OrderedKeys<DrfChildKey> root_order_;  // DRF order of root_walk_
+  int unmet_nodes_ = 0;                            // nodes with some unmet guarantee
   int quota_nodes_ = 0;
 
   // Dirty tracking for the incremental order.
@@ -405,6 +433,10 @@ class Engine final : public Allocator {
   Candidate scratch_candidate_;
   mutable std::vector<uint32_t> scratch_path_;
   mutable std::vector<Vec> scratch_consumed_;
+  mutable bool random_prefix_valid_ = false;
+  mutable uint64_t random_prefix_cycle_ = 0;
+  mutable uint64_t random_prefix_position_ = 0;
+  mutable uint64_t random_prefix_ = 0;
 };
 
 }  // namespace steward::allocator

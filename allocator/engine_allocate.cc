@@ -172,13 +172,16 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
 
 Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   Agent& host = agents_[agent];
+  const bool same_other = candidate.other->SharesEntriesWith(host.last_offer_other);
   if (host.last_offer.empty() ||
       !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
-      !(*candidate.other == host.last_offer_other)) {
+      (!same_other && !(*candidate.other == host.last_offer_other))) {
     host.last_offer = BuildResources(candidate.unreserved, *candidate.other);
     host.last_offer_unreserved = candidate.unreserved;
-    host.last_offer_other = *candidate.other;
   }
+  // Equal or not, remember the candidate's own bag: the next comparison is then usually
+  // decided by identity, without reading the entries.
+  if (!same_other) host.last_offer_other = *candidate.other;
   return host.last_offer;
 }
 
@@ -218,21 +221,39 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
 
 namespace {
 
-// The RANDOM sorter's order is consumed lazily from a min-heap: building it is linear and the
-// walk usually stops after a few clients, when the agent is exhausted.
-template <typename Key>
-bool PopMin(std::vector<Key>& heap, Key* key) {
-  if (heap.empty()) return false;
-  std::pop_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
-  *key = heap.back();
-  heap.pop_back();
-  return true;
-}
+// The RANDOM sorter's order is consumed lazily: the walk usually stops after a few clients,
+// when the agent is exhausted, so the first kLinearPops clients are found by a linear scan for
+// the least key (cheaper than building a heap over every client); a walk that goes on turns
+// the rest into a min-heap. Keys are distinct, so the order is the sorted order either way.
+constexpr int kLinearPops = 4;
 
 template <typename Key>
-void MakeMinHeap(std::vector<Key>& heap) {
-  std::make_heap(heap.begin(), heap.end(), [](const Key& a, const Key& b) { return b < a; });
-}
+class LazyOrder {
+ public:
+  explicit LazyOrder(std::vector<Key>& keys) : keys_(keys) {}
+
+  bool Next(Key* key) {
+    if (keys_.empty()) return false;
+    auto greater = [](const Key& a, const Key& b) { return b < a; };
+    if (pops_ < kLinearPops) {
+      ++pops_;
+      auto least = std::min_element(keys_.begin(), keys_.end());
+      *key = *least;
+      *least = keys_.back();
+      keys_.pop_back();
+      if (pops_ == kLinearPops) std::make_heap(keys_.begin(), keys_.end(), greater);
+      return true;
+    }
+    std::pop_heap(keys_.begin(), keys_.end(), greater);
+    *key = keys_.back();
+    keys_.pop_back();
+    return true;
+  }
+
+ private:
+  std::vector<Key>& keys_;
+  int pops_ = 0;
+};
 
 }  // namespace
 
@@ -240,17 +261,17 @@ void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
                              std::vector<Offer>* offers) {
   if (stage == 1 && !PathHasUnmet(node)) return;
   if (options_.sorter == SorterKind::kDrf) {
-    for (const FrameworkKey& key : roles_[node].framework_order) {
+    for (const DrfFrameworkKey& key : roles_[node].framework_order) {
       if (AgentExhausted(agent)) return;
       TryOffer(key.framework, node, agent, stage, offers);
     }
     return;
   }
-  std::vector<FrameworkKey>& heap = *ScratchFrameworks(depth);
-  OrderFrameworks(node, agent, &heap);
-  MakeMinHeap(heap);
+  std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
+  OrderFrameworks(node, agent, &keys);
+  LazyOrder<FrameworkKey> order(keys);
   FrameworkKey key;
-  while (PopMin(heap, &key)) {
+  while (order.Next(&key)) {
     if (AgentExhausted(agent)) return;
     TryOffer(key.framework, node, agent, stage, offers);
   }
@@ -260,7 +281,7 @@ void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
                            std::vector<Offer>* offers) {
   bool owed_only = stage == 1 && !covered;
   // Returns false when the agent is exhausted.
-  auto visit = [&](const ChildKey& key) {
+  auto visit = [&](const auto& key) {
     if (AgentExhausted(agent)) return false;
     if (key.self) {
       if (!owed_only) VisitFrameworks(key.id, agent, stage, depth, offers);
@@ -273,16 +294,16 @@ void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
     return true;
   };
   if (options_.sorter == SorterKind::kDrf) {
-    for (const ChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
+    for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
       if (!visit(key)) return;
     }
     return;
   }
-  std::vector<ChildKey>& heap = *ScratchChildren(depth);
-  OrderChildren(node, agent, owed_only, &heap);
-  MakeMinHeap(heap);
+  std::vector<ChildKey>& keys = *ScratchChildren(depth);
+  OrderChildren(node, agent, owed_only, &keys);
+  LazyOrder<ChildKey> order(keys);
   ChildKey key;
-  while (PopMin(heap, &key)) {
+  while (order.Next(&key)) {
     if (!visit(key)) return;
   }
 }

@@ -36,9 +36,9 @@ double Engine::SelfShare(const RoleNode& node) const {
   return Share(own, node.weight);
 }
 
-void Engine::RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order) {
+void Engine::RefreshSoleEntry(internal::OrderedKeys<DrfChildKey>& order) {
   if (order.size() != 1) return;
-  ChildKey key = order.front();
+  DrfChildKey key = order.front();
   RoleNode& role = roles_[key.id];
   double share = key.self ? SelfShare(role) : NodeShare(role);
   if (share == key.share) return;
@@ -49,9 +49,9 @@ void Engine::RefreshSoleEntry(internal::OrderedKeys<ChildKey>& order) {
 }
 
 void Engine::RefreshSoleFramework(uint32_t node) {
-  internal::OrderedKeys<FrameworkKey>& order = roles_[node].framework_order;
+  internal::OrderedKeys<DrfFrameworkKey>& order = roles_[node].framework_order;
   if (order.size() != 1) return;
-  FrameworkKey key = order.front();
+  DrfFrameworkKey key = order.front();
   FrameworkRole& entry = frameworks_[key.framework].roles[SlotOf(frameworks_[key.framework], node)];
   double share = Share(entry.allocated, 1.0);
   if (share == key.share) return;
@@ -67,7 +67,7 @@ void Engine::JoinWalk(uint32_t node) {
   if (leaf.frameworks.size() == 1 && drf) {
     RefreshSoleEntry(leaf.order);
     leaf.self_share = SelfShare(leaf);
-    leaf.order.insert({leaf.self_share, 0, node, true});
+    leaf.order.insert({leaf.self_share, node, true});
   }
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     RoleNode& role = roles_[n];
@@ -79,7 +79,7 @@ void Engine::JoinWalk(uint32_t node) {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
       RefreshSoleEntry(parent_order);
       role.key_share = NodeShare(role);
-      parent_order.insert({role.key_share, 0, n, false});
+      parent_order.insert({role.key_share, n, false});
     }
   }
 }
@@ -87,7 +87,7 @@ void Engine::JoinWalk(uint32_t node) {
 void Engine::LeaveWalk(uint32_t node) {
   bool drf = options_.sorter == SorterKind::kDrf;
   RoleNode& leaf = roles_[node];
-  if (leaf.frameworks.empty() && drf) leaf.order.erase({leaf.self_share, 0, node, true});
+  if (leaf.frameworks.empty() && drf) leaf.order.erase({leaf.self_share, node, true});
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     RoleNode& role = roles_[n];
     if (--role.frameworks_in_subtree != 0) continue;
@@ -96,7 +96,7 @@ void Engine::LeaveWalk(uint32_t node) {
     siblings.erase(std::find(siblings.begin(), siblings.end(), n));
     if (drf) {
       (role.parent == kNoNode ? root_order_ : roles_[role.parent].order)
-          .erase({role.key_share, 0, n, false});
+          .erase({role.key_share, n, false});
     }
   }
 }
@@ -118,14 +118,14 @@ void Engine::ReKeyDirty() {
       auto& parent_order = role.parent == kNoNode ? root_order_ : roles_[role.parent].order;
       double share = parent_order.size() > 1 ? NodeShare(role) : role.key_share;
       if (share != role.key_share) {
-        parent_order.Rekey({role.key_share, 0, n, false}, {share, 0, n, false});
+        parent_order.Rekey({role.key_share, n, false}, {share, n, false});
         role.key_share = share;
       }
     }
     if (!role.frameworks.empty()) {
       double share = role.order.size() > 1 ? SelfShare(role) : role.self_share;
       if (share != role.self_share) {
-        role.order.Rekey({role.self_share, 0, n, true}, {share, 0, n, true});
+        role.order.Rekey({role.self_share, n, true}, {share, n, true});
         role.self_share = share;
       }
     }
@@ -138,7 +138,7 @@ void Engine::ReKeyDirty() {
     auto& order = roles_[entry.role].framework_order;
     double share = order.size() > 1 ? Share(entry.allocated, 1.0) : entry.key_share;
     if (share != entry.key_share) {
-      order.Rekey({entry.key_share, 0, framework}, {share, 0, framework});
+      order.Rekey({entry.key_share, framework}, {share, framework});
       entry.key_share = share;
     }
   }
@@ -157,33 +157,44 @@ void Engine::RebuildOrder() {
   root_order_.clear();
   for (uint32_t n : root_walk_) {
     roles_[n].key_share = NodeShare(roles_[n]);
-    root_order_.insert({roles_[n].key_share, 0, n, false});
+    root_order_.insert({roles_[n].key_share, n, false});
   }
   for (uint32_t n = 0; n < roles_.size(); ++n) {
     RoleNode& role = roles_[n];
     role.order.clear();
     for (uint32_t child : role.walk_children) {
       roles_[child].key_share = NodeShare(roles_[child]);
-      role.order.insert({roles_[child].key_share, 0, child, false});
+      role.order.insert({roles_[child].key_share, child, false});
     }
     if (!role.frameworks.empty()) {
       role.self_share = SelfShare(role);
-      role.order.insert({role.self_share, 0, n, true});
+      role.order.insert({role.self_share, n, true});
     }
     role.framework_order.clear();
     for (uint32_t framework : role.frameworks) {
       FrameworkRole& entry = frameworks_[framework].roles[SlotOf(frameworks_[framework], n)];
       entry.key_share = Share(entry.allocated, 1.0);
-      role.framework_order.insert({entry.key_share, 0, framework});
+      role.framework_order.insert({entry.key_share, framework});
     }
   }
+}
+
+uint64_t Engine::RandomPrefix(uint64_t position) const {
+  if (!random_prefix_valid_ || random_prefix_cycle_ != cycle_ ||
+      random_prefix_position_ != position) {
+    random_prefix_ = RandomSortPrefix(options_.seed, cycle_, position);
+    random_prefix_cycle_ = cycle_;
+    random_prefix_position_ = position;
+    random_prefix_valid_ = true;
+  }
+  return random_prefix_;
 }
 
 void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                            std::vector<ChildKey>* out) const {
   out->clear();
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
+  const uint64_t prefix = RandomPrefix(position);
   auto key = [prefix](uint64_t client) { return RandomSortKeyFrom(prefix, client); };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
@@ -197,7 +208,7 @@ void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
 void Engine::OrderFrameworks(uint32_t node, uint64_t position,
                              std::vector<FrameworkKey>* out) const {
   out->clear();
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
+  const uint64_t prefix = RandomPrefix(position);
   for (uint32_t framework : roles_[node].frameworks) {
     out->push_back({0.0, RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
   }

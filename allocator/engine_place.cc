@@ -181,7 +181,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     auto visit_frameworks = [&](uint32_t role) -> uint32_t {
       if (roles_[role].open_in_subtree == 0) return kNoNode;
       if (drf) {
-        for (const FrameworkKey& key : roles_[role].framework_order) {
+        for (const DrfFrameworkKey& key : roles_[role].framework_order) {
           if (head_matches(key.framework, role, tier_one)) return key.framework;
         }
         return kNoNode;
@@ -194,13 +194,13 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
       }
       return kNoNode;
     };
-    auto visit = [&](const ChildKey& key) -> uint32_t {
+    auto visit = [&](const auto& key) -> uint32_t {
       if (key.self) return visit_frameworks(key.id);
       if (roles_[key.id].open_in_subtree == 0) return kNoNode;
       return walk(key.id, depth + 1, tier_one);
     };
     if (drf) {
-      for (const ChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
+      for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
         if (uint32_t found = visit(key); found != kNoNode) return found;
       }
       return kNoNode;

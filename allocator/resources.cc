@@ -454,35 +454,28 @@ void RangeSet::Add(const RangeSet& other) {
     return;
   }
   // Both lists are sorted and disjoint: merge them in one pass, in order of start, joining
-  // overlapping or adjacent intervals as Normalize does. The first pass only counts, so that
-  // the result is allocated once and at its size (often one interval, which needs no heap).
+  // overlapping or adjacent intervals as Normalize does, into a scratch list on the stack
+  // (heap only past 64 intervals); the result is then allocated once, at its size (often one
+  // interval, which needs no heap).
   const Intervals& a = intervals();
   const Intervals& b = other.intervals();
-  auto merge = [&a, &b](auto&& emit) {
-    Interval last{0, 0};
-    bool started = false;
-    size_t i = 0;
-    size_t j = 0;
-    while (i < a.size() || j < b.size()) {
-      const Interval& next =
-          (j == b.size() || (i < a.size() && a[i].first <= b[j].first)) ? a[i++] : b[j++];
-      // next.first >= last.first; see Normalize for why next.first - 1 cannot wrap.
-      if (started && (next.first <= last.second || next.first - 1 == last.second)) {
-        last.second = std::max(last.second, next.second);
-        continue;
-      }
-      if (started) emit(last);
-      last = next;
-      started = true;
+  absl::InlinedVector<Interval, 64> merged;
+  Interval last = (b[0].first < a[0].first) ? b[0] : a[0];
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() || j < b.size()) {
+    const Interval& next =
+        (j == b.size() || (i < a.size() && a[i].first <= b[j].first)) ? a[i++] : b[j++];
+    // next.first >= last.first; see Normalize for why next.first - 1 cannot wrap.
+    if (next.first <= last.second || next.first - 1 == last.second) {
+      last.second = std::max(last.second, next.second);
+      continue;
     }
-    emit(last);
-  };
-  size_t count = 0;
-  merge([&count](const Interval&) { ++count; });
-  Intervals out;
-  out.reserve(count);
-  merge([&out](const Interval& interval) { out.push_back(interval); });
-  Assign(std::move(out));
+    merged.push_back(last);
+    last = next;
+  }
+  merged.push_back(last);
+  Assign(Intervals(merged.begin(), merged.end()));
 }
 
 void RangeSet::Subtract(const RangeSet& other) {

@@ -167,6 +167,9 @@ class Resources {
   friend bool operator==(const Resources& a, const Resources& b) {
     return a.rep_ == b.rep_ || a.entries() == b.entries();
   }
+  // True if both values share one set of entries (copies of each other, unchanged since): then
+  // they are equal without reading the entries. Equal values need not share.
+  bool SharesEntriesWith(const Resources& other) const { return rep_ == other.rep_; }
 
  private:
   // Inserts or merges one canonical entry; InvalidArgument (and no change) on kind mismatch or
