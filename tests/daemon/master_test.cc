@@ -129,6 +129,19 @@ class MasterTest : public ::testing::Test {
     return call;
   }
 
+  // A SUBSCRIBE the master accepts as well-formed but the allocator refuses: an attribute
+  // without a name.
+  static agent::Call SubscribeRefusedByAllocator(const std::string& host,
+                                                 const std::string& resources,
+                                                 const std::string& id) {
+    agent::Call call = AgentSubscribe(host, resources, id);
+    v1::Attribute* attribute = call.mutable_subscribe()->mutable_agent_info()->add_attributes();
+    attribute->set_name("");
+    attribute->set_type(v1::Value::TEXT);
+    attribute->mutable_text()->set_value("x");
+    return call;
+  }
+
   std::unique_ptr<TestFramework> Framework(const std::string& name, bool json = true,
                                            const std::string& role = "*",
                                            double failover_timeout = 60) {
@@ -907,13 +920,7 @@ TEST_F(MasterTest, FailedReregistrationKeepsTheUnreachableRecord) {
   EXPECT_EQ(Metric("master/slaves_unreachable"), 1);
   registrar_control_->fail = false;
   {
-    // An attribute without a name: the allocator refuses the agent.
-    agent::Call bad = AgentSubscribe("host-a", "cpus:2;mem:512", agent_id);
-    v1::Attribute* attribute = bad.mutable_subscribe()->mutable_agent_info()->add_attributes();
-    attribute->set_name("");
-    attribute->set_type(v1::Value::TEXT);
-    attribute->mutable_text()->set_value("x");
-    FakeAgent refused(port_, bad);
+    FakeAgent refused(port_, SubscribeRefusedByAllocator("host-a", "cpus:2;mem:512", agent_id));
     EXPECT_EQ(refused.stream().Head().status, 400);
   }
   EXPECT_EQ(Metric("master/slaves_unreachable"), 1);
@@ -934,13 +941,8 @@ TEST_F(MasterTest, RefusedReregistrationKeepsTheRecoveredAgent) {
   master_.reset();
   StartMaster();
   ASSERT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().recovered_agents_size(), 1);
-  agent::Call bad = AgentSubscribe("host-a", "cpus:2;mem:512", agent_id);
-  v1::Attribute* attribute = bad.mutable_subscribe()->mutable_agent_info()->add_attributes();
-  attribute->set_name("");
-  attribute->set_type(v1::Value::TEXT);
-  attribute->mutable_text()->set_value("x");
   {
-    FakeAgent refused(port_, bad);
+    FakeAgent refused(port_, SubscribeRefusedByAllocator("host-a", "cpus:2;mem:512", agent_id));
     EXPECT_EQ(refused.stream().Head().status, 400);
   }
   EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().recovered_agents_size(), 1);
