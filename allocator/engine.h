@@ -101,54 +101,37 @@ class Engine final : public Allocator {
   static constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
 
   // A client in a node's walk order: a child role node, or (self) the node's own frameworks.
-  // `rank` is the RANDOM sorter's key (0 under DRF, where `share` decides).
-  struct ChildKey {
-    double share;
-    uint64_t rank;
+  // `order` is the weighted share under DRF and the RANDOM sorter's key under RANDOM; ties
+  // break by ascending id, a node before its own self entry.
+  template <typename Order>
+  struct ChildKeyOf {
+    Order order;
     uint32_t id;
     bool self;
-    friend bool operator<(const ChildKey& a, const ChildKey& b) {
-      if (a.share != b.share) return a.share < b.share;
-      if (a.rank != b.rank) return a.rank < b.rank;
+    friend bool operator<(const ChildKeyOf& a, const ChildKeyOf& b) {
+      if (a.order != b.order) return a.order < b.order;
       if (a.id != b.id) return a.id < b.id;
       return a.self > b.self;
     }
   };
-  // A client's key in a DRF order: ChildKey without the RANDOM rank (always 0 under DRF), the
-  // same order in 16 bytes instead of 24 (see DrfFrameworkKey).
-  struct DrfChildKey {
-    double share;
-    uint32_t id;
-    bool self;
-    friend bool operator<(const DrfChildKey& a, const DrfChildKey& b) {
-      if (a.share != b.share) return a.share < b.share;
-      if (a.id != b.id) return a.id < b.id;
-      return a.self > b.self;
-    }
-  };
-  static_assert(sizeof(DrfChildKey) == 16);
-  struct FrameworkKey {
-    double share;
-    uint64_t rank;
+  // A framework in its role's order, `order` as above.
+  template <typename Order>
+  struct FrameworkKeyOf {
+    Order order;
     uint32_t framework;
-    friend bool operator<(const FrameworkKey& a, const FrameworkKey& b) {
-      if (a.share != b.share) return a.share < b.share;
-      if (a.rank != b.rank) return a.rank < b.rank;
+    friend bool operator<(const FrameworkKeyOf& a, const FrameworkKeyOf& b) {
+      if (a.order != b.order) return a.order < b.order;
       return a.framework < b.framework;
     }
   };
-  // A framework's key in its role's DRF order: FrameworkKey without the RANDOM rank (always 0
-  // under DRF), so the same order in 16 bytes instead of 24. A re-key shifts the entries
-  // between the old and the new place, so a role with many frameworks moves a third less.
-  struct DrfFrameworkKey {
-    double share;
-    uint32_t framework;
-    friend bool operator<(const DrfFrameworkKey& a, const DrfFrameworkKey& b) {
-      if (a.share != b.share) return a.share < b.share;
-      return a.framework < b.framework;
-    }
-  };
-  static_assert(sizeof(DrfFrameworkKey) == 16);
+  // DRF keys are kept in the incremental orders, where 16 bytes (not 24) make a re-key, which
+  // shifts the entries between the old and the new place, move a third less.
+  using DrfChildKey = ChildKeyOf<double>;
+  using DrfFrameworkKey = FrameworkKeyOf<double>;
+  static_assert(sizeof(DrfChildKey) == 16 && sizeof(DrfFrameworkKey) == 16);
+  // RANDOM keys are drawn per walk into scratch vectors.
+  using ChildKey = ChildKeyOf<uint64_t>;
+  using FrameworkKey = FrameworkKeyOf<uint64_t>;
 
   struct RoleNode {
     std::string path;
@@ -338,9 +321,6 @@ class Engine final : public Allocator {
   void OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                      std::vector<ChildKey>* out) const;
   void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
-  // RandomSortPrefix(seed, cycle_, position), remembered for the last position: every node
-  // ordered during one agent's walk (or one placement step) shares it.
-  uint64_t RandomPrefix(uint64_t position) const;
   void AddUnmetAlongPath(uint32_t node, int delta);
   std::vector<ChildKey>* ScratchChildren(size_t depth);
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);
@@ -433,10 +413,6 @@ class Engine final : public Allocator {
   Candidate scratch_candidate_;
   mutable std::vector<uint32_t> scratch_path_;
   mutable std::vector<Vec> scratch_consumed_;
-  mutable bool random_prefix_valid_ = false;
-  mutable uint64_t random_prefix_cycle_ = 0;
-  mutable uint64_t random_prefix_position_ = 0;
-  mutable uint64_t random_prefix_ = 0;
 };
 
 }  // namespace steward::allocator

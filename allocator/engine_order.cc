@@ -41,10 +41,10 @@ void Engine::RefreshSoleEntry(internal::OrderedKeys<DrfChildKey>& order) {
   DrfChildKey key = order.front();
   RoleNode& role = roles_[key.id];
   double share = key.self ? SelfShare(role) : NodeShare(role);
-  if (share == key.share) return;
+  if (share == key.order) return;
   order.clear();
   (key.self ? role.self_share : role.key_share) = share;
-  key.share = share;
+  key.order = share;
   order.insert(key);
 }
 
@@ -54,10 +54,10 @@ void Engine::RefreshSoleFramework(uint32_t node) {
   DrfFrameworkKey key = order.front();
   FrameworkRole& entry = frameworks_[key.framework].roles[SlotOf(frameworks_[key.framework], node)];
   double share = Share(entry.allocated, 1.0);
-  if (share == key.share) return;
+  if (share == key.order) return;
   order.clear();
   entry.key_share = share;
-  key.share = share;
+  key.order = share;
   order.insert(key);
 }
 
@@ -179,38 +179,27 @@ void Engine::RebuildOrder() {
   }
 }
 
-uint64_t Engine::RandomPrefix(uint64_t position) const {
-  if (!random_prefix_valid_ || random_prefix_cycle_ != cycle_ ||
-      random_prefix_position_ != position) {
-    random_prefix_ = RandomSortPrefix(options_.seed, cycle_, position);
-    random_prefix_cycle_ = cycle_;
-    random_prefix_position_ = position;
-    random_prefix_valid_ = true;
-  }
-  return random_prefix_;
-}
-
 void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                            std::vector<ChildKey>* out) const {
   out->clear();
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
-  const uint64_t prefix = RandomPrefix(position);
+  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
   auto key = [prefix](uint64_t client) { return RandomSortKeyFrom(prefix, client); };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
-    out->push_back({0.0, key(RoleClient(child)), child, false});
+    out->push_back({key(RoleClient(child)), child, false});
   }
   if (!owed_only && node != kNoNode && !roles_[node].frameworks.empty()) {
-    out->push_back({0.0, key(SelfClient(node)), node, true});
+    out->push_back({key(SelfClient(node)), node, true});
   }
 }
 
 void Engine::OrderFrameworks(uint32_t node, uint64_t position,
                              std::vector<FrameworkKey>* out) const {
   out->clear();
-  const uint64_t prefix = RandomPrefix(position);
+  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
   for (uint32_t framework : roles_[node].frameworks) {
-    out->push_back({0.0, RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
+    out->push_back({RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
   }
 }
 
