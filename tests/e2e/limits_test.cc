@@ -47,6 +47,17 @@ std::string IsolationSummary(Process& agent) {
   return "";
 }
 
+// Sets *summary to the agent's isolation summary; fails if it logged none, and skips the test
+// unless it isolates with cgroups (callers return when IsSkipped() or HasFatalFailure()).
+void RequireCgroups(Process& agent, std::string* summary) {
+  *summary = IsolationSummary(agent);
+  ASSERT_FALSE(summary->empty()) << "the agent did not log its isolation";
+  if (!summary->starts_with("cgroups v")) {
+    GTEST_SKIP() << "the agent reports no cgroup isolation (" << *summary
+                 << "): task limits cannot be checked";
+  }
+}
+
 // Where the cgroup hierarchy holding `controller` is mounted ("" for cgroup2's unified
 // hierarchy when `controller` is empty), from /proc/self/mountinfo.
 std::string CgroupMount(const std::string& controller) {
@@ -92,12 +103,9 @@ class LimitsTest : public ClusterTest {
   void SetUp() override {
     StartCluster(1);
     if (IsSkipped() || HasFatalFailure()) return;
-    const std::string summary = IsolationSummary(*cluster_->agent(0));
-    ASSERT_FALSE(summary.empty()) << "the agent did not log its isolation";
-    if (!summary.starts_with("cgroups v")) {
-      GTEST_SKIP() << "the agent reports no cgroup isolation (" << summary
-                   << "): task limits cannot be checked";
-    }
+    std::string summary;
+    RequireCgroups(*cluster_->agent(0), &summary);
+    if (IsSkipped() || HasFatalFailure()) return;
     version_ = summary.starts_with("cgroups v2") ? 2 : 1;
     framework_ = Subscribe(calls_, "limited", 0, &framework_id_);
     ASSERT_FALSE(framework_id_.empty());
@@ -237,12 +245,9 @@ class SharedCgroupsTest : public ClusterTest {
 TEST_F(SharedCgroupsTest, AStoppedAgentLeavesTheSharedParentCgroupToTheOther) {
   StartCluster(2);
   if (IsSkipped() || HasFatalFailure()) return;
-  const std::string summary = IsolationSummary(*cluster_->agent(0));
-  ASSERT_FALSE(summary.empty()) << "the agent did not log its isolation";
-  if (!summary.starts_with("cgroups v")) {
-    GTEST_SKIP() << "the agent reports no cgroup isolation (" << summary
-                 << "): task limits cannot be checked";
-  }
+  std::string summary;
+  RequireCgroups(*cluster_->agent(0), &summary);
+  if (IsSkipped() || HasFatalFailure()) return;
   ASSERT_EQ(IsolationSummary(*cluster_->agent(1)), summary)
       << "the agents should share their parent cgroups";
   const int version = summary.starts_with("cgroups v2") ? 2 : 1;
