@@ -294,14 +294,10 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
   }
   if (&other == &host.free_other) {
     // Everything taken (no reservations among it): move it instead of copying.
-    if (record->other.empty()) {
-      record->other = std::move(host.free_other);
-    } else {
-      STEWARD_CHECK_OK(record->other.Add(host.free_other));
-    }
+    record->other.Add(std::move(host.free_other));
     host.free_other = Resources();
   } else if (!other.empty()) {
-    STEWARD_CHECK_OK(record->other.Add(other));
+    record->other.Add(other);
     STEWARD_CHECK_OK(host.free_other.Subtract(other));
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(other, -1);
@@ -312,8 +308,48 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
   AddConsumption(entry.role, sums, 1);
 }
 
+void Engine::HeldBags::Add(Resources bag) {
+  if (bag.empty()) return;
+  bags_.push_back(std::move(bag));
+  if (bags_.size() > kMaxBags) Merge();
+}
+
+void Engine::HeldBags::Merge() {
+  for (size_t i = 1; i < bags_.size(); ++i) STEWARD_CHECK_OK(bags_[0].Add(bags_[i]));
+  bags_.resize(bags_.empty() ? 0 : 1);
+}
+
+Resources Engine::HeldBags::Sum() const {
+  if (bags_.empty()) return Resources();
+  Resources sum = bags_[0];
+  for (size_t i = 1; i < bags_.size(); ++i) STEWARD_CHECK_OK(sum.Add(bags_[i]));
+  return sum;
+}
+
+bool Engine::HeldBags::Contains(const Resources& part) const {
+  if (part.empty()) return true;
+  for (const Resources& bag : bags_) {
+    if (bag == part) return true;
+  }
+  return bags_.size() > 1 ? Sum().Contains(part) : !bags_.empty() && bags_[0].Contains(part);
+}
+
+Resources Engine::HeldBags::Take(const Resources& part) {
+  if (part.empty()) return part;
+  for (size_t i = 0; i < bags_.size(); ++i) {
+    if (!(bags_[i] == part)) continue;
+    Resources taken = std::move(bags_[i]);
+    bags_.erase(bags_.begin() + i);
+    return taken;
+  }
+  Merge();
+  STEWARD_CHECK_OK(bags_[0].Subtract(part));
+  if (bags_[0].empty()) bags_.clear();
+  return part;
+}
+
 Resources Engine::AllocationResources(const Allocation& allocation) const {
-  return BuildResources(allocation.unreserved, allocation.other);
+  return BuildResources(allocation.unreserved, allocation.other.Sum());
 }
 
 bool Engine::AllocationContains(const Allocation& allocation, const Resources& resources) const {
@@ -344,17 +380,10 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
     Allocation& allocation = host.allocations[i];
     if (allocation.framework != framework || allocation.role != entry.role) continue;
     AddVec(allocation.unreserved, unreserved, -1);
-    if (!other.empty()) {
-      if (allocation.other == other) {
-        // All of it comes back (an offer declined or unused): return the record's own bag,
-        // which still shares its entries with the agent's last offer, so that the next offer
-        // of the same candidate is recognised by identity.
-        returned = std::move(allocation.other);
-        allocation.other = Resources();
-      } else {
-        STEWARD_CHECK_OK(allocation.other.Subtract(other));
-      }
-    }
+    // When one of the record's bags comes back whole (an offer declined or unused), return
+    // that bag, which still shares its entries with the agent's last offer, so that the next
+    // offer of the same candidate is recognised by identity.
+    returned = allocation.other.Take(other);
     if (AllZero(allocation.unreserved) && allocation.other.empty()) {
       host.allocations.erase(host.allocations.begin() + i);
     }
@@ -446,7 +475,7 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   // Allocations vanish with the agent.
   for (const Allocation& allocation : agent.allocations) {
     Vec sums = allocation.unreserved;
-    AddVec(sums, ScalarSums(allocation.other));
+    AddVec(sums, ScalarSums(allocation.other.Sum()));
     Framework& fw = frameworks_[allocation.framework];
     size_t slot = SlotOf(fw, allocation.role);
     AddVec(fw.roles[slot].allocated, sums, -1);

@@ -194,12 +194,36 @@ class Engine final : public Allocator {
     std::vector<uint64_t> covering_bits;  // the filter covers all free resources, by agent
   };
 
+  // The non-scalar part of an allocation record (reserved entries, unreserved ranges and
+  // sets) as the bags it was given in, not merged: what is held is their sum. Offers usually
+  // come back whole (declined or unused), and a framework that already holds part of an agent
+  // (its tasks' ports) is often offered the agent's whole rest; keeping that bag apart lets it
+  // go back out as it came, shared with the agent's last offer, instead of merging two range
+  // sets on the way in and splitting them again on the way out. Bags are merged only when part
+  // of one is taken back, or when more than kMaxBags pile up.
+  class HeldBags {
+   public:
+    static constexpr size_t kMaxBags = 4;
+    bool empty() const { return bags_.empty(); }
+    void Add(Resources bag);
+    // The sum of the bags.
+    Resources Sum() const;
+    bool Contains(const Resources& part) const;
+    // Removes `part`, which Contains() accepted, and returns what was removed: the held bag
+    // itself when one equals `part` (sharing its entries), else `part`.
+    Resources Take(const Resources& part);
+
+   private:
+    void Merge();
+    absl::InlinedVector<Resources, 1> bags_;  // none empty
+  };
+
   // What (framework, role) holds on an agent, split like the free pools.
   struct Allocation {
     uint32_t framework;
     uint32_t role;
-    Vec unreserved;   // unreserved scalars
-    Resources other;  // reserved entries and unreserved non-scalars
+    Vec unreserved;  // unreserved scalars
+    HeldBags other;  // reserved entries and unreserved non-scalars
   };
 
   struct Agent {
