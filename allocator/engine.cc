@@ -288,9 +288,13 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     free_columns_[i][agent] -= unreserved[i];
     available_[i] -= unreserved[i];
   }
-  Vec sums = unreserved;
+  // Scalars taken from reservations count towards shares like unreserved ones.
+  Vec with_reserved;
+  const Vec* sums = &unreserved;
   for (const Resource& piece : other.entries()) {
-    if (piece.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(piece.name), piece.scalar);
+    if (piece.kind != ResourceKind::kScalar) continue;
+    if (sums == &unreserved) sums = &(with_reserved = unreserved);
+    AddAt(with_reserved, InternScalar(piece.name), piece.scalar);
   }
   if (&other == &host.free_other) {
     // Everything taken (no reservations among it): move it instead of copying.
@@ -302,10 +306,10 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(other, -1);
   }
-  AddVec(entry.allocated, sums);
+  AddVec(entry.allocated, *sums);
   MarkFrameworkRoleDirty(framework, slot);
-  AddVec(roles_[entry.role].own_allocated, sums);
-  AddConsumption(entry.role, sums, 1);
+  AddVec(roles_[entry.role].own_allocated, *sums);
+  AddConsumption(entry.role, *sums, 1);
 }
 
 void Engine::HeldBags::Add(Resources bag) {

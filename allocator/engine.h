@@ -379,12 +379,14 @@ class Engine final : public Allocator {
   bool AgentExhausted(uint32_t agent) const;
   // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
   // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below
-  // is owed; otherwise stage 1 descends only into subtrees that owe a guarantee.
-  void WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
+  // is owed; otherwise stage 1 descends only into subtrees that owe a guarantee. Returns true
+  // when the agent is exhausted (VisitFrameworks likewise).
+  bool WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
                      std::vector<Offer>* offers);
-  void VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
+  bool VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
                        std::vector<Offer>* offers);
-  void TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
+  // True if it made (or added to) an offer.
+  bool TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                 std::vector<Offer>* offers);
   void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
 

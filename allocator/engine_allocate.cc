@@ -185,18 +185,18 @@ Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   return host.last_offer;
 }
 
-void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
+bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                       std::vector<Offer>* offers) {
   Framework& fw = frameworks_[framework];
-  if (!fw.active) return;
+  if (!fw.active) return false;
+  if (FilterCoversAgent(fw, agent)) return false;  // one bit, before building anything
   size_t slot = SlotOf(fw, node);
-  if (fw.roles[slot].suppressed) return;
-  if (agents_[agent].has_gpus && !fw.gpu_capable) return;
-  if (FilterCoversAgent(fw, agent)) return;  // one bit, before building anything
+  if (fw.roles[slot].suppressed) return false;
+  if (agents_[agent].has_gpus && !fw.gpu_capable) return false;
   Candidate& candidate = scratch_candidate_;
-  if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return;
-  if (Filtered(fw, agent, candidate)) return;
-  if (!MeetsMinAllocatable(fw, candidate)) return;
+  if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return false;
+  if (Filtered(fw, agent, candidate)) return false;
+  if (!MeetsMinAllocatable(fw, candidate)) return false;
   Resources offered = OfferResources(agent, candidate);
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
@@ -206,7 +206,7 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
     for (const auto& [made, index] : host.stage_one_offers) {
       if (made != key) continue;
       STEWARD_CHECK_OK((*offers)[index].resources.Add(offered));
-      return;
+      return true;
     }
   }
   if (stage == 1) {
@@ -217,6 +217,7 @@ void Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
     host.stage_one_offers.emplace_back(key, offers->size());
   }
   offers->push_back({FrameworkId(framework), AgentId(agent), RoleId(node), std::move(offered)});
+  return true;
 }
 
 namespace {
@@ -257,55 +258,55 @@ class LazyOrder {
 
 }  // namespace
 
-void Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
+// The walks below start on an agent with something free, and only an offer takes from it:
+// exhaustion is checked after each offer, and a walk that finds the agent exhausted returns
+// true so that its callers stop too.
+bool Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
                              std::vector<Offer>* offers) {
-  if (stage == 1 && !PathHasUnmet(node)) return;
+  if (stage == 1 && !PathHasUnmet(node)) return false;
   if (options_.sorter == SorterKind::kDrf) {
     for (const DrfFrameworkKey& key : roles_[node].framework_order) {
-      if (AgentExhausted(agent)) return;
-      TryOffer(key.framework, node, agent, stage, offers);
+      if (TryOffer(key.framework, node, agent, stage, offers) && AgentExhausted(agent)) {
+        return true;
+      }
     }
-    return;
+    return false;
   }
   std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
   OrderFrameworks(node, agent, &keys);
   LazyOrder<FrameworkKey> order(keys);
   FrameworkKey key;
   while (order.Next(&key)) {
-    if (AgentExhausted(agent)) return;
-    TryOffer(key.framework, node, agent, stage, offers);
+    if (TryOffer(key.framework, node, agent, stage, offers) && AgentExhausted(agent)) return true;
   }
+  return false;
 }
 
-void Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
+bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
                            std::vector<Offer>* offers) {
   bool owed_only = stage == 1 && !covered;
-  // Returns false when the agent is exhausted.
+  // Returns true when the agent is exhausted.
   auto visit = [&](const auto& key) {
-    if (AgentExhausted(agent)) return false;
-    if (key.self) {
-      if (!owed_only) VisitFrameworks(key.id, agent, stage, depth, offers);
-      return true;
-    }
+    if (key.self) return !owed_only && VisitFrameworks(key.id, agent, stage, depth, offers);
     const RoleNode& child = roles_[key.id];
-    if (owed_only && child.unmet_in_subtree == 0) return true;
-    WalkNodeOrder(key.id, agent, stage, depth + 1, covered || !internal::AllZero(child.unmet),
-                  offers);
-    return true;
+    if (owed_only && child.unmet_in_subtree == 0) return false;
+    return WalkNodeOrder(key.id, agent, stage, depth + 1,
+                         covered || !internal::AllZero(child.unmet), offers);
   };
   if (options_.sorter == SorterKind::kDrf) {
     for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
-      if (!visit(key)) return;
+      if (visit(key)) return true;
     }
-    return;
+    return false;
   }
   std::vector<ChildKey>& keys = *ScratchChildren(depth);
   OrderChildren(node, agent, owed_only, &keys);
   LazyOrder<ChildKey> order(keys);
   ChildKey key;
   while (order.Next(&key)) {
-    if (!visit(key)) return;
+    if (visit(key)) return true;
   }
+  return false;
 }
 
 void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers) {

@@ -119,7 +119,16 @@ class OrderedKeys {
       tree_.insert(new_key);
       return;
     }
-    auto at = std::lower_bound(flat_.begin(), flat_.end(), old_key);
+    // The re-keyed client is usually near the front (a walk offers to the first clients in
+    // order and stops), so its old place is found by galloping from the front.
+    size_t lo = 0;
+    size_t hi = 1;
+    while (hi < flat_.size() && flat_[hi - 1] < old_key) {
+      lo = hi;
+      hi *= 2;
+    }
+    auto at =
+        std::lower_bound(flat_.begin() + lo, flat_.begin() + std::min(hi, flat_.size()), old_key);
     if (at == flat_.end() || old_key < *at) {  // absent: plain insert
       insert(new_key);
       return;
