@@ -22,6 +22,7 @@
 #ifndef STEWARD_ALLOCATOR_ENGINE_H_
 #define STEWARD_ALLOCATOR_ENGINE_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -376,6 +377,9 @@ class Engine final : public Allocator {
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
   // The bag offered for `candidate` on `agent`.
   Resources OfferResources(uint32_t agent, const Candidate& candidate);
+  // A bag of `unreserved` plus `other`, shared with an earlier offer of the same amounts when
+  // one is still in recent_bags_ (identical agents are offered identical bags).
+  Resources SharedBag(const Vec& unreserved, const Resources& other);
   bool AgentExhausted(uint32_t agent) const;
   // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
   // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below
@@ -437,6 +441,14 @@ class Engine final : public Allocator {
   std::deque<std::vector<ChildKey>> scratch_children_;
   std::deque<std::vector<FrameworkKey>> scratch_frameworks_;
   Candidate scratch_candidate_;
+  // Offer bags built lately, direct-mapped by a hash of their unreserved amounts.
+  struct RecentBag {
+    Vec unreserved;
+    Resources other;
+    Resources bag;
+  };
+  static constexpr size_t kRecentBags = 16;
+  std::array<RecentBag, kRecentBags> recent_bags_;
   mutable std::vector<uint32_t> scratch_path_;
   mutable std::vector<Vec> scratch_consumed_;
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 #include "allocator/internal/check.h"
+#include "allocator/sort_key.h"
 
 namespace steward::allocator {
 
@@ -176,13 +177,28 @@ Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   if (host.last_offer.empty() ||
       !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
       (!same_other && !(*candidate.other == host.last_offer_other))) {
-    host.last_offer = BuildResources(candidate.unreserved, *candidate.other);
+    host.last_offer = SharedBag(candidate.unreserved, *candidate.other);
     host.last_offer_unreserved = candidate.unreserved;
   }
   // Equal or not, remember the candidate's own bag: the next comparison is then usually
   // decided by identity, without reading the entries.
   if (!same_other) host.last_offer_other = *candidate.other;
   return host.last_offer;
+}
+
+Resources Engine::SharedBag(const Vec& unreserved, const Resources& other) {
+  uint64_t hash = other.entries().size();
+  for (size_t i = 0; i < unreserved.size(); ++i) {
+    if (unreserved[i] != 0) hash = Mix64(hash ^ (static_cast<uint64_t>(unreserved[i]) + i));
+  }
+  RecentBag& recent = recent_bags_[hash % kRecentBags];
+  if (recent.bag.empty() || !internal::SameAmounts(unreserved, recent.unreserved) ||
+      !(other.SharesEntriesWith(recent.other) || other == recent.other)) {
+    recent.bag = BuildResources(unreserved, other);
+    recent.unreserved = unreserved;
+    recent.other = other;
+  }
+  return recent.bag;
 }
 
 bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
