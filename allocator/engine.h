@@ -342,10 +342,12 @@ class Engine final : public Allocator {
   void ReKeyDirty();
   void RebuildOrder();
   // RANDOM sorter: the walk children (and self entry) of `node` with their keys, unsorted.
-  // With `owed_only`, only children whose subtree owes a guarantee, and no self entry.
-  void OrderChildren(uint32_t node, uint64_t position, bool owed_only,
-                     std::vector<ChildKey>* out) const;
-  void OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
+  // With `owed_only`, only children whose subtree owes a guarantee, and no self entry. Both
+  // return the index of the least key in *out (0 when it is empty). Keys are distinct: a
+  // bijective mix of distinct client codes.
+  size_t OrderChildren(uint32_t node, uint64_t position, bool owed_only,
+                       std::vector<ChildKey>* out) const;
+  size_t OrderFrameworks(uint32_t node, uint64_t position, std::vector<FrameworkKey>* out) const;
   void AddUnmetAlongPath(uint32_t node, int delta);
   std::vector<ChildKey>* ScratchChildren(size_t depth);
   std::vector<FrameworkKey>* ScratchFrameworks(size_t depth);

@@ -240,21 +240,24 @@ namespace {
 
 // The RANDOM sorter's order is consumed lazily: the walk usually stops after a few clients,
 // when the agent is exhausted, so the first kLinearPops clients are found by a linear scan for
-// the least key (cheaper than building a heap over every client); a walk that goes on turns
-// the rest into a min-heap. Keys are distinct, so the order is the sorted order either way.
+// the least key (cheaper than building a heap over every client; the first one is already
+// known from filling the keys); a walk that goes on turns the rest into a min-heap. Keys are
+// distinct, so comparing them by order alone gives the sorted order either way.
 constexpr int kLinearPops = 4;
 
 template <typename Key>
 class LazyOrder {
  public:
-  explicit LazyOrder(std::vector<Key>& keys) : keys_(keys) {}
+  LazyOrder(std::vector<Key>& keys, size_t least) : keys_(keys), least_(least) {}
 
   bool Next(Key* key) {
     if (keys_.empty()) return false;
-    auto greater = [](const Key& a, const Key& b) { return b < a; };
+    auto less = [](const Key& a, const Key& b) { return a.order < b.order; };
+    auto greater = [](const Key& a, const Key& b) { return b.order < a.order; };
     if (pops_ < kLinearPops) {
+      auto least =
+          pops_ == 0 ? keys_.begin() + least_ : std::min_element(keys_.begin(), keys_.end(), less);
       ++pops_;
-      auto least = std::min_element(keys_.begin(), keys_.end());
       *key = *least;
       *least = keys_.back();
       keys_.pop_back();
@@ -269,6 +272,7 @@ class LazyOrder {
 
  private:
   std::vector<Key>& keys_;
+  size_t least_;
   int pops_ = 0;
 };
 
@@ -289,8 +293,7 @@ bool Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
     return false;
   }
   std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
-  OrderFrameworks(node, agent, &keys);
-  LazyOrder<FrameworkKey> order(keys);
+  LazyOrder<FrameworkKey> order(keys, OrderFrameworks(node, agent, &keys));
   FrameworkKey key;
   while (order.Next(&key)) {
     if (TryOffer(key.framework, node, agent, stage, offers) && AgentExhausted(agent)) return true;
@@ -316,8 +319,7 @@ bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
     return false;
   }
   std::vector<ChildKey>& keys = *ScratchChildren(depth);
-  OrderChildren(node, agent, owed_only, &keys);
-  LazyOrder<ChildKey> order(keys);
+  LazyOrder<ChildKey> order(keys, OrderChildren(node, agent, owed_only, &keys));
   ChildKey key;
   while (order.Next(&key)) {
     if (visit(key)) return true;

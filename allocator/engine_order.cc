@@ -179,28 +179,51 @@ void Engine::RebuildOrder() {
   }
 }
 
-void Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
-                           std::vector<ChildKey>* out) const {
-  out->clear();
+size_t Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
+                             std::vector<ChildKey>* out) const {
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
+  const bool self = !owed_only && node != kNoNode && !roles_[node].frameworks.empty();
+  out->resize(children.size() + (self ? 1 : 0));
+  ChildKey* keys = out->data();
   const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
-  auto key = [prefix](uint64_t client) { return RandomSortKeyFrom(prefix, client); };
+  size_t n = 0;
+  size_t least = 0;
+  uint64_t least_order = ~uint64_t{0};
+  auto add = [&](uint64_t client, uint32_t id, bool is_self) {
+    const uint64_t order = RandomSortKeyFrom(prefix, client);
+    keys[n] = {order, id, is_self};
+    if (order < least_order) {
+      least_order = order;
+      least = n;
+    }
+    ++n;
+  };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
-    out->push_back({key(RoleClient(child)), child, false});
+    add(RoleClient(child), child, false);
   }
-  if (!owed_only && node != kNoNode && !roles_[node].frameworks.empty()) {
-    out->push_back({key(SelfClient(node)), node, true});
-  }
+  if (self) add(SelfClient(node), node, true);
+  out->resize(n);
+  return n == 0 ? 0 : least;
 }
 
-void Engine::OrderFrameworks(uint32_t node, uint64_t position,
-                             std::vector<FrameworkKey>* out) const {
-  out->clear();
+size_t Engine::OrderFrameworks(uint32_t node, uint64_t position,
+                               std::vector<FrameworkKey>* out) const {
+  const std::vector<uint32_t>& frameworks = roles_[node].frameworks;
+  out->resize(frameworks.size());
+  FrameworkKey* keys = out->data();
   const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
-  for (uint32_t framework : roles_[node].frameworks) {
-    out->push_back({RandomSortKeyFrom(prefix, FrameworkClient(framework)), framework});
+  size_t least = 0;
+  uint64_t least_order = ~uint64_t{0};
+  for (size_t i = 0; i < frameworks.size(); ++i) {
+    const uint64_t order = RandomSortKeyFrom(prefix, FrameworkClient(frameworks[i]));
+    keys[i] = {order, frameworks[i]};
+    if (order < least_order) {
+      least_order = order;
+      least = i;
+    }
   }
+  return least;
 }
 
 std::vector<Engine::ChildKey>* Engine::ScratchChildren(size_t depth) {
