@@ -8,10 +8,11 @@
 //     frameworks, in ordered sets keyed by (share, id). Only the clients whose allocation
 //     changed are re-keyed, after each agent (which keeps the "order fixed per agent"
 //     semantics), instead of re-sorting everything per agent as Mesos does;
-//   - decline filters are kept per framework as a hash map plus two bitsets over agents: "has
-//     a filter" and "filter covers everything free on the agent". The covering bit lets the
-//     walk reject a filtered framework with one bit test, and an agent that every framework
-//     covers is skipped whole;
+//   - decline filters are kept per framework as a hash map, plus two bits per (agent,
+//     framework) in a matrix stored agent by agent (internal::BitMatrix): "has a filter" and
+//     "filter covers everything free on the agent". The covering bit lets the walk reject a
+//     filtered framework with one bit test, and an agent that every framework covers is
+//     skipped whole;
 //   - stage 1 is skipped outright when no role has an unmet guarantee; quota arithmetic runs
 //     only along the role path of an offer.
 //
@@ -34,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "allocator/allocator.h"
+#include "allocator/internal/bit_matrix.h"
 #include "allocator/internal/ordered_keys.h"
 #include "allocator/internal/strings.h"
 #include "allocator/internal/vec.h"
@@ -191,8 +193,6 @@ class Engine final : public Allocator {
     std::vector<FrameworkRole> roles;
     std::vector<Vec> min_allocatable;               // alternatives by scalar index
     absl::flat_hash_map<uint32_t, Filter> filters;  // by agent
-    std::vector<uint64_t> filter_bits;              // has a filter, by agent
-    std::vector<uint64_t> covering_bits;  // the filter covers all free resources, by agent
   };
 
   // The non-scalar part of an allocation record (reserved entries, unreserved ranges and
@@ -359,12 +359,14 @@ class Engine final : public Allocator {
   bool FreeWithinBound(uint32_t agent) const;
   void ResetCoveringBound(uint32_t agent);
   void RefreshCovering(uint32_t agent);
-  void SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering);
+  void SetFilterBits(uint32_t framework, uint32_t agent, bool has, bool covering);
   void EraseFilter(uint32_t framework, uint32_t agent);
   void ExpireFilters(double now);
-  bool Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const;
+  bool Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const;
   // True if the framework's filter on the agent covers everything free there.
-  bool FilterCoversAgent(const Framework& fw, uint32_t agent) const;
+  bool FilterCoversAgent(uint32_t framework, uint32_t agent) const {
+    return filter_bits_.Test(kCoveringPlane, agent, framework);
+  }
 
   // ---- allocation (engine_allocate.cc) ----
   // L(n) - C(n) for one node (never negative), kUnlimited if the node does not limit `name`.
@@ -433,6 +435,12 @@ class Engine final : public Allocator {
   std::vector<std::pair<uint32_t, uint32_t>> dirty_framework_roles_;
   bool order_stale_ = false;  // totals changed: every key must be recomputed
 
+  // Decline filters as bits, agents by frameworks: kFilterPlane, the framework has a filter on
+  // the agent; kCoveringPlane, that filter covers everything free there (the walk skips the
+  // framework without building a candidate).
+  static constexpr size_t kFilterPlane = 0;
+  static constexpr size_t kCoveringPlane = 1;
+  internal::BitMatrix<2> filter_bits_;
   std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>
       expiries_;
   uint64_t filter_sequence_ = 0;

@@ -205,13 +205,13 @@ bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
                       std::vector<Offer>* offers) {
   Framework& fw = frameworks_[framework];
   if (!fw.active) return false;
-  if (FilterCoversAgent(fw, agent)) return false;  // one bit, before building anything
+  if (FilterCoversAgent(framework, agent)) return false;  // one bit, before building anything
   size_t slot = SlotOf(fw, node);
   if (fw.roles[slot].suppressed) return false;
   if (agents_[agent].has_gpus && !fw.gpu_capable) return false;
   Candidate& candidate = scratch_candidate_;
   if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return false;
-  if (Filtered(fw, agent, candidate)) return false;
+  if (Filtered(framework, agent, candidate)) return false;
   if (!MeetsMinAllocatable(fw, candidate)) return false;
   Resources offered = OfferResources(agent, candidate);
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);

@@ -38,7 +38,7 @@ absl::StatusOr<std::vector<RoleExplanation>> Engine::Explain(FrameworkId framewo
         reason = why;
       } else if (auto filter = fw.filters.find(agent); filter != fw.filters.end() &&
                                                        filter->second.expiry > now &&
-                                                       Filtered(fw, agent, candidate)) {
+                                                       Filtered(*checked, agent, candidate)) {
         reason = Reason::kFiltered;
       } else if (!MeetsMinAllocatable(fw, candidate)) {
         reason = why == Reason::kInsufficientResources ? Reason::kBelowMinAllocatable : why;

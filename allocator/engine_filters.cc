@@ -19,24 +19,7 @@ namespace steward::allocator {
 
 using internal::At;
 
-namespace {
-
-bool TestBit(const std::vector<uint64_t>& bits, uint32_t index) {
-  size_t word = index / 64;
-  return word < bits.size() && ((bits[word] >> (index % 64)) & 1) != 0;
-}
-
-void AssignBit(std::vector<uint64_t>& bits, uint32_t index, bool value) {
-  size_t word = index / 64;
-  if (word >= bits.size()) {
-    if (!value) return;
-    bits.resize(word + 1, 0);
-  }
-  uint64_t mask = uint64_t{1} << (index % 64);
-  bits[word] = value ? (bits[word] | mask) : (bits[word] & ~mask);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool Engine::FilterCovers(const Filter& filter, uint32_t agent) const {
   const Agent& host = agents_[agent];
@@ -63,10 +46,10 @@ void Engine::ResetCoveringBound(uint32_t agent) {
   host.covering_bound_other = host.free_other;
 }
 
-void Engine::SetFilterBits(Framework& fw, uint32_t agent, bool has, bool covering) {
-  bool was_covering = TestBit(fw.covering_bits, agent);
-  AssignBit(fw.filter_bits, agent, has);
-  AssignBit(fw.covering_bits, agent, covering);
+void Engine::SetFilterBits(uint32_t framework, uint32_t agent, bool has, bool covering) {
+  bool was_covering = filter_bits_.Test(kCoveringPlane, agent, framework);
+  filter_bits_.Assign(kFilterPlane, agent, framework, has);
+  filter_bits_.Assign(kCoveringPlane, agent, framework, covering);
   agents_[agent].covering_count += static_cast<int>(covering) - static_cast<int>(was_covering);
 }
 
@@ -79,15 +62,15 @@ void Engine::RefreshCovering(uint32_t agent) {
   if (host.filtering_frameworks.empty() || FreeWithinBound(agent)) return;
   ResetCoveringBound(agent);
   for (uint32_t framework : host.filtering_frameworks) {
-    Framework& fw = frameworks_[framework];
-    SetFilterBits(fw, agent, true, FilterCovers(fw.filters.at(agent), agent));
+    SetFilterBits(framework, agent, true,
+                  FilterCovers(frameworks_[framework].filters.at(agent), agent));
   }
 }
 
 void Engine::EraseFilter(uint32_t framework, uint32_t agent) {
   Framework& fw = frameworks_[framework];
   if (fw.filters.erase(agent) == 0) return;
-  SetFilterBits(fw, agent, false, false);
+  SetFilterBits(framework, agent, false, false);
   std::vector<uint32_t>& list = agents_[agent].filtering_frameworks;
   list.erase(std::find(list.begin(), list.end(), framework));
 }
@@ -104,14 +87,10 @@ void Engine::ExpireFilters(double now) {
   }
 }
 
-bool Engine::FilterCoversAgent(const Framework& fw, uint32_t agent) const {
-  return TestBit(fw.covering_bits, agent);
-}
-
-bool Engine::Filtered(const Framework& fw, uint32_t agent, const Candidate& candidate) const {
-  if (!TestBit(fw.filter_bits, agent)) return false;
-  if (TestBit(fw.covering_bits, agent)) return true;
-  const Filter& filter = fw.filters.at(agent);
+bool Engine::Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const {
+  if (!filter_bits_.Test(kFilterPlane, agent, framework)) return false;
+  if (filter_bits_.Test(kCoveringPlane, agent, framework)) return true;
+  const Filter& filter = frameworks_[framework].filters.at(agent);
   for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
     if (candidate.unreserved[i] > At(filter.refused_unreserved, i)) return false;
   }
@@ -143,14 +122,13 @@ absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
   expiries_.push({filter.expiry, filter.sequence, fw_index, host});
   bool covers = FilterCovers(filter, host);
   fw.filters[host] = std::move(filter);
-  SetFilterBits(fw, host, true, covers);
+  SetFilterBits(fw_index, host, true, covers);
   if (!covers) {
     // The bound may be looser than what is free now; tighten it so that this filter, which
     // may well cover the current free resources, gets its bit.
     ResetCoveringBound(host);
     for (uint32_t other : filtering) {
-      Framework& owner = frameworks_[other];
-      SetFilterBits(owner, host, true, FilterCovers(owner.filters.at(host), host));
+      SetFilterBits(other, host, true, FilterCovers(frameworks_[other].filters.at(host), host));
     }
   }
   return absl::OkStatus();
