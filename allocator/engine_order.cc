@@ -179,32 +179,47 @@ void Engine::RebuildOrder() {
   }
 }
 
+namespace {
+
+// Draws the RANDOM keys of keys[0, n), whose clients `client(key)` names, and returns the
+// index of the least. A single client needs no key: it is first whatever its key would be,
+// and skipping the draw saves the prefix's three mixes.
+template <typename Key, typename ClientOf>
+size_t DrawKeys(uint64_t seed, uint64_t cycle, uint64_t position, Key* keys, size_t n,
+                ClientOf client) {
+  if (n <= 1) return 0;
+  const uint64_t prefix = RandomSortPrefix(seed, cycle, position);
+  size_t least = 0;
+  uint64_t least_order = ~uint64_t{0};
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t order = RandomSortKeyFrom(prefix, client(keys[i]));
+    keys[i].order = order;
+    if (order < least_order) {
+      least_order = order;
+      least = i;
+    }
+  }
+  return least;
+}
+
+}  // namespace
+
 size_t Engine::OrderChildren(uint32_t node, uint64_t position, bool owed_only,
                              std::vector<ChildKey>* out) const {
   const std::vector<uint32_t>& children = node == kNoNode ? root_walk_ : roles_[node].walk_children;
   const bool self = !owed_only && node != kNoNode && !roles_[node].frameworks.empty();
   out->resize(children.size() + (self ? 1 : 0));
   ChildKey* keys = out->data();
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
   size_t n = 0;
-  size_t least = 0;
-  uint64_t least_order = ~uint64_t{0};
-  auto add = [&](uint64_t client, uint32_t id, bool is_self) {
-    const uint64_t order = RandomSortKeyFrom(prefix, client);
-    keys[n] = {order, id, is_self};
-    if (order < least_order) {
-      least_order = order;
-      least = n;
-    }
-    ++n;
-  };
   for (uint32_t child : children) {
     if (owed_only && roles_[child].unmet_in_subtree == 0) continue;
-    add(RoleClient(child), child, false);
+    keys[n++] = {0, child, false};
   }
-  if (self) add(SelfClient(node), node, true);
+  if (self) keys[n++] = {0, node, true};
   out->resize(n);
-  return n == 0 ? 0 : least;
+  return DrawKeys(options_.seed, cycle_, position, keys, n, [](const ChildKey& key) {
+    return key.self ? SelfClient(key.id) : RoleClient(key.id);
+  });
 }
 
 size_t Engine::OrderFrameworks(uint32_t node, uint64_t position,
@@ -212,18 +227,9 @@ size_t Engine::OrderFrameworks(uint32_t node, uint64_t position,
   const std::vector<uint32_t>& frameworks = roles_[node].frameworks;
   out->resize(frameworks.size());
   FrameworkKey* keys = out->data();
-  const uint64_t prefix = RandomSortPrefix(options_.seed, cycle_, position);
-  size_t least = 0;
-  uint64_t least_order = ~uint64_t{0};
-  for (size_t i = 0; i < frameworks.size(); ++i) {
-    const uint64_t order = RandomSortKeyFrom(prefix, FrameworkClient(frameworks[i]));
-    keys[i] = {order, frameworks[i]};
-    if (order < least_order) {
-      least_order = order;
-      least = i;
-    }
-  }
-  return least;
+  for (size_t i = 0; i < frameworks.size(); ++i) keys[i] = {0, frameworks[i]};
+  return DrawKeys(options_.seed, cycle_, position, keys, frameworks.size(),
+                  [](const FrameworkKey& key) { return FrameworkClient(key.framework); });
 }
 
 std::vector<Engine::ChildKey>* Engine::ScratchChildren(size_t depth) {
