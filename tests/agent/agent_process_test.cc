@@ -419,7 +419,8 @@ size_t Count(const std::string& text, const std::string& what) {
 bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 TEST_F(AgentProcessTest, CustomExecutorSubscribingAgainInTimeKeepsItsTasks) {
-  const std::vector<std::string> flags = {"--executor_reregistration_timeout=3secs"};
+  // Long enough for sanitizer builds; the executor retries every 100 ms.
+  const std::vector<std::string> flags = {"--executor_reregistration_timeout=5secs"};
   StartAgent(flags);
   ASSERT_TRUE(master_.Push(LaunchOnTestExecutor({})));
   const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
@@ -444,7 +445,7 @@ TEST_F(AgentProcessTest, CustomExecutorSubscribingAgainInTimeKeepsItsTasks) {
   })) << ReadAll(sandbox + "/stdout")
       << ReadAll(log_path_);
   // Past the timeout, the executor and its task are still there.
-  std::this_thread::sleep_until(restarted + 3500ms);
+  std::this_thread::sleep_until(restarted + 5500ms);
   EXPECT_TRUE(Alive(pid));
   for (const mesos::v1::TaskStatus& status : master_.updates_for("T1")) {
     EXPECT_FALSE(common::IsTerminalState(status.state())) << status.DebugString();

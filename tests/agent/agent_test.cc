@@ -898,12 +898,12 @@ TEST_F(AgentTest, RecoveredExecutorThatSubscribesInTimeKeepsRunning) {
   auto restarted = std::make_shared<FakeContainers>();
   restarted->recover = {container};
   containers_ = restarted;
-  reregistration_timeout_ = 1s;
+  reregistration_timeout_ = 2s;  // Slow (sanitizer) builds still subscribe well within it.
   const auto start = std::chrono::steady_clock::now();
   StartAndSubscribe();
   ExecutorStream stream(agent_->port(), ExecutorCallOf(ExecutorCall::SUBSCRIBE));
   ASSERT_TRUE(stream.WaitFor(ExecutorEvent::SUBSCRIBED).has_value());
-  std::this_thread::sleep_until(start + 1500ms);  // Past the timeout.
+  std::this_thread::sleep_until(start + 2500ms);  // Past the timeout.
   EXPECT_TRUE(restarted->Kills().empty());
   EXPECT_TRUE(restarted->IsRunning(container));
   EXPECT_FALSE(stream.ended());
