@@ -23,6 +23,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options,
       options.executor_heartbeat_interval.count() <= 0) {
     return absl::InvalidArgumentError("intervals must be positive");
   }
+  if (options.executor_reregistration_timeout.count() <= 0 ||
+      options.executor_reregistration_timeout > kMaxExecutorReregistrationTimeout) {
+    return absl::InvalidArgumentError(
+        "executor_reregistration_timeout must be positive and at most 15 seconds");
+  }
   internal::CheckpointStore store(options.work_dir + "/meta");
   absl::StatusOr<std::optional<Checkpoint>> checkpoint = store.Load();
   if (!checkpoint.ok()) return checkpoint.status();

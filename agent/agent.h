@@ -31,6 +31,9 @@
 
 namespace steward::agent {
 
+// The longest --executor_reregistration_timeout (Mesos's limit too).
+inline constexpr std::chrono::milliseconds kMaxExecutorReregistrationTimeout{15'000};
+
 struct AgentOptions {
   std::string master_host;  // --master=HOST:PORT
   uint16_t master_port = 5050;
@@ -54,6 +57,10 @@ struct AgentOptions {
   std::chrono::milliseconds max_registration_backoff{30'000};
   // HEARTBEAT events to subscribed executors.
   std::chrono::milliseconds executor_heartbeat_interval{30'000};
+  // After an agent restart, how long a recovered custom executor has to subscribe again
+  // before its container is killed and its tasks become TASK_LOST (TASK_GONE for a
+  // partition-aware framework) with REASON_EXECUTOR_REREGISTRATION_TIMEOUT. At most 15 s.
+  std::chrono::milliseconds executor_reregistration_timeout{2'000};
   // Passed to executors (MESOS_RECOVERY_TIMEOUT, MESOS_SUBSCRIPTION_BACKOFF_MAX).
   std::chrono::milliseconds executor_recovery_timeout{900'000};
   std::chrono::milliseconds executor_subscription_backoff_max{2'000};
@@ -76,7 +83,8 @@ class Agent {
   ~Agent();
 
   // Recovers checkpointed tasks (adopting their containers through Containerizer::Recover();
-  // tasks whose container vanished become TASK_FAILED), starts the HTTP server (Unavailable
+  // tasks whose container vanished become TASK_FAILED; recovered custom executors must
+  // subscribe again within executor_reregistration_timeout), starts the HTTP server (Unavailable
   // if the port cannot be bound) and starts subscribing to the master. Once only.
   absl::Status Start();
   // The bound HTTP port (after Start()).

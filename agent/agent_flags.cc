@@ -116,6 +116,7 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
   nanoseconds retry_interval = std::chrono::seconds(10);
   nanoseconds shutdown_grace = std::chrono::seconds(5);
   nanoseconds backoff_factor = std::chrono::seconds(1);
+  nanoseconds reregistration_timeout = std::chrono::seconds(2);
 
   common::FlagSet flags("steward-agent",
                         "Runs a Steward agent: registers with the master, runs the tasks it "
@@ -138,6 +139,10 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
             "First resend of an unacknowledged status update; doubles up to 10mins.");
   flags.Add("executor_shutdown_grace_period", &shutdown_grace,
             "Time an executor gets to exit after SHUTDOWN before it is killed.");
+  flags.Add("executor_reregistration_timeout", &reregistration_timeout,
+            "After an agent restart, how long a recovered custom executor has to subscribe "
+            "again before the agent kills it and reports its tasks TASK_LOST (TASK_GONE for "
+            "partition-aware frameworks). Positive, at most 15secs.");
   flags.Add("registration_backoff_factor", &backoff_factor,
             "Re-subscription backoff: a random delay in [0, b], b from this doubling to 30secs.");
   flags.Add("runtime_dir", &runtime_dir,
@@ -189,6 +194,15 @@ absl::StatusOr<AgentConfig> ParseAgentFlags(
     return absl::InvalidArgumentError("--executor_shutdown_grace_period: must not be negative");
   }
   options.executor_shutdown_grace_period = std::chrono::duration_cast<milliseconds>(shutdown_grace);
+  absl::StatusOr<milliseconds> reregistration =
+      Positive("executor_reregistration_timeout", reregistration_timeout);
+  if (!reregistration.ok()) return reregistration.status();
+  if (reregistration_timeout > kMaxExecutorReregistrationTimeout) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--executor_reregistration_timeout: must be at most ",
+                     common::FormatDuration(kMaxExecutorReregistrationTimeout)));
+  }
+  options.executor_reregistration_timeout = *reregistration;
   absl::StatusOr<milliseconds> backoff = Positive("registration_backoff_factor", backoff_factor);
   if (!backoff.ok()) return backoff.status();
   options.registration_backoff_factor = *backoff;

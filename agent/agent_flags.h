@@ -4,6 +4,7 @@
 //       [--resources='cpus:2;mem:1024;disk:1024;ports:[31000-32000]'] [--attributes='rack:r1']
 //       [--hostname=NAME] [--isolation=auto|cgroups/v2|cgroups/v1|none]
 //       [--status_update_retry_interval=10secs] [--executor_shutdown_grace_period=5secs]
+//       [--executor_reregistration_timeout=2secs]
 //       [--registration_backoff_factor=1secs] [--runtime_dir=DIR] [--cgroups_root=steward]
 //       [--logging_level=INFO|WARNING|ERROR]
 //
@@ -35,7 +36,8 @@ struct AgentConfig {
 // Parses argv and the environment (`env` replaces the process environment when given: tests).
 // InvalidArgument naming the flag for anything malformed: unknown flags, a missing --master or
 // --work_dir, a --master that is not HOST:PORT, bad resources or attributes, an unknown
-// isolation, a non-positive retry interval. The work directory is created if missing (its
+// isolation, a non-positive retry interval, an --executor_reregistration_timeout that is not
+// positive or is over 15secs. The work directory is created if missing (its
 // file system size is needed for the disk default); Internal if that fails.
 absl::StatusOr<AgentConfig> ParseAgentFlags(
     int argc, const char* const* argv,

@@ -135,6 +135,10 @@ class Containerizer {
   // Ids of containers launched (Launch() returned OK, or recovered) and not yet returned by
   // Reap(), in id order.
   virtual std::vector<std::string> Running() const = 0;
+  // The pid of the process the container runs (the spec's command), read from its runtime
+  // state. NotFound for an unknown id, a container still launching and one that has ended;
+  // Internal when its state cannot be read.
+  virtual absl::StatusOr<int> Pid(std::string_view container_id) const = 0;
   // After an agent restart with the same runtime_dir: adopts the containers the previous agent
   // process left (still running, or ended and not yet reaped) and returns their ids. Their
   // exits then come through Reap() as usual. Every container directory in runtime_dir is

@@ -80,6 +80,11 @@ void AgentImpl::ServeExecutorApi(const common::HttpRequest& request, common::Res
         responder.Reply(400, absl::StrCat("Executor '", executor_id, "' has terminated\n"));
         return;
       }
+      if (executor->second.pending_termination.has_value()) {
+        responder.Reply(400, absl::StrCat("Executor '", executor_id, "' is being killed: ",
+                                          executor->second.pending_termination->message(), "\n"));
+        return;
+      }
       const std::string accept =
           absl::AsciiStrToLower(std::string(request.Header("Accept").value_or("application/json")));
       bool json_events = true;
@@ -151,7 +156,10 @@ void AgentImpl::ExecutorSubscribeLocked(FrameworkRecord& framework, ExecutorReco
   }
   executor.stream = internal::ExecutorStream{std::move(responder), json};
   STEWARD_LOG(INFO) << "Executor " << executor_id << " of framework " << framework.info.id().value()
-                    << " subscribed";
+                    << (executor.reregister_deadline.has_value()
+                            ? " subscribed again after the agent's recovery"
+                            : " subscribed");
+  executor.reregister_deadline.reset();
   ExecutorEvent subscribed;
   subscribed.set_type(ExecutorEvent::SUBSCRIBED);
   *subscribed.mutable_subscribed()->mutable_executor_info() = executor.info;

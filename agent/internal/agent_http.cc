@@ -120,6 +120,11 @@ void WriteTask(const std::string& framework_id, const mesos::v1::TaskInfo& info,
     if (status.has_reason()) {
       json->Key("reason").String(mesos::v1::TaskStatus::Reason_Name(status.reason()));
     }
+    if (status.has_container_status()) {
+      // As Mesos's /state: the protobuf's JSON form (container_id, executor_pid, network_infos).
+      absl::StatusOr<std::string> container = common::MessageToJson(status.container_status());
+      if (container.ok()) json->Key("container_status").Raw(*container);
+    }
     json->EndObject();
   }
   json->EndArray();

@@ -1,11 +1,16 @@
 #include "agent/internal/agent_impl.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "agent/internal/files_api.h"
+#include "common/flags.h"
 #include "common/logging.h"
 
 namespace steward::agent {
@@ -14,6 +19,66 @@ using internal::ExecutorRecord;
 using internal::FrameworkRecord;
 using internal::TaskRecord;
 
+namespace {
+
+// The NetworkInfo of `address` when it is a literal IPv4 or IPv6 address.
+std::optional<mesos::v1::NetworkInfo> NetworkOf(const std::string& address) {
+  in_addr v4;
+  in6_addr v6;
+  mesos::v1::NetworkInfo network;
+  mesos::v1::NetworkInfo::IPAddress* ip = network.add_ip_addresses();
+  if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) {
+    ip->set_ip_address(address);  // The protocol defaults to IPv4, as Mesos leaves it.
+  } else if (::inet_pton(AF_INET6, address.c_str(), &v6) == 1) {
+    ip->set_protocol(mesos::v1::NetworkInfo::IPv6);
+    ip->set_ip_address(address);
+  } else {
+    return std::nullopt;
+  }
+  return network;
+}
+
+// The agent's address as container statuses report it: --ip, or for a wildcard --ip the
+// first address the reported hostname resolves to (as Mesos reports the address its
+// libprocess bound to).
+std::optional<mesos::v1::NetworkInfo> AgentNetwork(const AgentOptions& options) {
+  if (options.ip != "0.0.0.0" && options.ip != "::") {
+    std::optional<mesos::v1::NetworkInfo> network = NetworkOf(options.ip);
+    if (!network.has_value()) {
+      STEWARD_LOG(WARNING) << "--ip " << options.ip << " is not an IP address; task statuses "
+                           << "carry no network_infos";
+    }
+    return network;
+  }
+  const std::string& host = options.hostname;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (host.empty() || ::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) {
+    STEWARD_LOG(WARNING) << "Hostname '" << host << "' does not resolve; task statuses carry "
+                         << "no network_infos";
+    return std::nullopt;
+  }
+  std::optional<mesos::v1::NetworkInfo> network;
+  for (addrinfo* entry = found; entry != nullptr && !network.has_value(); entry = entry->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* address = nullptr;
+    if (entry->ai_family == AF_INET) {
+      address = &reinterpret_cast<const sockaddr_in*>(entry->ai_addr)->sin_addr;
+    } else if (entry->ai_family == AF_INET6) {
+      address = &reinterpret_cast<const sockaddr_in6*>(entry->ai_addr)->sin6_addr;
+    }
+    if (address != nullptr && ::inet_ntop(entry->ai_family, address, text, sizeof(text))) {
+      network = NetworkOf(text);
+    }
+  }
+  ::freeaddrinfo(found);
+  return network;
+}
+
+}  // namespace
+
 AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> containerizer,
                      std::optional<Checkpoint> checkpoint)
     : options_(std::move(options)),
@@ -21,6 +86,7 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
       retry_policy_{options_.status_update_retry_interval,
                     options_.max_status_update_retry_interval},
       start_time_(std::chrono::system_clock::now()),
+      agent_network_(AgentNetwork(options_)),
       store_(options_.work_dir + "/meta") {
   if (checkpoint.has_value()) {
     if (checkpoint->has_agent_id()) agent_id_ = checkpoint->agent_id();
@@ -191,6 +257,28 @@ void AgentImpl::RecoverLocked() {
       ExecutorEndedLocked(framework, executor, exit, /*vanished=*/true);
     }
   }
+  // The live containers: their pids, and custom executors get their time to subscribe again
+  // (a killed one whose exit the previous agent did not see is killed again).
+  const Clock::time_point deadline = Clock::now() + options_.executor_reregistration_timeout;
+  size_t awaited = 0;
+  for (auto& [framework_id, framework] : frameworks_) {
+    for (auto& [executor_id, executor] : framework.executors) {
+      if (executor.terminated || alive.count(executor.container_id) == 0) continue;
+      ReadPidLocked(executor);
+      if (executor.command) continue;
+      if (executor.pending_termination.has_value()) {
+        (void)containerizer_->Kill(executor.container_id, std::chrono::milliseconds(0));
+        continue;
+      }
+      executor.reregister_deadline = deadline;
+      ++awaited;
+    }
+  }
+  if (awaited > 0) {
+    STEWARD_LOG(INFO) << "Waiting up to "
+                      << common::FormatDuration(options_.executor_reregistration_timeout) << " for "
+                      << awaited << " recovered executor(s) to subscribe again";
+  }
   for (const std::string& container_id : alive) {
     if (known.count(container_id) > 0) continue;
     STEWARD_LOG(WARNING) << "Killing unknown container " << container_id
@@ -226,6 +314,13 @@ void AgentImpl::RecoverLocked() {
 
 AgentImpl::Clock::time_point AgentImpl::NextWakeLocked(Clock::time_point now) const {
   Clock::time_point wake = now + options_.reap_interval;
+  for (const auto& [framework_id, framework] : frameworks_) {
+    for (const auto& [executor_id, executor] : framework.executors) {
+      if (executor.reregister_deadline.has_value()) {
+        wake = std::min(wake, std::max(*executor.reregister_deadline, now));
+      }
+    }
+  }
   if (link_->subscribed()) {
     for (const auto& [framework_id, framework] : frameworks_) {
       for (const auto& [task_id, task] : framework.tasks) {
@@ -261,6 +356,19 @@ void AgentImpl::RunLoop() {
           (void)containerizer_->Kill(executor.container_id, std::chrono::milliseconds(0));
         }
       }
+      bool timed_out = false;
+      for (auto& [framework_id, framework] : frameworks_) {
+        for (auto& [executor_id, executor] : framework.executors) {
+          if (!executor.reregister_deadline.has_value() || now < *executor.reregister_deadline) {
+            continue;
+          }
+          executor.reregister_deadline.reset();
+          if (executor.terminated || executor.stream.has_value()) continue;
+          ReregistrationTimeoutLocked(framework, executor);
+          timed_out = true;
+        }
+      }
+      if (timed_out) SaveCheckpointLocked();
       if (now >= next_executor_heartbeat_) {
         SendExecutorHeartbeatsLocked();
         next_executor_heartbeat_ = now + options_.executor_heartbeat_interval;

@@ -96,12 +96,21 @@ class AgentImpl {
                       const mesos::v1::KillPolicy* override_policy, bool framework_shutdown);
   void ShutdownExecutorLocked(internal::FrameworkRecord& framework,
                               internal::ExecutorRecord& executor);
+  // A recovered custom executor did not subscribe again in time: records what its tasks
+  // become (TASK_LOST, or TASK_GONE for a partition-aware framework, with
+  // REASON_EXECUTOR_REREGISTRATION_TIMEOUT) and kills its container; the updates follow
+  // when the container's exit is reaped.
+  void ReregistrationTimeoutLocked(internal::FrameworkRecord& framework,
+                                   internal::ExecutorRecord& executor);
+  // Reads the pid of the executor's container from the containerizer (0 when unknown).
+  void ReadPidLocked(internal::ExecutorRecord& executor);
   void HandleContainerExitLocked(const ContainerExit& exit);
   // The container of `executor` has ended (or vanished): its tasks get their terminal state.
   void ExecutorEndedLocked(internal::FrameworkRecord& framework, internal::ExecutorRecord& executor,
                            const ContainerExit& exit, bool vanished);
-  // Appends a status update (uuid, timestamps, ids filled in unless set) and makes `state` the
-  // task's latest state. Updates of a shutting-down framework are not kept.
+  // Appends a status update (uuid, timestamps, ids and container status filled in unless set)
+  // and makes `state` the task's latest state. Updates of a shutting-down framework are not
+  // kept.
   void AddUpdateLocked(internal::FrameworkRecord& framework, internal::TaskRecord& task,
                        mesos::v1::TaskStatus status);
   mesos::v1::TaskStatus NewStatus(const internal::TaskRecord& task, mesos::v1::TaskState state,
@@ -109,6 +118,14 @@ class AgentImpl {
                                   const std::string& message) const;
   std::chrono::milliseconds KillGrace(const internal::TaskRecord& task,
                                       const mesos::v1::KillPolicy* override_policy) const;
+  // Fills status.container_status as a Mesos agent does while the task's container runs:
+  // container id, executor pid, and the agent's IP address (containers share the agent's
+  // network). Left alone for a task not yet delivered to its executor, once the container
+  // has ended, for the agent's own TASK_LOST/DROPPED/GONE, and when the executor named a
+  // different container.
+  void FillContainerStatusLocked(const internal::FrameworkRecord& framework,
+                                 const internal::TaskRecord& task,
+                                 mesos::v1::TaskStatus* status) const;
   std::string SandboxFor(const std::string& framework_id, const std::string& executor_id,
                          const std::string& container_id) const;
   // Locates the executor running `container_id`.
@@ -151,6 +168,9 @@ class AgentImpl {
   const std::unique_ptr<Containerizer> containerizer_;
   const internal::StatusUpdateStream::RetryPolicy retry_policy_;
   const std::chrono::system_clock::time_point start_time_;
+  // The agent's address in container statuses; empty when it cannot be determined (a
+  // wildcard --ip whose hostname does not resolve).
+  const std::optional<mesos::v1::NetworkInfo> agent_network_;
   internal::CheckpointStore store_;
   common::MetricsRegistry metrics_;
   std::unique_ptr<common::HttpServer> server_;

@@ -16,6 +16,9 @@ void SaveFrameworks(const Frameworks& frameworks, Checkpoint* checkpoint) {
       e->set_container_id(executor.container_id);
       e->set_sandbox(executor.sandbox);
       e->set_terminated(executor.terminated);
+      if (executor.pending_termination.has_value()) {
+        *e->mutable_pending_termination() = *executor.pending_termination;
+      }
     }
     for (const auto& [task_id, task] : framework.tasks) {
       CheckpointedTask* t = saved->add_tasks();
@@ -45,6 +48,7 @@ Frameworks LoadFrameworks(const Checkpoint& checkpoint, StatusUpdateStream::Retr
       executor.container_id = e.container_id();
       executor.sandbox = e.sandbox();
       executor.terminated = e.terminated();
+      if (e.has_pending_termination()) executor.pending_termination = e.pending_termination();
     }
     for (const CheckpointedTask& t : saved.tasks()) {
       auto [it, inserted] = framework.tasks.emplace(t.info().task_id().value(), policy);

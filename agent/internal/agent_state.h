@@ -13,6 +13,7 @@
 #define STEWARD_AGENT_INTERNAL_AGENT_STATE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -73,6 +74,16 @@ struct ExecutorRecord {
   std::optional<ExecutorStream> stream;
   // SHUTDOWN sent; the container is killed at this time if still running.
   std::optional<std::chrono::steady_clock::time_point> shutdown_deadline;
+  // A custom executor recovered after an agent restart must subscribe again before this time
+  // (--executor_reregistration_timeout from recovery), or its container is killed. Cleared
+  // when it subscribes, is shut down or ends. Not checkpointed: a new agent starts a new wait.
+  std::optional<std::chrono::steady_clock::time_point> reregister_deadline;
+  // Set when the agent kills the container for not subscribing again in time: what its
+  // non-terminal tasks become when the container has ended (checkpointed).
+  std::optional<ExecutorTermination> pending_termination;
+  // The pid of the process the container runs (the custom executor, or a command task's
+  // command); 0 while unknown. Read from the containerizer after a launch or a recovery.
+  uint32_t pid = 0;
   // Its forgotten tasks, oldest first (bounded; not checkpointed).
   std::deque<CompletedTask> completed_tasks;
 };

@@ -151,6 +151,7 @@ void AgentImpl::AddUpdateLocked(FrameworkRecord& framework, TaskRecord& task, Ta
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   }
   if (!status.has_uuid()) status.set_uuid(internal::RandomUuidBytes());
+  FillContainerStatusLocked(framework, task, &status);
   const bool was_terminal = internal::IsTerminal(task.state);
   task.state = status.state();
   metrics_.GetCounter("slave/valid_status_updates")->Increment();
@@ -183,6 +184,40 @@ void AgentImpl::AddUpdateLocked(FrameworkRecord& framework, TaskRecord& task, Ta
     STEWARD_LOG(WARNING) << "Status update not queued: " << added;
   }
   WakeLoop();
+}
+
+void AgentImpl::FillContainerStatusLocked(const FrameworkRecord& framework, const TaskRecord& task,
+                                          TaskStatus* status) const {
+  auto executor_it = framework.executors.find(task.executor_id);
+  if (executor_it == framework.executors.end()) return;
+  const ExecutorRecord& executor = executor_it->second;
+  if (executor.terminated || executor.pid == 0 || !task.delivered) return;
+  if (status->source() == TaskStatus::SOURCE_AGENT &&
+      (status->state() == mesos::v1::TASK_LOST || status->state() == mesos::v1::TASK_DROPPED ||
+       status->state() == mesos::v1::TASK_GONE)) {
+    return;
+  }
+  if (status->has_container_status() && status->container_status().has_container_id() &&
+      status->container_status().container_id().value() != executor.container_id) {
+    return;
+  }
+  mesos::v1::ContainerStatus* container = status->mutable_container_status();
+  container->mutable_container_id()->set_value(executor.container_id);
+  container->set_executor_pid(executor.pid);
+  if (container->network_infos_size() == 0 && agent_network_.has_value()) {
+    *container->add_network_infos() = *agent_network_;
+  }
+}
+
+void AgentImpl::ReadPidLocked(ExecutorRecord& executor) {
+  executor.pid = 0;
+  absl::StatusOr<int> pid = containerizer_->Pid(executor.container_id);
+  if (pid.ok() && *pid > 0) {
+    executor.pid = static_cast<uint32_t>(*pid);
+  } else if (!pid.ok() && !absl::IsNotFound(pid.status())) {
+    STEWARD_LOG(WARNING) << "Cannot read the pid of container " << executor.container_id << ": "
+                         << pid.status();
+  }
 }
 
 void AgentImpl::RejectTaskLocked(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
@@ -250,6 +285,7 @@ void AgentImpl::LaunchCommandTaskLocked(FrameworkRecord& framework,
     AddUpdateLocked(framework, task, std::move(failed));
     return;
   }
+  ReadPidLocked(executor);
   AddUpdateLocked(framework, task,
                   NewStatus(task, mesos::v1::TASK_RUNNING, TaskStatus::SOURCE_EXECUTOR, ""));
 }
@@ -272,7 +308,8 @@ void AgentImpl::LaunchExecutorTaskLocked(FrameworkRecord& framework,
     if (existing->second.command) {
       return reject(absl::StrCat("executor id '", executor_id, "' is a command task's"));
     }
-    if (!existing->second.terminated && existing->second.shutdown_deadline.has_value()) {
+    if (!existing->second.terminated && (existing->second.shutdown_deadline.has_value() ||
+                                         existing->second.pending_termination.has_value())) {
       RejectTaskLocked(framework, info, mesos::v1::TASK_FAILED,
                        TaskStatus::REASON_EXECUTOR_TERMINATED,
                        absl::StrCat("executor '", executor_id, "' is shutting down"));
@@ -311,6 +348,9 @@ absl::Status AgentImpl::StartExecutorLocked(FrameworkRecord& framework, Executor
   executor.terminated = false;
   executor.stream.reset();
   executor.shutdown_deadline.reset();
+  executor.reregister_deadline.reset();
+  executor.pending_termination.reset();
+  executor.pid = 0;
   SaveCheckpointLocked();
 
   const std::chrono::milliseconds grace = executor.info.has_shutdown_grace_period()
@@ -342,6 +382,7 @@ absl::Status AgentImpl::StartExecutorLocked(FrameworkRecord& framework, Executor
     executor.terminated = true;
     return status;
   }
+  ReadPidLocked(executor);
   return absl::OkStatus();
 }
 
@@ -404,6 +445,7 @@ void AgentImpl::ShutdownExecutorLocked(FrameworkRecord& framework, ExecutorRecor
                                               : options_.executor_shutdown_grace_period;
   STEWARD_LOG(INFO) << "Shutting down executor " << executor_id << " of framework "
                     << framework.info.id().value();
+  executor.reregister_deadline.reset();  // It is going away either way.
   if (executor.stream.has_value()) {
     mesos::v1::executor::Event event;
     event.set_type(mesos::v1::executor::Event::SHUTDOWN);
@@ -411,6 +453,31 @@ void AgentImpl::ShutdownExecutorLocked(FrameworkRecord& framework, ExecutorRecor
     executor.shutdown_deadline = Clock::now() + grace;
   } else if (absl::Status status = containerizer_->Kill(executor.container_id, grace);
              !status.ok() && !absl::IsNotFound(status)) {
+    STEWARD_LOG(WARNING) << "Cannot kill container " << executor.container_id << ": " << status;
+  }
+}
+
+void AgentImpl::ReregistrationTimeoutLocked(FrameworkRecord& framework, ExecutorRecord& executor) {
+  const std::string& executor_id = executor.info.executor_id().value();
+  const std::string timeout = common::FormatDuration(options_.executor_reregistration_timeout);
+  // As Mesos: TASK_GONE, or TASK_LOST for frameworks that do not know TASK_GONE.
+  ExecutorTermination termination;
+  termination.set_state(
+      HasCapability(framework.info, mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE)
+          ? mesos::v1::TASK_GONE
+          : mesos::v1::TASK_LOST);
+  termination.set_reason(TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  termination.set_message(absl::StrCat("Executor did not reregister within ", timeout));
+  executor.pending_termination = std::move(termination);
+  STEWARD_LOG(WARNING) << "Executor " << executor_id << " of framework "
+                       << framework.info.id().value() << " did not subscribe again within "
+                       << timeout << " of the agent's recovery; killing container "
+                       << executor.container_id;
+  absl::Status status = containerizer_->Kill(executor.container_id, std::chrono::milliseconds(0));
+  if (absl::IsNotFound(status)) {
+    // It ended by itself just now: its exit is on its way and tells what happened.
+    executor.pending_termination.reset();
+  } else if (!status.ok()) {
     STEWARD_LOG(WARNING) << "Cannot kill container " << executor.container_id << ": " << status;
   }
 }
@@ -456,6 +523,10 @@ void AgentImpl::ExecutorEndedLocked(FrameworkRecord& framework, ExecutorRecord& 
                                     const ContainerExit& exit, bool vanished) {
   executor.terminated = true;
   executor.shutdown_deadline.reset();
+  executor.reregister_deadline.reset();
+  executor.pid = 0;
+  const std::optional<ExecutorTermination> termination = std::move(executor.pending_termination);
+  executor.pending_termination.reset();
   if (executor.stream.has_value()) {
     executor.stream->responder.Close();
     executor.stream.reset();
@@ -475,7 +546,11 @@ void AgentImpl::ExecutorEndedLocked(FrameworkRecord& framework, ExecutorRecord& 
   for (auto& [task_id, task] : framework.tasks) {
     if (task.executor_id != executor_id || internal::IsTerminal(task.state)) continue;
     TaskStatus status;
-    if (vanished) {
+    if (termination.has_value()) {
+      status =
+          NewStatus(task, termination->state(), TaskStatus::SOURCE_AGENT, termination->message());
+      status.set_reason(termination->reason());
+    } else if (vanished) {
       status = NewStatus(task, mesos::v1::TASK_FAILED, TaskStatus::SOURCE_AGENT, exit.message);
       status.set_reason(TaskStatus::REASON_EXECUTOR_TERMINATED);
     } else if (exit.oom_killed) {

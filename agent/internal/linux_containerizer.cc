@@ -309,6 +309,27 @@ std::vector<std::string> LinuxContainerizer::Running() const {
   return ids;
 }
 
+absl::StatusOr<int> LinuxContainerizer::Pid(std::string_view container_id) const {
+  auto ended = [&] {
+    return absl::NotFoundError(absl::StrCat("container ", Absl(container_id), " is not running"));
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = containers_.find(container_id);
+    if (it == containers_.end() || it->second.state != State::kRunning) return ended();
+  }
+  // The supervisor wrote task.pb before Launch() returned; Reap() may remove it meanwhile.
+  checkpoint::Process task;
+  absl::Status status = ReadMessage(Join(ContainerDir(container_id), kTaskFile), &task);
+  if (absl::IsNotFound(status)) return ended();
+  if (!status.ok()) return absl::InternalError(status.message());
+  if (task.pid() <= 0) {
+    return absl::InternalError(
+        absl::StrCat("container ", Absl(container_id), " has no valid task pid recorded"));
+  }
+  return task.pid();
+}
+
 LinuxContainerizer::Container LinuxContainerizer::Adopt(const std::string& container_id) {
   const std::string dir = ContainerDir(container_id);
   Container container;

@@ -35,6 +35,7 @@ class LinuxContainerizer final : public Containerizer {
   absl::Status Kill(std::string_view container_id, std::chrono::milliseconds grace) override;
   std::vector<ContainerExit> Reap() override;
   std::vector<std::string> Running() const override;
+  absl::StatusOr<int> Pid(std::string_view container_id) const override;
   absl::StatusOr<std::vector<std::string>> Recover() override;
 
  private:

@@ -45,11 +45,11 @@ double Scalar(const AgentOptions& options, const std::string& name) {
 }
 
 TEST_F(AgentFlagsTest, ParsesTheDaemonContract) {
-  absl::StatusOr<AgentConfig> config =
-      Parse({"--master=10.0.0.1:5050", "--ip=127.0.0.1", "--port=5099", "--work_dir=" + dir_ + "/w",
-             "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
-             "--attributes=rack:r1;zone:z", "--isolation=none",
-             "--status_update_retry_interval=250ms", "--executor_shutdown_grace_period=2secs"});
+  absl::StatusOr<AgentConfig> config = Parse(
+      {"--master=10.0.0.1:5050", "--ip=127.0.0.1", "--port=5099", "--work_dir=" + dir_ + "/w",
+       "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-32000]", "--attributes=rack:r1;zone:z",
+       "--isolation=none", "--status_update_retry_interval=250ms",
+       "--executor_shutdown_grace_period=2secs", "--executor_reregistration_timeout=15secs"});
   ASSERT_TRUE(config.ok()) << config.status();
   const AgentOptions& options = config->agent;
   EXPECT_EQ(options.master_host, "10.0.0.1");
@@ -63,6 +63,7 @@ TEST_F(AgentFlagsTest, ParsesTheDaemonContract) {
   EXPECT_EQ(options.attributes[0].name(), "rack");
   EXPECT_EQ(options.status_update_retry_interval, 250ms);
   EXPECT_EQ(options.executor_shutdown_grace_period, 2s);
+  EXPECT_EQ(options.executor_reregistration_timeout, 15s);
   EXPECT_EQ(config->containerizer.isolation, Containerizer::Isolation::kNone);
   EXPECT_EQ(config->containerizer.runtime_dir, dir_ + "/w/runtime");
 }
@@ -71,6 +72,7 @@ TEST_F(AgentFlagsTest, DetectsWhatResourcesDoNotGive) {
   absl::StatusOr<AgentConfig> config =
       Parse({"--master=m:5050", "--work_dir=" + dir_, "--resources=cpus:3"});
   ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->agent.executor_reregistration_timeout, 2s);  // Mesos's default.
   EXPECT_EQ(Scalar(config->agent, "cpus"), 3);
   EXPECT_GT(Scalar(config->agent, "mem"), 0);
   EXPECT_GT(Scalar(config->agent, "disk"), 0);
@@ -116,6 +118,11 @@ TEST_F(AgentFlagsTest, BadFlagsAreClearErrors) {
       {{"--master=m:5050", work_dir, "--isolation=posix/cpu"}, "--isolation"},
       {{"--master=m:5050", work_dir, "--status_update_retry_interval=0secs"}, "positive"},
       {{"--master=m:5050", work_dir, "--status_update_retry_interval=5"}, "status_update"},
+      {{"--master=m:5050", work_dir, "--executor_reregistration_timeout=0secs"}, "positive"},
+      {{"--master=m:5050", work_dir, "--executor_reregistration_timeout=16secs"},
+       "--executor_reregistration_timeout: must be at most 15secs"},
+      {{"--master=m:5050", work_dir, "--executor_reregistration_timeout=2"},
+       "executor_reregistration_timeout"},
       {{"--master=m:5050", work_dir, "--port=x"}, "--port"},
       {{"--master=m:5050", work_dir, "--bogus=1"}, "bogus"},
       {{"--master=m:5050", work_dir, "extra"}, "unexpected argument"},
@@ -133,6 +140,7 @@ TEST_F(AgentFlagsTest, HelpSkipsRequiredFlags) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->help);
   EXPECT_THAT(config->usage, HasSubstr("--status_update_retry_interval"));
+  EXPECT_THAT(config->usage, HasSubstr("--executor_reregistration_timeout"));
 }
 
 TEST(MachineResourcesTest, DefaultsFollowMesos) {

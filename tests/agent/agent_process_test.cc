@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "common/mesos_resources.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/agent_test_util.h"
@@ -128,10 +130,12 @@ class AgentProcessTest : public ::testing::Test {
     StopAgent(SIGTERM);
   }
 
-  void StartAgent() {
-    port_ = FreePort();
+  // Starts the agent with the test flags and `extra_flags`, on a free port the first time and
+  // on the same port again after a stop (executors reach a restarted agent where they were).
+  void StartAgent(const std::vector<std::string>& extra_flags = {}) {
+    if (port_ == 0) port_ = FreePort();
     log_path_ = dir_.path() + "/agent.log";
-    const std::vector<std::string> args = {
+    std::vector<std::string> args = {
         "--master=127.0.0.1:" + std::to_string(master_.port()),
         "--ip=127.0.0.1",
         "--port=" + std::to_string(port_),
@@ -142,6 +146,7 @@ class AgentProcessTest : public ::testing::Test {
         "--status_update_retry_interval=200ms",
         "--registration_backoff_factor=50ms",
     };
+    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
     const int before = master_.subscriptions();
     pid_ = SpawnAgent(args, log_path_, /*with_stdout=*/false, O_APPEND);
     ASSERT_GT(pid_, 0);
@@ -372,6 +377,123 @@ TEST_F(AgentProcessTest, CustomExecutorSubscribesRunsTasksAndRelaysMessages) {
   EXPECT_THAT(output, HasSubstr("acknowledged T1"));  // Framework acks reach the executor.
   EXPECT_THAT(output, HasSubstr("UPDATE answered 202"));
   EXPECT_THAT(output, HasSubstr("shutdown"));
+}
+
+// T1 on executor E1 (the test executor, run without a shell so that the container's process
+// is the executor itself), with `environment` for the executor.
+Event LaunchOnTestExecutor(const std::vector<std::pair<std::string, std::string>>& environment) {
+  Event launch = LaunchCommand(TestFramework("F1"), "T1", kAgentId, "");
+  mesos::v1::TaskInfo* task = launch.mutable_launch()->mutable_task();
+  task->clear_command();
+  mesos::v1::ExecutorInfo* executor = task->mutable_executor();
+  executor->mutable_executor_id()->set_value("E1");
+  mesos::v1::CommandInfo* command = executor->mutable_command();
+  command->set_shell(false);
+  command->set_value(STEWARD_TEST_EXECUTOR);
+  command->add_arguments(STEWARD_TEST_EXECUTOR);
+  for (const auto& [name, value] : environment) {
+    auto* variable = command->mutable_environment()->add_variables();
+    variable->set_name(name);
+    variable->set_value(value);
+  }
+  return launch;
+}
+
+// The pid the test executor printed ("pid N") in `sandbox`/stdout; 0 while it has not.
+pid_t ExecutorPid(const std::string& sandbox) {
+  std::istringstream lines(ReadAll(sandbox + "/stdout"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    pid_t pid = 0;
+    if (line.starts_with("pid ") && absl::SimpleAtoi(line.substr(4), &pid)) return pid;
+  }
+  return 0;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+TEST_F(AgentProcessTest, CustomExecutorSubscribingAgainInTimeKeepsItsTasks) {
+  // Long enough for sanitizer builds; the executor retries every 100 ms.
+  const std::vector<std::string> flags = {"--executor_reregistration_timeout=5secs"};
+  StartAgent(flags);
+  ASSERT_TRUE(master_.Push(LaunchOnTestExecutor({})));
+  const auto running = master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING);
+  ASSERT_TRUE(running.has_value()) << ReadAll(log_path_);
+  const std::string sandbox = Sandbox("E1");
+  const pid_t pid = ExecutorPid(sandbox);
+  ASSERT_TRUE(Alive(pid)) << ReadAll(sandbox + "/stdout");
+  // The update carries the container's status: its id, the executor's pid, the agent's IP.
+  ASSERT_TRUE(running->has_container_status());
+  EXPECT_EQ(running->container_status().container_id().value(),
+            sandbox.substr(sandbox.rfind('/') + 1));
+  EXPECT_EQ(running->container_status().executor_pid(), static_cast<uint32_t>(pid));
+  ASSERT_EQ(running->container_status().network_infos_size(), 1);
+  ASSERT_EQ(running->container_status().network_infos(0).ip_addresses_size(), 1);
+  EXPECT_EQ(running->container_status().network_infos(0).ip_addresses(0).ip_address(), "127.0.0.1");
+
+  StopAgent(SIGKILL);
+  StartAgent(flags);
+  const auto restarted = std::chrono::steady_clock::now();
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    return Count(ReadAll(sandbox + "/stdout"), "subscribed to agent agent-1") == 2;
+  })) << ReadAll(sandbox + "/stdout")
+      << ReadAll(log_path_);
+  // Past the timeout, the executor and its task are still there.
+  std::this_thread::sleep_until(restarted + 5500ms);
+  EXPECT_TRUE(Alive(pid));
+  for (const mesos::v1::TaskStatus& status : master_.updates_for("T1")) {
+    EXPECT_FALSE(common::IsTerminalState(status.state())) << status.DebugString();
+  }
+  EXPECT_THAT(ReadAll(log_path_), HasSubstr("subscribed again after the agent's recovery"));
+
+  // The task goes on and its completion is reported, from the same executor process.
+  Event message;
+  message.set_type(Event::FRAMEWORK_MESSAGE);
+  message.mutable_framework_message()->mutable_framework_id()->set_value("F1");
+  message.mutable_framework_message()->mutable_executor_id()->set_value("E1");
+  message.mutable_framework_message()->set_data("finish T1");
+  ASSERT_TRUE(master_.Push(message));
+  const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
+  ASSERT_TRUE(finished.has_value()) << ReadAll(sandbox + "/stdout") << ReadAll(log_path_);
+  EXPECT_EQ(finished->source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+  ASSERT_TRUE(finished->has_container_status());
+  EXPECT_EQ(finished->container_status().executor_pid(), static_cast<uint32_t>(pid));
+}
+
+TEST_F(AgentProcessTest, SilentCustomExecutorIsKilledAfterTheReregistrationTimeout) {
+  const std::vector<std::string> flags = {"--executor_reregistration_timeout=500ms"};
+  StartAgent(flags);
+  ASSERT_TRUE(master_.Push(LaunchOnTestExecutor({{"TEST_EXECUTOR_ON_DISCONNECT", "silent"}})));
+  ASSERT_TRUE(master_.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value())
+      << ReadAll(log_path_);
+  const std::string sandbox = Sandbox("E1");
+  const pid_t pid = ExecutorPid(sandbox);
+  ASSERT_TRUE(Alive(pid)) << ReadAll(sandbox + "/stdout");
+
+  StopAgent(SIGKILL);
+  // The executor noticed, and stays alive without subscribing again.
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) {
+    return ReadAll(sandbox + "/stdout").find("silent") != std::string::npos;
+  })) << ReadAll(sandbox + "/stdout");
+  StartAgent(flags);
+  const auto lost = master_.WaitForUpdate("T1", mesos::v1::TASK_LOST, 15s);
+  ASSERT_TRUE(lost.has_value()) << ReadAll(log_path_);
+  EXPECT_EQ(lost->reason(), mesos::v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_EQ(lost->source(), mesos::v1::TaskStatus::SOURCE_AGENT);
+  EXPECT_EQ(lost->message(), "Executor did not reregister within 500ms");
+  // The executor process is gone (its exit was reaped before the update was made).
+  EXPECT_FALSE(Alive(pid));
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_EXITED).empty(); }));
+  EXPECT_EQ(master_.calls_of(Call::EXECUTOR_EXITED).at(0).executor_exited().executor_id().value(),
+            "E1");
+  EXPECT_THAT(ReadAll(log_path_), HasSubstr("did not subscribe again within 500ms"));
 }
 
 }  // namespace

@@ -144,8 +144,9 @@ int PostExecutorCall(uint16_t port, const mesos::v1::executor::Call& call) {
   return response.ok() ? response->status : -1;
 }
 
-Event LaunchOnExecutor(const std::string& task_id) {
-  Event launch = LaunchCommand(TestFramework("F1"), task_id, kAgentId, "");
+Event LaunchOnExecutor(const std::string& task_id,
+                       const mesos::v1::FrameworkInfo& framework = TestFramework("F1")) {
+  Event launch = LaunchCommand(framework, task_id, kAgentId, "");
   mesos::v1::TaskInfo* task = launch.mutable_launch()->mutable_task();
   task->clear_command();
   task->mutable_executor()->mutable_executor_id()->set_value("E1");
@@ -170,6 +171,7 @@ class AgentTest : public ::testing::Test {
     options.max_registration_backoff = 100ms;
     options.reap_interval = 10ms;
     options.executor_shutdown_grace_period = 300ms;
+    options.executor_reregistration_timeout = reregistration_timeout_;
     return options;
   }
 
@@ -225,8 +227,23 @@ class AgentTest : public ::testing::Test {
   FakeMaster master_;
   std::shared_ptr<FakeContainers> containers_ = std::make_shared<FakeContainers>();
   std::chrono::milliseconds retry_interval_ = 10s;
+  std::chrono::milliseconds reregistration_timeout_ = 2s;
   std::unique_ptr<Agent> agent_;
 };
+
+// Expects `status` to carry the container status a Mesos agent sets while the container runs.
+void ExpectContainerStatus(const mesos::v1::TaskStatus& status, const std::string& container,
+                           uint32_t pid) {
+  ASSERT_TRUE(status.has_container_status()) << status.DebugString();
+  const mesos::v1::ContainerStatus& container_status = status.container_status();
+  EXPECT_EQ(container_status.container_id().value(), container);
+  EXPECT_EQ(container_status.executor_pid(), pid);
+  ASSERT_EQ(container_status.network_infos_size(), 1);
+  ASSERT_EQ(container_status.network_infos(0).ip_addresses_size(), 1);
+  const auto& address = container_status.network_infos(0).ip_addresses(0);
+  EXPECT_EQ(address.ip_address(), "127.0.0.1");
+  EXPECT_EQ(address.protocol(), mesos::v1::NetworkInfo::IPv4);
+}
 
 TEST_F(AgentTest, FirstRegistrationThenReregistrationWithTheCheckpointedId) {
   StartAndSubscribe();
@@ -282,6 +299,11 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_THAT(States("T1"),
               ::testing::ElementsAre(mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
                                      mesos::v1::TASK_FINISHED));
+  // Only while the container runs (STARTING comes before the launch) the update carries the
+  // container status; the fake containerizer's first container has pid 1001.
+  EXPECT_FALSE(master_.updates_for("T1").at(0).has_container_status());
+  ExpectContainerStatus(master_.updates_for("T1").at(1), spec.container_id, 1001);
+  EXPECT_FALSE(finished->has_container_status());
   for (const auto& status : master_.updates_for("T1")) {
     EXPECT_EQ(status.uuid().size(), 16u);
     EXPECT_EQ(status.agent_id().value(), kAgentId);
@@ -642,6 +664,10 @@ TEST_F(AgentTest, StateAndMetricsDescribeTheRunningTask) {
   EXPECT_EQ(task["state"].string, "TASK_RUNNING");
   EXPECT_EQ(task["slave_id"].string, kAgentId);
   EXPECT_EQ(task["statuses"].array.size(), 2u);
+  const testing::JsonValue& container = task["statuses"][1]["container_status"];
+  EXPECT_EQ(container["executor_pid"].number, 1001);
+  EXPECT_EQ(container["container_id"]["value"].string, ContainerOf("T1"));
+  EXPECT_EQ(container["network_infos"][0]["ip_addresses"][0]["ip_address"].string, "127.0.0.1");
 
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/tasks_running"), 1.0);
   EXPECT_EQ(testing::Metric(agent_->port(), "slave/cpus_used"), 0.5);
@@ -721,6 +747,7 @@ TEST_F(AgentTest, CustomExecutorUpdatesSurviveAnAgentRestart) {
     EXPECT_EQ(running->uuid(), running_uuid);
     EXPECT_EQ(running->source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
     EXPECT_EQ(running->executor_id().value(), "E1");
+    ExpectContainerStatus(*running, container, 1001);
     StopAgent();  // The executor's stream ends with the agent.
     ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return stream.ended(); }));
   }
@@ -758,6 +785,8 @@ TEST_F(AgentTest, CustomExecutorUpdatesSurviveAnAgentRestart) {
   const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
   ASSERT_TRUE(finished.has_value());
   EXPECT_EQ(finished->uuid(), finished_uuid);
+  // The executor still runs: the recovered container's pid (the fake's 2000 + n).
+  ExpectContainerStatus(*finished, container, 2001);
   ASSERT_TRUE(master_.Acknowledge("F1", *finished));
   const auto acked_finished = stream.WaitFor(ExecutorEvent::ACKNOWLEDGED, 2);
   ASSERT_TRUE(acked_finished.has_value());
@@ -793,6 +822,130 @@ TEST_F(AgentTest, CustomExecutorUpdatesSurviveAnAgentRestart) {
   for (const ExecutorEvent& event : stream.events()) {
     EXPECT_NE(event.type(), ExecutorEvent::LAUNCH);
   }
+}
+
+// A custom executor runs T1 (RUNNING, acknowledged) when the agent stops; returns its container.
+std::string RunOneTaskOnACustomExecutor(FakeMaster& master, FakeContainers& containers,
+                                        uint16_t port, const mesos::v1::FrameworkInfo& framework) {
+  using ExecutorCall = mesos::v1::executor::Call;
+  EXPECT_TRUE(master.Push(LaunchOnExecutor("T1", framework)));
+  EXPECT_TRUE(master.WaitFor([&](const FakeMaster&) { return !containers.Launched().empty(); }));
+  ExecutorCall subscribe = ExecutorCallOf(ExecutorCall::SUBSCRIBE);
+  *subscribe.mutable_framework_id() = framework.id();
+  ExecutorStream stream(port, subscribe);
+  EXPECT_TRUE(stream.WaitFor(mesos::v1::executor::Event::LAUNCH).has_value());
+  ExecutorCall update = UpdateCall("T1", mesos::v1::TASK_RUNNING, std::string(16, 'r'));
+  *update.mutable_framework_id() = framework.id();
+  EXPECT_EQ(PostExecutorCall(port, update), 202);
+  EXPECT_TRUE(master.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  return containers.Launched().empty() ? "" : containers.Launched().at(0).container_id;
+}
+
+class ReregistrationTimeoutTest : public AgentTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ReregistrationTimeoutTest, SilentRecoveredExecutorIsKilledAndItsTasksReported) {
+  const bool partition_aware = GetParam();
+  mesos::v1::FrameworkInfo framework = TestFramework("F1");
+  if (partition_aware) {
+    framework.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  }
+  StartAndSubscribe();
+  const std::string container =
+      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), framework);
+  ASSERT_FALSE(container.empty());
+  StopAgent();
+
+  // The container survives the restart, but its executor never subscribes again.
+  auto restarted = std::make_shared<FakeContainers>();
+  restarted->recover = {container};
+  containers_ = restarted;
+  reregistration_timeout_ = 300ms;
+  const auto start = std::chrono::steady_clock::now();
+  StartAndSubscribe();
+  const mesos::v1::TaskState expected =
+      partition_aware ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST;
+  const auto lost = master_.WaitForUpdate("T1", expected);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  EXPECT_EQ(lost->reason(), mesos::v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_EQ(lost->source(), mesos::v1::TaskStatus::SOURCE_AGENT);
+  EXPECT_EQ(lost->message(), "Executor did not reregister within 300ms");
+  EXPECT_EQ(lost->executor_id().value(), "E1");
+  EXPECT_FALSE(lost->has_container_status());  // The container is gone.
+  EXPECT_THAT(restarted->Kills(), ::testing::ElementsAre(Pair(container, 0ms)));
+  EXPECT_FALSE(restarted->IsRunning(container));
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return !m.calls_of(Call::EXECUTOR_EXITED).empty(); }));
+  EXPECT_EQ(master_.calls_of(Call::EXECUTOR_EXITED).at(0).executor_exited().executor_id().value(),
+            "E1");
+  // Too late now.
+  mesos::v1::executor::Call subscribe = ExecutorCallOf(mesos::v1::executor::Call::SUBSCRIBE);
+  *subscribe.mutable_framework_id() = framework.id();
+  EXPECT_EQ(PostExecutorCall(agent_->port(), subscribe), 400);
+}
+
+INSTANTIATE_TEST_SUITE_P(PartitionAware, ReregistrationTimeoutTest, ::testing::Bool());
+
+TEST_F(AgentTest, RecoveredExecutorThatSubscribesInTimeKeepsRunning) {
+  using ExecutorCall = mesos::v1::executor::Call;
+  using ExecutorEvent = mesos::v1::executor::Event;
+  StartAndSubscribe();
+  const std::string container =
+      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), TestFramework("F1"));
+  ASSERT_FALSE(container.empty());
+  StopAgent();
+
+  auto restarted = std::make_shared<FakeContainers>();
+  restarted->recover = {container};
+  containers_ = restarted;
+  reregistration_timeout_ = 2s;  // Slow (sanitizer) builds still subscribe well within it.
+  const auto start = std::chrono::steady_clock::now();
+  StartAndSubscribe();
+  ExecutorStream stream(agent_->port(), ExecutorCallOf(ExecutorCall::SUBSCRIBE));
+  ASSERT_TRUE(stream.WaitFor(ExecutorEvent::SUBSCRIBED).has_value());
+  std::this_thread::sleep_until(start + 2500ms);  // Past the timeout.
+  EXPECT_TRUE(restarted->Kills().empty());
+  EXPECT_TRUE(restarted->IsRunning(container));
+  EXPECT_FALSE(stream.ended());
+  EXPECT_EQ(PostExecutorCall(agent_->port(),
+                             UpdateCall("T1", mesos::v1::TASK_FINISHED, std::string(16, 'f'))),
+            202);
+  const auto finished = master_.WaitForUpdate("T1", mesos::v1::TASK_FINISHED);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+  for (const auto& status : master_.updates_for("T1")) {
+    EXPECT_NE(status.state(), mesos::v1::TASK_LOST);
+  }
+}
+
+TEST_F(AgentTest, ReregistrationTimeoutOutlivesAnotherRestartBeforeTheExit) {
+  StartAndSubscribe();
+  const std::string container =
+      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), TestFramework("F1"));
+  ASSERT_FALSE(container.empty());
+  StopAgent();
+
+  // The executor stays silent and the kill does not end the container before the agent stops
+  // again.
+  auto restarted = std::make_shared<FakeContainers>();
+  restarted->recover = {container};
+  restarted->kills_end_containers = false;
+  containers_ = restarted;
+  reregistration_timeout_ = 200ms;
+  StartAndSubscribe();
+  ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return !restarted->Kills().empty(); }));
+  StopAgent();
+  for (const auto& status : master_.updates_for("T1")) {
+    EXPECT_NE(status.state(), mesos::v1::TASK_LOST);
+  }
+
+  // The third agent finds the container gone: the checkpointed reason still applies.
+  containers_ = std::make_shared<FakeContainers>();
+  StartAndSubscribe();
+  const auto lost = master_.WaitForUpdate("T1", mesos::v1::TASK_LOST);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_EQ(lost->reason(), mesos::v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_EQ(lost->message(), "Executor did not reregister within 200ms");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -54,6 +55,32 @@ TEST_P(ContainerizerTest, ShellTaskOutputIsAppendedToSandboxFiles) {
   EXPECT_FALSE(exit->oom_killed);
   EXPECT_EQ(ReadText(sandbox + "/stdout"), "earlier\nout\n");
   EXPECT_EQ(ReadText(sandbox + "/stderr"), "err\n");
+}
+
+TEST_P(ContainerizerTest, PidIsTheTaskProcessWhileItRunsAndAcrossARestart) {
+  EXPECT_EQ(containerizer_->Pid("pid").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(containerizer_->Launch(ShellSpec("pid", "echo $$; sleep 30")).ok());
+  absl::StatusOr<int> pid = containerizer_->Pid("pid");
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  // The shell the container runs prints its own pid.
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::string printed;
+  while (printed.empty() && Clock::now() < deadline) {
+    printed = std::string(absl::StripAsciiWhitespace(ReadText(Sandbox("pid") + "/stdout")));
+    if (printed.empty()) std::this_thread::sleep_for(milliseconds(10));
+  }
+  int shell = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(printed, &shell)) << printed;
+  EXPECT_EQ(*pid, shell);
+
+  Restart();
+  absl::StatusOr<int> recovered = containerizer_->Pid("pid");
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_EQ(*recovered, shell);
+
+  ASSERT_TRUE(containerizer_->Kill("pid", milliseconds(0)).ok());
+  ASSERT_TRUE(WaitForExit("pid").has_value());
+  EXPECT_EQ(containerizer_->Pid("pid").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(ContainerizerTest, SandboxIsCreatedWithParentsAndIsTheWorkingDirectory) {

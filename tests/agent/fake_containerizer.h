@@ -30,6 +30,8 @@ struct FakeContainers {
   std::deque<ContainerExit> exits;
   std::vector<std::pair<std::string, std::chrono::milliseconds>> kills;
   std::vector<std::string> recover;  // What Recover() returns.
+  // What Pid() returns: 1000 + n for the n-th launch (from 1), 2000 + n for recovered ones.
+  std::map<std::string, int> pids;
   absl::Status launch_error;         // Launch() fails with it when not OK.
   bool kills_end_containers = true;  // Kill() ends the container (SIGTERM) at once.
 
@@ -73,6 +75,7 @@ class FakeContainerizer : public Containerizer {
     }
     state_->launched.push_back(spec);
     state_->running.insert(spec.container_id);
+    state_->pids[spec.container_id] = 1000 + static_cast<int>(state_->launched.size());
     return absl::OkStatus();
   }
 
@@ -112,9 +115,23 @@ class FakeContainerizer : public Containerizer {
     return {state_->running.begin(), state_->running.end()};
   }
 
+  absl::StatusOr<int> Pid(std::string_view container_id) const override {
+    std::lock_guard lock(state_->mu);
+    const std::string id(container_id);
+    auto pid = state_->pids.find(id);
+    if (state_->running.count(id) == 0 || pid == state_->pids.end()) {
+      return absl::NotFoundError(id);
+    }
+    return pid->second;
+  }
+
   absl::StatusOr<std::vector<std::string>> Recover() override {
     std::lock_guard lock(state_->mu);
-    for (const std::string& id : state_->recover) state_->running.insert(id);
+    for (const std::string& id : state_->recover) {
+      state_->running.insert(id);
+      const int pid = 2001 + static_cast<int>(state_->pids.size());
+      state_->pids[id] = pid;
+    }
     return state_->recover;
   }
 

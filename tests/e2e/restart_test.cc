@@ -2,6 +2,7 @@
 // keeps its id and its tasks (same processes), and a master stopped and started again on the
 // same work_dir and port gets its agents and frameworks back with nothing lost. The tasks wait
 // for a file the test creates, so they finish exactly when the test says, on any machine load.
+// Their TASK_RUNNING updates carry the container status (container id, pid, agent IP).
 #include <signal.h>
 
 #include <algorithm>
@@ -98,7 +99,21 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
         ASSERT_EQ(Post(framework, calls, calls.Acknowledge(framework_id, *status)), 202);
       }
       states_[status->task_id().value()] = status->state();
+      if (status->state() == mesos::v1::TASK_RUNNING) running_[status->task_id().value()] = *status;
     }
+  }
+
+  // The TASK_RUNNING update of `task` carries, as a Mesos agent sets it, the container's id,
+  // the pid of the process the container runs (the task's shell, `pid`) and the agent's IP.
+  void ExpectContainerStatus(const std::string& task, pid_t pid) {
+    ASSERT_TRUE(running_.contains(task)) << "no TASK_RUNNING of " << task;
+    const TaskStatus& status = running_[task];
+    ASSERT_TRUE(status.has_container_status()) << status.DebugString();
+    EXPECT_FALSE(status.container_status().container_id().value().empty());
+    EXPECT_EQ(status.container_status().executor_pid(), static_cast<uint32_t>(pid));
+    ASSERT_EQ(status.container_status().network_infos_size(), 1) << status.DebugString();
+    ASSERT_EQ(status.container_status().network_infos(0).ip_addresses_size(), 1);
+    EXPECT_EQ(status.container_status().network_infos(0).ip_addresses(0).ip_address(), "127.0.0.1");
   }
 
   // Launches `tasks` on the offers (one per agent named in them); all are accepted.
@@ -131,6 +146,7 @@ class RestartTest : public ClusterTest, public ::testing::WithParamInterface<int
   }
 
   std::map<std::string, mesos::v1::TaskState> states_;  // the latest update of each task
+  std::map<std::string, TaskStatus> running_;           // the TASK_RUNNING of each task
 };
 
 class AgentRestartTest : public RestartTest {};
@@ -154,6 +170,8 @@ TEST_P(AgentRestartTest, TasksKeepRunningAndTheirEndIsReported) {
   const pid_t survivor = WaitForTaskPid(dir, "survivor");
   const pid_t lonely = WaitForTaskPid(dir, "lonely");
   ASSERT_TRUE(Alive(survivor) && Alive(lonely));
+  ExpectContainerStatus("survivor", survivor);  // Protobuf events.
+  ExpectContainerStatus("lonely", lonely);
   absl::StatusOr<std::string> survivor_sandbox = SandboxOf(agent_port, framework_id, "survivor");
   absl::StatusOr<std::string> lonely_sandbox = SandboxOf(agent_port, framework_id, "lonely");
   ASSERT_TRUE(survivor_sandbox.ok()) << survivor_sandbox.status();
@@ -228,6 +246,7 @@ TEST_P(MasterRestartTest, AgentsAndFrameworkComeBackAndNothingIsLost) {
   if (HasFatalFailure()) return;
   const pid_t early = WaitForTaskPid(dir, "early");
   ASSERT_TRUE(Alive(early));
+  ExpectContainerStatus("early", early);  // JSON events.
 
   absl::StatusOr<int> stopped = cluster_->StopMaster(GetParam());
   ASSERT_TRUE(stopped.ok()) << stopped.status();
