@@ -292,6 +292,11 @@ bool Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t de
     }
     return false;
   }
+  // RANDOM. A single framework (the common case) is its own order.
+  const std::vector<uint32_t>& frameworks = roles_[node].frameworks;
+  if (frameworks.size() == 1) {
+    return TryOffer(frameworks[0], node, agent, stage, offers) && AgentExhausted(agent);
+  }
   std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
   LazyOrder<FrameworkKey> order(keys, OrderFrameworks(node, agent, &keys));
   FrameworkKey key;
@@ -317,6 +322,12 @@ bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
       if (visit(key)) return true;
     }
     return false;
+  }
+  // RANDOM. A leaf role's only entry is its own frameworks (none when only owed subtrees
+  // are visited): no order to draw.
+  if (node != kNoNode && roles_[node].walk_children.empty()) {
+    return !owed_only && !roles_[node].frameworks.empty() &&
+           VisitFrameworks(node, agent, stage, depth, offers);
   }
   std::vector<ChildKey>& keys = *ScratchChildren(depth);
   LazyOrder<ChildKey> order(keys, OrderChildren(node, agent, owed_only, &keys));
