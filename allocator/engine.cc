@@ -197,11 +197,18 @@ void Engine::RefreshQuotaPath(uint32_t node) {
     RoleNode& role = roles_[n];
     bool was_unmet = false;
     bool unmet = false;
-    if (role.unmet.size() != role.guarantee.size()) role.unmet.resize(role.guarantee.size(), 0);
-    for (size_t i = 0; i < role.guarantee.size(); ++i) {
-      was_unmet |= role.unmet[i] > 0;
-      role.unmet[i] = std::max<int64_t>(0, role.guarantee[i] - At(role.consumption, i));
-      unmet |= role.unmet[i] > 0;
+    const size_t guaranteed = role.guarantee.size();
+    if (role.unmet.size() != guaranteed) role.unmet.resize(guaranteed, 0);
+    // Raw pointers: a store through int64_t may alias an InlinedVector's size word, so
+    // indexing would reload every vector's size and storage at each element.
+    int64_t* unmet_of = role.unmet.data();
+    const int64_t* guarantee = role.guarantee.data();
+    const int64_t* consumption = role.consumption.data();
+    const size_t consumed = role.consumption.size();
+    for (size_t i = 0; i < guaranteed; ++i) {
+      was_unmet |= unmet_of[i] > 0;
+      unmet_of[i] = std::max<int64_t>(0, guarantee[i] - (i < consumed ? consumption[i] : 0));
+      unmet |= unmet_of[i] > 0;
     }
     if (unmet != was_unmet) {
       unmet_nodes_ += unmet ? 1 : -1;
@@ -210,11 +217,19 @@ void Engine::RefreshQuotaPath(uint32_t node) {
     size_t width = std::max(role.unmet.size(), role.child_need_sum.size());
     if (role.need.size() < width) role.need.resize(width, 0);
     Vec& sum = role.parent == kNoNode ? required_ : roles_[role.parent].child_need_sum;
-    if (sum.size() < role.need.size()) sum.resize(role.need.size(), 0);
-    for (size_t i = 0; i < role.need.size(); ++i) {
-      int64_t need = std::max(At(role.unmet, i), At(role.child_need_sum, i));
-      sum[i] += need - role.need[i];
-      role.need[i] = need;
+    const size_t width_now = role.need.size();
+    if (sum.size() < width_now) sum.resize(width_now, 0);
+    int64_t* sum_of = sum.data();
+    int64_t* need_of = role.need.data();
+    const int64_t* unmet_now = role.unmet.data();
+    const size_t unmet_size = role.unmet.size();
+    const int64_t* child_need = role.child_need_sum.data();
+    const size_t child_size = role.child_need_sum.size();
+    for (size_t i = 0; i < width_now; ++i) {
+      const int64_t need =
+          std::max(i < unmet_size ? unmet_now[i] : 0, i < child_size ? child_need[i] : 0);
+      sum_of[i] += need - need_of[i];
+      need_of[i] = need;
     }
   }
 }
