@@ -24,6 +24,14 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+// Connections run on a strand of concrete type, and their sockets and timers carry it as their
+// executor: a type-erased executor (beast::tcp_stream, any_io_executor) is copied, reference
+// counted and queried for properties on every operation, several percent of the master's CPU
+// under steward-master-bench.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Strand>;
 
 namespace {
 
@@ -167,6 +175,23 @@ class ResponderState {
     std::lock_guard lock(mu_);
     return phase_ == Phase::kStreaming;
   }
+  // Responder::Write: queues `chunk` for the connection if streaming. `*post_flush` says
+  // whether the caller must post a flush (TakeChunks on the strand): only the first chunk
+  // queued since the last flush does, so that events written faster than the strand runs
+  // cost one hand-off, and go to the socket together.
+  bool QueueChunk(std::string chunk, bool* post_flush) {
+    std::lock_guard lock(mu_);
+    if (phase_ != Phase::kStreaming) return false;
+    chunks_.push_back(std::move(chunk));
+    *post_flush = !flush_posted_;
+    flush_posted_ = true;
+    return true;
+  }
+  std::vector<std::string> TakeChunks() {
+    std::lock_guard lock(mu_);
+    flush_posted_ = false;
+    return std::exchange(chunks_, {});
+  }
 
   const std::shared_ptr<Connection>& connection() const { return connection_; }
   uint64_t seq() const { return seq_; }
@@ -178,7 +203,9 @@ class ResponderState {
   const std::shared_ptr<Connection> connection_;
   const uint64_t seq_;
   std::mutex mu_;
-  Phase phase_ = Phase::kPending;  // Guarded by mu_.
+  Phase phase_ = Phase::kPending;    // Guarded by mu_.
+  std::vector<std::string> chunks_;  // Guarded by mu_: written, not yet flushed.
+  bool flush_posted_ = false;        // Guarded by mu_.
 };
 
 // One accepted connection. Everything except the constructor and Post() runs on `strand_`.
@@ -187,10 +214,10 @@ class ResponderState {
 // read (and held) so that a client disconnect is noticed at once. At most one request is held.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<ServerCore> core, tcp::socket socket)
+  Connection(std::shared_ptr<ServerCore> core, Socket socket)
       : core_(std::move(core)),
         strand_(socket.get_executor()),
-        stream_(std::move(socket)),
+        socket_(std::move(socket)),
         idle_timer_(strand_) {}
 
   template <typename Fn>
@@ -202,9 +229,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // has stopped.
   template <typename Fn>
   bool RunOrPost(Fn&& fn) {
-    using Strand = net::strand<net::io_context::executor_type>;
-    if (const Strand* strand = strand_.target<Strand>();
-        strand != nullptr && strand->running_in_this_thread()) {
+    if (strand_.running_in_this_thread()) {
       {
         std::lock_guard lock(core_->mu);
         if (core_->stopped) return false;
@@ -214,7 +239,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     return Post(std::forward<Fn>(fn));
   }
-  const net::any_io_executor& strand() const { return strand_; }
+  const Strand& strand() const { return strand_; }
   void Start() {
     ArmIdleTimer();
     ReadRequest();
@@ -236,16 +261,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Enqueue(SerializeStreamHead(status, headers, keep_alive_), false);
     if (read_eof_) CloseSocket();
   }
-  void SendChunk(uint64_t seq, std::string data) {
-    if (seq != seq_ || !in_flight_ || closed_) return;
-    Enqueue(std::move(data), false, /*chunk=*/true);
+  // Queues the chunks Responder::Write collected, then writes them together.
+  void SendChunks(uint64_t seq, std::vector<std::string> chunks) {
+    if (seq != seq_ || !in_flight_ || closed_ || stream_ended_) return;
+    for (std::string& data : chunks) {
+      Enqueue(std::move(data), false, /*chunk=*/true, /*write=*/false);
+    }
     if (queued_bytes_ > core_->options.max_queued_bytes) {  // The client is not reading.
       NotifyDisconnect();
       CloseSocket();
+      return;
     }
+    if (!writing_ && !outbox_.empty()) WriteNext();
   }
   void SendLastChunk(uint64_t seq) {
-    if (seq != seq_ || !in_flight_ || closed_) return;
+    if (seq != seq_ || !in_flight_ || closed_ || stream_ended_) return;
+    stream_ended_ = true;
     Enqueue("0\r\n\r\n", true);
   }
   void SetDisconnectCallback(const std::shared_ptr<ResponderState>& state,
@@ -280,7 +311,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->body_limit(core_->options.max_body_bytes);
     reading_ = true;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
@@ -339,7 +370,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(message.body());
     if (peer_.empty()) {  // once per connection: it is a system call
       beast::error_code ec;
-      const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+      const tcp::endpoint peer = socket_.remote_endpoint(ec);
       if (!ec) peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
     }
     request.peer = peer_;
@@ -375,6 +406,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     CancelIdleTimer();
     in_flight_ = true;
     streaming_ = false;
+    stream_ended_ = false;
     keep_alive_ = next_keep_alive_;
     // Keep reading (one request ahead) so that a disconnect is seen while the handler works.
     if (keep_alive_) ReadRequest();
@@ -407,7 +439,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void Enqueue(std::string data, bool ends_response, bool chunk = false) {
+  void Enqueue(std::string data, bool ends_response, bool chunk = false, bool write = true) {
     Outgoing& out = outbox_.emplace_back();
     out.data = std::move(data);
     out.ends_response = ends_response;
@@ -418,7 +450,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       queued_bytes_ += static_cast<size_t>(n) + 2;
     }
     queued_bytes_ += out.data.size();
-    if (!writing_) WriteNext();
+    if (write && !writing_) WriteNext();
   }
 
   // Writes everything queued (up to kMaxEntriesPerWrite entries) with one gathering write:
@@ -436,7 +468,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (out.chunk) write_buffers_.emplace_back(kChunkEnd.data(), kChunkEnd.size());
     }
     net::async_write(
-        stream_, write_buffers_,
+        socket_, write_buffers_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
@@ -524,18 +556,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseGracefully() {
     if (closed_) return;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec || reading_) {
       CloseSocket();
       return;
     }
-    stream_.expires_after(std::chrono::seconds(1));
+    // The idle timer (no longer armed: a response just ended) bounds the drain.
+    idle_armed_ = false;
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    idle_timer_waiting_ = true;
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+      self->idle_timer_waiting_ = false;
+      if (!timer_ec) self->CloseSocket();
+    });
     Drain();
   }
 
   void Drain() {
     drain_buffer_.resize(4096);
-    stream_.async_read_some(net::buffer(drain_buffer_),
+    socket_.async_read_some(net::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
                               if (ec || self->closed_ || self->drained_ > (size_t{1} << 20)) {
@@ -555,13 +594,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     idle_timer_.cancel();  // its wait holds this connection alive
     pending_.reset();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
   const std::shared_ptr<ServerCore> core_;
-  const net::any_io_executor strand_;
-  beast::tcp_stream stream_;
+  const Strand strand_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<Outgoing> outbox_;
@@ -569,7 +608,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<net::const_buffer> write_buffers_;
   std::optional<Pending> pending_;
   std::weak_ptr<ResponderState> current_;
-  net::steady_timer idle_timer_;
+  Timer idle_timer_;
   std::chrono::steady_clock::time_point idle_deadline_;
   bool idle_armed_ = false;          // The connection is idle and idle_deadline_ applies.
   bool idle_timer_waiting_ = false;  // An async_wait on idle_timer_ is pending.
@@ -582,6 +621,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool in_flight_ = false;
   bool streaming_ = false;
+  bool stream_ended_ = false;    // The last chunk of the response in flight is queued.
   bool keep_alive_ = true;       // Of the response in flight.
   bool next_keep_alive_ = true;  // Of the request last read.
   bool read_eof_ = false;
@@ -607,7 +647,7 @@ namespace {
 
 void Accept(const std::shared_ptr<ServerCore>& core) {
   core->acceptor->async_accept(
-      net::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
+      net::make_strand(core->ioc), [core](beast::error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || !core->acceptor->is_open()) return;
         if (!ec) {
           auto connection = std::make_shared<Connection>(core, std::move(socket));
@@ -653,12 +693,14 @@ bool Responder::StartStream(int status, HttpHeaders headers) {
 }
 
 bool Responder::Write(std::string chunk) {
-  if (!state_->IsStreaming() || state_->disconnected.load()) return false;
-  if (chunk.empty()) return true;
-  return state_->connection()->Post(
-      [connection = state_->connection(), seq = state_->seq(), chunk = std::move(chunk)]() mutable {
-        connection->SendChunk(seq, std::move(chunk));
-      });
+  if (state_->disconnected.load()) return false;
+  if (chunk.empty()) return state_->IsStreaming();
+  bool post_flush = false;
+  if (!state_->QueueChunk(std::move(chunk), &post_flush)) return false;
+  if (!post_flush) return true;  // Rides with the flush already posted.
+  return state_->connection()->Post([connection = state_->connection(), state = state_] {
+    connection->SendChunks(state->seq(), state->TakeChunks());
+  });
 }
 
 bool Responder::Close() {

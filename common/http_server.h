@@ -55,6 +55,8 @@ class Responder {
   bool StartStream(int status, HttpHeaders headers);
   // Queues one chunk (empty chunks are skipped: an empty chunk would end the stream). Returns
   // false if no stream is open, it was closed, the client disconnected or the server stopped.
+  // Chunks written while earlier ones still wait for the connection's strand join them: one
+  // hand-off to the strand and one gathering write for all of them.
   bool Write(std::string chunk);
   // Ends the stream with the last chunk; the connection then serves its next request.
   bool Close();

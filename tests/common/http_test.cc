@@ -511,6 +511,56 @@ TEST_F(HttpTest, ClientThatDoesNotReadItsStreamIsDisconnected) {
   EXPECT_LT(writes, 100'000);
 }
 
+// Writes from several threads at once share hand-offs to the connection (Responder::Write
+// queues behind a pending flush); every chunk still arrives once, each thread's in its order,
+// and Close() after them ends the stream after the last one.
+TEST_F(HttpTest, BurstsOfWritesFromSeveralThreadsArriveInOrder) {
+  constexpr int kWriters = 4;
+  constexpr int kRecordsEach = 2000;
+  server_->Route("POST", "/burst", [&](const HttpRequest&, Responder responder) {
+    responder.StartStream(200, {{"Content-Type", "application/recordio"}});
+    Spawn([responder]() mutable {
+      std::vector<std::thread> writers;
+      for (int w = 0; w < kWriters; ++w) {
+        writers.emplace_back([responder, w]() mutable {
+          for (int i = 0; i < kRecordsEach; ++i) {
+            EXPECT_TRUE(
+                responder.Write(EncodeRecordIo(std::to_string(w) + ":" + std::to_string(i))));
+          }
+        });
+      }
+      for (std::thread& writer : writers) writer.join();
+      EXPECT_TRUE(responder.Close());
+      EXPECT_FALSE(responder.Write(EncodeRecordIo("after close")));
+    });
+  });
+  Start();
+  HttpClient client = Client();
+  RecordIoDecoder decoder;
+  std::vector<std::string> records;
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/burst";
+  absl::StatusOr<HttpResponse> head = client.Stream(request, nullptr, [&](std::string_view data) {
+    EXPECT_TRUE(decoder.Decode(data, &records).ok());
+    return true;
+  });
+  ASSERT_TRUE(head.ok()) << head.status();
+  ASSERT_EQ(records.size(), size_t{kWriters * kRecordsEach});
+  std::vector<int> next(kWriters, 0);
+  for (const std::string& record : records) {
+    const size_t colon = record.find(':');
+    ASSERT_NE(colon, std::string::npos) << record;
+    const int writer = std::stoi(record.substr(0, colon));
+    ASSERT_GE(writer, 0);
+    ASSERT_LT(writer, kWriters);
+    EXPECT_EQ(std::stoi(record.substr(colon + 1)), next[writer]) << record;
+    next[writer] = std::stoi(record.substr(colon + 1)) + 1;
+  }
+  EXPECT_TRUE(decoder.AtRecordBoundary());
+  EXPECT_TRUE(client.Get("/hello").ok());  // The stream ended cleanly.
+}
+
 TEST_F(HttpTest, DroppedStreamEndsWithTheLastChunk) {
   server_->Route("GET", "/short", [](const HttpRequest&, Responder responder) {
     responder.StartStream(200, {{"Content-Type", "text/plain"}});
