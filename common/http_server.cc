@@ -212,6 +212,8 @@ class ResponderState {
 //
 // The read side runs one request ahead: while a response is in progress, the next request is
 // read (and held) so that a client disconnect is noticed at once. At most one request is held.
+// A request is dispatched as soon as the previous answer is completely queued, not written:
+// the answers to pipelined requests go out together, in order, in one gathering write.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerCore> core, Socket socket)
@@ -335,6 +337,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (in_flight_) {
           NotifyDisconnect();
           if (streaming_ || ec != http::error::end_of_stream) CloseSocket();
+        } else if (writing_ || !outbox_.empty()) {
+          // Answers still on their way: a client that only shut down its sending side gets
+          // them (then the connection closes gracefully).
+          if (ec == http::error::end_of_stream) {
+            close_after_write_ = true;
+          } else {
+            CloseSocket();
+          }
         } else {
           CloseSocket();
         }
@@ -410,7 +420,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep_alive_ = next_keep_alive_;
     // Keep reading (one request ahead) so that a disconnect is seen while the handler works.
     if (keep_alive_) ReadRequest();
+    dispatching_ = true;
+    Route(request);
+    dispatching_ = false;
+    // Answered before the handler returned: take the next request (not from inside the
+    // handler's Reply, which may hold the handler's locks).
+    if (!in_flight_ && !close_after_write_ && !closed_) NextRequest();
+  }
 
+  void Route(const HttpRequest& request) {
     const MethodRoutes* routes = FindRoutes(request.path);
     if (routes == nullptr) {
       SendComplete(seq_, TextResponse(404, "no route for " + request.path));
@@ -450,7 +468,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
       queued_bytes_ += static_cast<size_t>(n) + 2;
     }
     queued_bytes_ += out.data.size();
-    if (write && !writing_) WriteNext();
+    if (ends_response) ResponseQueued();
+    if (!write || writing_ || flush_posted_ || closed_) return;
+    if (ends_response && NextRequestIsHere()) {
+      // Pipelined requests: answer the next one first and write both answers together.
+      // Its read completes before this flush runs (both are queued on the strand).
+      flush_posted_ = true;
+      net::post(strand_, [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        if (!self->closed_ && !self->writing_ && !self->outbox_.empty()) self->WriteNext();
+      });
+      return;
+    }
+    WriteNext();
+  }
+
+  // Whether another request is already read or buffered (the read one ahead has it).
+  bool NextRequestIsHere() const {
+    return pending_.has_value() || buffer_.size() > 0 || (parser_ && parser_->is_done());
+  }
+
+  // The response in flight is completely queued: the connection may take the next request
+  // now, while the answer is still being written (answers go out in order).
+  void ResponseQueued() {
+    if (auto state = current_.lock()) state->on_disconnect = nullptr;
+    current_.reset();
+    in_flight_ = false;
+    streaming_ = false;
+    if (!keep_alive_ || read_eof_) {
+      close_after_write_ = true;
+      return;
+    }
+    if (!dispatching_) NextRequest();
+  }
+
+  // Dispatches the request read ahead, if any, else waits for one.
+  void NextRequest() {
+    if (pending_) {
+      Pending pending = std::move(*pending_);
+      pending_.reset();
+      if (pending.error) {
+        SendError(std::move(*pending.error));
+      } else {
+        Dispatch(std::move(*pending.request));
+      }
+    } else {
+      ArmIdleTimer();
+      if (!reading_) ReadRequest();
+    }
   }
 
   // Writes everything queued (up to kMaxEntriesPerWrite entries) with one gathering write:
@@ -480,40 +545,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       CloseSocket();
       return;
     }
-    // Only the last entry written can end a response: nothing more is queued for a connection
-    // until its response has ended.
-    bool ends_response = false;
     for (size_t i = 0; i < writing_entries_; ++i) {
       const Outgoing& out = outbox_.front();
-      ends_response = ends_response || out.ends_response;
       queued_bytes_ -= out.data.size() + (out.chunk ? out.size_line_length + 2u : 0u);
       outbox_.pop_front();
     }
     writing_entries_ = 0;
-    if (ends_response) FinishResponse();  // May dispatch the next request and write.
-    if (!closed_ && !writing_ && !outbox_.empty()) WriteNext();
-  }
-
-  void FinishResponse() {
-    if (auto state = current_.lock()) state->on_disconnect = nullptr;
-    current_.reset();
-    in_flight_ = false;
-    streaming_ = false;
-    if (!keep_alive_ || read_eof_) {
+    if (!outbox_.empty()) {
+      WriteNext();
+    } else if (close_after_write_) {
       CloseGracefully();
-      return;
-    }
-    if (pending_) {
-      Pending pending = std::move(*pending_);
-      pending_.reset();
-      if (pending.error) {
-        SendError(std::move(*pending.error));
-      } else {
-        Dispatch(std::move(*pending.request));
-      }
-    } else {
-      ArmIdleTimer();
-      if (!reading_) ReadRequest();
     }
   }
 
@@ -621,9 +662,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool in_flight_ = false;
   bool streaming_ = false;
-  bool stream_ended_ = false;    // The last chunk of the response in flight is queued.
-  bool keep_alive_ = true;       // Of the response in flight.
-  bool next_keep_alive_ = true;  // Of the request last read.
+  bool stream_ended_ = false;       // The last chunk of the response in flight is queued.
+  bool dispatching_ = false;        // In Dispatch (a handler may be answering inline).
+  bool flush_posted_ = false;       // A write of the outbox is posted (see Enqueue).
+  bool close_after_write_ = false;  // Close gracefully once the outbox is written.
+  bool keep_alive_ = true;          // Of the response in flight.
+  bool next_keep_alive_ = true;     // Of the request last read.
   bool read_eof_ = false;
   bool closed_ = false;
 };

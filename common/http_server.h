@@ -6,8 +6,9 @@
 // matches a route only for other methods is answered 405 with `Allow`; no match is 404.
 // Request bodies may be chunked. Limits answer with a short text/plain reason and close the
 // connection: header bytes -> 431, body bytes -> 413, anything unparsable -> 400.
-// Connections are kept alive as HTTP/1.1 says (one request at a time per connection) until
-// idle for `idle_timeout`.
+// Connections are kept alive as HTTP/1.1 says until idle for `idle_timeout`. A connection's
+// requests are handled one at a time, in order; pipelined requests are handled while the
+// answer to the previous one is still being written, and their answers share writes.
 //
 // A handler gets the request and a Responder. It answers once, now or later from any thread,
 // with Reply(), or starts a chunked streaming response with StartStream() and then Write()s

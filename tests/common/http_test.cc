@@ -51,6 +51,8 @@ class RawConnection {
       data.remove_prefix(static_cast<size_t>(n));
     }
   }
+  // The client sends nothing more (FIN) but still reads.
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   // Reads until `needle` has arrived; returns everything read.
   std::string ReadUntil(std::string_view needle) {
     std::string out;
@@ -190,6 +192,35 @@ TEST_F(HttpTest, PipelinedRequestsAreAnsweredInOrder) {
   const std::string replies = raw.ReadAll();
   EXPECT_EQ(Count(replies, "HTTP/1.1 "), 2) << replies;
   EXPECT_LT(replies.find("later"), replies.find("hello 2")) << replies;
+}
+
+// Many pipelined requests in one packet, one answered later from another thread, then the
+// client shuts down its sending side: every request is answered, in order (answers to
+// pipelined requests share writes), and then the server closes.
+TEST_F(HttpTest, ManyPipelinedRequestsThenHalfCloseAreAllAnsweredInOrder) {
+  Start();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.ok());
+  std::string requests;
+  for (int i = 0; i < 40; ++i) {
+    requests += "GET /hello?q" + std::to_string(i) + "x HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (i == 20) requests += "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  raw.Send(requests);
+  raw.ShutdownWrite();
+  const std::string replies = raw.ReadAll();
+  EXPECT_EQ(Count(replies, "HTTP/1.1 "), 41) << replies;
+  size_t at = 0;
+  for (int i = 0; i < 40; ++i) {
+    const size_t found = replies.find("hello q" + std::to_string(i) + "x", at);
+    ASSERT_NE(found, std::string::npos) << "hello " << i << " in order\n" << replies;
+    at = found;
+    if (i == 20) {
+      const size_t later = replies.find("later", at);
+      ASSERT_NE(later, std::string::npos) << replies;
+      at = later;
+    }
+  }
 }
 
 TEST_F(HttpTest, ResponsesAreWrittenExactlyAndDropReservedOrUnsafeFields) {
