@@ -408,6 +408,8 @@ std::string ContentTypeOf(Encoding encoding);
 absl::Status ParseBody(const std::string& body, Encoding encoding, int max_json_depth,
                        google::protobuf::Message* message);
 std::string Serialize(const google::protobuf::Message& message, Encoding encoding);
+// `message` serialised and framed as one RecordIO record (an event on a stream).
+std::string RecordIoEvent(const google::protobuf::Message& message, Encoding encoding);
 
 }  // namespace steward::daemon
 
