@@ -742,9 +742,13 @@ bool Responder::Write(std::string chunk) {
   bool post_flush = false;
   if (!state_->QueueChunk(std::move(chunk), &post_flush)) return false;
   if (!post_flush) return true;  // Rides with the flush already posted.
-  return state_->connection()->Post([connection = state_->connection(), state = state_] {
-    connection->SendChunks(state->seq(), state->TakeChunks());
-  });
+  if (state_->connection()->Post([connection = state_->connection(), state = state_] {
+        connection->SendChunks(state->seq(), state->TakeChunks());
+      })) {
+    return true;
+  }
+  state_->TakeChunks();  // The server stopped: nothing will flush them.
+  return false;
 }
 
 bool Responder::Close() {
