@@ -11,7 +11,10 @@
 //   launches_per_second   LAUNCH events received by agents
 //   offers_per_second     offers received by frameworks
 //   finished_per_second   TASK_FINISHED updates whose acknowledgement reached the agent
-//   updates_per_second, acks_per_second   agents' STATUS_UPDATE calls, frameworks' ACKNOWLEDGEs
+//   updates_per_second    status updates agents sent
+//   update_calls_per_second   the STATUS_UPDATE calls that carried them (several per call when
+//                         updates queue up behind an agent's call in flight)
+//   acks_per_second       frameworks' ACKNOWLEDGE calls
 // plus, from the master's /metrics/snapshot after the window, alloc_p50_ms and alloc_p99_ms
 // (allocator/mesos/allocation_run_ms/p50 and /p99, over the timer's last 1,000 cycles),
 // allocation_runs in the window, master_cpu_cores and loadgen_cpu_cores (CPU time used in the
@@ -265,6 +268,8 @@ void BM_Master_Throughput(benchmark::State& state) {
     state.counters["offers_per_second"] = rate(before.offers, after.offers);
     state.counters["finished_per_second"] = rate(before.finished, after.finished);
     state.counters["updates_per_second"] = rate(before.status_updates, after.status_updates);
+    state.counters["update_calls_per_second"] =
+        rate(before.status_update_calls, after.status_update_calls);
     state.counters["acks_per_second"] = rate(before.acknowledgements, after.acknowledgements);
     state.counters["alloc_p50_ms"] = (*metrics)["allocator/mesos/allocation_run_ms/p50"];
     state.counters["alloc_p99_ms"] = (*metrics)["allocator/mesos/allocation_run_ms/p99"];

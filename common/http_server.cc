@@ -24,6 +24,14 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+// Connections run on a strand of concrete type, and their sockets and timers carry it as their
+// executor: a type-erased executor (beast::tcp_stream, any_io_executor) is copied, reference
+// counted and queried for properties on every operation, several percent of the master's CPU
+// under steward-master-bench.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Strand>;
 
 namespace {
 
@@ -167,6 +175,23 @@ class ResponderState {
     std::lock_guard lock(mu_);
     return phase_ == Phase::kStreaming;
   }
+  // Responder::Write: queues `chunk` for the connection if streaming. `*post_flush` says
+  // whether the caller must post a flush (TakeChunks on the strand): only the first chunk
+  // queued since the last flush does, so that events written faster than the strand runs
+  // cost one hand-off, and go to the socket together.
+  bool QueueChunk(std::string chunk, bool* post_flush) {
+    std::lock_guard lock(mu_);
+    if (phase_ != Phase::kStreaming) return false;
+    chunks_.push_back(std::move(chunk));
+    *post_flush = !flush_posted_;
+    flush_posted_ = true;
+    return true;
+  }
+  std::vector<std::string> TakeChunks() {
+    std::lock_guard lock(mu_);
+    flush_posted_ = false;
+    return std::exchange(chunks_, {});
+  }
 
   const std::shared_ptr<Connection>& connection() const { return connection_; }
   uint64_t seq() const { return seq_; }
@@ -178,19 +203,23 @@ class ResponderState {
   const std::shared_ptr<Connection> connection_;
   const uint64_t seq_;
   std::mutex mu_;
-  Phase phase_ = Phase::kPending;  // Guarded by mu_.
+  Phase phase_ = Phase::kPending;    // Guarded by mu_.
+  std::vector<std::string> chunks_;  // Guarded by mu_: written, not yet flushed.
+  bool flush_posted_ = false;        // Guarded by mu_.
 };
 
 // One accepted connection. Everything except the constructor and Post() runs on `strand_`.
 //
 // The read side runs one request ahead: while a response is in progress, the next request is
 // read (and held) so that a client disconnect is noticed at once. At most one request is held.
+// A request is dispatched as soon as the previous answer is completely queued, not written:
+// the answers to pipelined requests go out together, in order, in one gathering write.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<ServerCore> core, tcp::socket socket)
+  Connection(std::shared_ptr<ServerCore> core, Socket socket)
       : core_(std::move(core)),
         strand_(socket.get_executor()),
-        stream_(std::move(socket)),
+        socket_(std::move(socket)),
         idle_timer_(strand_) {}
 
   template <typename Fn>
@@ -202,9 +231,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // has stopped.
   template <typename Fn>
   bool RunOrPost(Fn&& fn) {
-    using Strand = net::strand<net::io_context::executor_type>;
-    if (const Strand* strand = strand_.target<Strand>();
-        strand != nullptr && strand->running_in_this_thread()) {
+    if (strand_.running_in_this_thread()) {
       {
         std::lock_guard lock(core_->mu);
         if (core_->stopped) return false;
@@ -214,7 +241,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     return Post(std::forward<Fn>(fn));
   }
-  const net::any_io_executor& strand() const { return strand_; }
+  const Strand& strand() const { return strand_; }
   void Start() {
     ArmIdleTimer();
     ReadRequest();
@@ -236,16 +263,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Enqueue(SerializeStreamHead(status, headers, keep_alive_), false);
     if (read_eof_) CloseSocket();
   }
-  void SendChunk(uint64_t seq, std::string data) {
-    if (seq != seq_ || !in_flight_ || closed_) return;
-    Enqueue(std::move(data), false, /*chunk=*/true);
+  // Queues the chunks Responder::Write collected, then writes them together.
+  void SendChunks(uint64_t seq, std::vector<std::string> chunks) {
+    if (seq != seq_ || !in_flight_ || closed_ || stream_ended_) return;
+    for (std::string& data : chunks) {
+      Enqueue(std::move(data), false, /*chunk=*/true, /*write=*/false);
+    }
     if (queued_bytes_ > core_->options.max_queued_bytes) {  // The client is not reading.
       NotifyDisconnect();
       CloseSocket();
+      return;
     }
+    if (!writing_ && !outbox_.empty()) WriteNext();
   }
   void SendLastChunk(uint64_t seq) {
-    if (seq != seq_ || !in_flight_ || closed_) return;
+    if (seq != seq_ || !in_flight_ || closed_ || stream_ended_) return;
+    stream_ended_ = true;
     Enqueue("0\r\n\r\n", true);
   }
   void SetDisconnectCallback(const std::shared_ptr<ResponderState>& state,
@@ -280,7 +313,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->body_limit(core_->options.max_body_bytes);
     reading_ = true;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
@@ -304,6 +337,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (in_flight_) {
           NotifyDisconnect();
           if (streaming_ || ec != http::error::end_of_stream) CloseSocket();
+        } else if (writing_ || !outbox_.empty()) {
+          // Answers still on their way: a client that only shut down its sending side gets
+          // them (then the connection closes gracefully).
+          if (ec == http::error::end_of_stream) {
+            close_after_write_ = true;
+          } else {
+            CloseSocket();
+          }
         } else {
           CloseSocket();
         }
@@ -339,7 +380,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(message.body());
     if (peer_.empty()) {  // once per connection: it is a system call
       beast::error_code ec;
-      const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+      const tcp::endpoint peer = socket_.remote_endpoint(ec);
       if (!ec) peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
     }
     request.peer = peer_;
@@ -375,10 +416,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     CancelIdleTimer();
     in_flight_ = true;
     streaming_ = false;
+    stream_ended_ = false;
     keep_alive_ = next_keep_alive_;
     // Keep reading (one request ahead) so that a disconnect is seen while the handler works.
     if (keep_alive_) ReadRequest();
+    dispatching_ = true;
+    Route(request);
+    dispatching_ = false;
+    // Answered before the handler returned: take the next request (not from inside the
+    // handler's Reply, which may hold the handler's locks).
+    if (!in_flight_ && !close_after_write_ && !closed_) NextRequest();
+  }
 
+  void Route(const HttpRequest& request) {
     const MethodRoutes* routes = FindRoutes(request.path);
     if (routes == nullptr) {
       SendComplete(seq_, TextResponse(404, "no route for " + request.path));
@@ -407,7 +457,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void Enqueue(std::string data, bool ends_response, bool chunk = false) {
+  void Enqueue(std::string data, bool ends_response, bool chunk = false, bool write = true) {
     Outgoing& out = outbox_.emplace_back();
     out.data = std::move(data);
     out.ends_response = ends_response;
@@ -418,7 +468,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
       queued_bytes_ += static_cast<size_t>(n) + 2;
     }
     queued_bytes_ += out.data.size();
-    if (!writing_) WriteNext();
+    if (ends_response) ResponseQueued();
+    if (!write || writing_ || flush_posted_ || closed_) return;
+    if (ends_response && NextRequestIsHere()) {
+      // Pipelined requests: answer the next one first and write both answers together.
+      // Its read completes before this flush runs (both are queued on the strand).
+      flush_posted_ = true;
+      net::post(strand_, [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        if (!self->closed_ && !self->writing_ && !self->outbox_.empty()) self->WriteNext();
+      });
+      return;
+    }
+    WriteNext();
+  }
+
+  // Whether another request is already read or buffered (the read one ahead has it).
+  bool NextRequestIsHere() const {
+    return pending_.has_value() || buffer_.size() > 0 || (parser_ && parser_->is_done());
+  }
+
+  // The response in flight is completely queued: the connection may take the next request
+  // now, while the answer is still being written (answers go out in order).
+  void ResponseQueued() {
+    if (auto state = current_.lock()) state->on_disconnect = nullptr;
+    current_.reset();
+    in_flight_ = false;
+    streaming_ = false;
+    if (!keep_alive_ || read_eof_) {
+      close_after_write_ = true;
+      return;
+    }
+    if (!dispatching_) NextRequest();
+  }
+
+  // Dispatches the request read ahead, if any, else waits for one.
+  void NextRequest() {
+    if (pending_) {
+      Pending pending = std::move(*pending_);
+      pending_.reset();
+      if (pending.error) {
+        SendError(std::move(*pending.error));
+      } else {
+        Dispatch(std::move(*pending.request));
+      }
+    } else {
+      ArmIdleTimer();
+      if (!reading_) ReadRequest();
+    }
   }
 
   // Writes everything queued (up to kMaxEntriesPerWrite entries) with one gathering write:
@@ -436,7 +533,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (out.chunk) write_buffers_.emplace_back(kChunkEnd.data(), kChunkEnd.size());
     }
     net::async_write(
-        stream_, write_buffers_,
+        socket_, write_buffers_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
@@ -448,40 +545,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       CloseSocket();
       return;
     }
-    // Only the last entry written can end a response: nothing more is queued for a connection
-    // until its response has ended.
-    bool ends_response = false;
     for (size_t i = 0; i < writing_entries_; ++i) {
       const Outgoing& out = outbox_.front();
-      ends_response = ends_response || out.ends_response;
       queued_bytes_ -= out.data.size() + (out.chunk ? out.size_line_length + 2u : 0u);
       outbox_.pop_front();
     }
     writing_entries_ = 0;
-    if (ends_response) FinishResponse();  // May dispatch the next request and write.
-    if (!closed_ && !writing_ && !outbox_.empty()) WriteNext();
-  }
-
-  void FinishResponse() {
-    if (auto state = current_.lock()) state->on_disconnect = nullptr;
-    current_.reset();
-    in_flight_ = false;
-    streaming_ = false;
-    if (!keep_alive_ || read_eof_) {
+    if (!outbox_.empty()) {
+      WriteNext();
+    } else if (close_after_write_) {
       CloseGracefully();
-      return;
-    }
-    if (pending_) {
-      Pending pending = std::move(*pending_);
-      pending_.reset();
-      if (pending.error) {
-        SendError(std::move(*pending.error));
-      } else {
-        Dispatch(std::move(*pending.request));
-      }
-    } else {
-      ArmIdleTimer();
-      if (!reading_) ReadRequest();
     }
   }
 
@@ -524,18 +597,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseGracefully() {
     if (closed_) return;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec || reading_) {
       CloseSocket();
       return;
     }
-    stream_.expires_after(std::chrono::seconds(1));
+    // The idle timer (no longer armed: a response just ended) bounds the drain.
+    idle_armed_ = false;
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    idle_timer_waiting_ = true;
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+      self->idle_timer_waiting_ = false;
+      if (!timer_ec) self->CloseSocket();
+    });
     Drain();
   }
 
   void Drain() {
     drain_buffer_.resize(4096);
-    stream_.async_read_some(net::buffer(drain_buffer_),
+    socket_.async_read_some(net::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
                               if (ec || self->closed_ || self->drained_ > (size_t{1} << 20)) {
@@ -555,13 +635,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     idle_timer_.cancel();  // its wait holds this connection alive
     pending_.reset();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
   const std::shared_ptr<ServerCore> core_;
-  const net::any_io_executor strand_;
-  beast::tcp_stream stream_;
+  const Strand strand_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<Outgoing> outbox_;
@@ -569,7 +649,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<net::const_buffer> write_buffers_;
   std::optional<Pending> pending_;
   std::weak_ptr<ResponderState> current_;
-  net::steady_timer idle_timer_;
+  Timer idle_timer_;
   std::chrono::steady_clock::time_point idle_deadline_;
   bool idle_armed_ = false;          // The connection is idle and idle_deadline_ applies.
   bool idle_timer_waiting_ = false;  // An async_wait on idle_timer_ is pending.
@@ -582,8 +662,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool in_flight_ = false;
   bool streaming_ = false;
-  bool keep_alive_ = true;       // Of the response in flight.
-  bool next_keep_alive_ = true;  // Of the request last read.
+  bool stream_ended_ = false;       // The last chunk of the response in flight is queued.
+  bool dispatching_ = false;        // In Dispatch (a handler may be answering inline).
+  bool flush_posted_ = false;       // A write of the outbox is posted (see Enqueue).
+  bool close_after_write_ = false;  // Close gracefully once the outbox is written.
+  bool keep_alive_ = true;          // Of the response in flight.
+  bool next_keep_alive_ = true;     // Of the request last read.
   bool read_eof_ = false;
   bool closed_ = false;
 };
@@ -607,7 +691,7 @@ namespace {
 
 void Accept(const std::shared_ptr<ServerCore>& core) {
   core->acceptor->async_accept(
-      net::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
+      net::make_strand(core->ioc), [core](beast::error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || !core->acceptor->is_open()) return;
         if (!ec) {
           auto connection = std::make_shared<Connection>(core, std::move(socket));
@@ -653,12 +737,18 @@ bool Responder::StartStream(int status, HttpHeaders headers) {
 }
 
 bool Responder::Write(std::string chunk) {
-  if (!state_->IsStreaming() || state_->disconnected.load()) return false;
-  if (chunk.empty()) return true;
-  return state_->connection()->Post(
-      [connection = state_->connection(), seq = state_->seq(), chunk = std::move(chunk)]() mutable {
-        connection->SendChunk(seq, std::move(chunk));
-      });
+  if (state_->disconnected.load()) return false;
+  if (chunk.empty()) return state_->IsStreaming();
+  bool post_flush = false;
+  if (!state_->QueueChunk(std::move(chunk), &post_flush)) return false;
+  if (!post_flush) return true;  // Rides with the flush already posted.
+  if (state_->connection()->Post([connection = state_->connection(), state = state_] {
+        connection->SendChunks(state->seq(), state->TakeChunks());
+      })) {
+    return true;
+  }
+  state_->TakeChunks();  // The server stopped: nothing will flush them.
+  return false;
 }
 
 bool Responder::Close() {

@@ -6,8 +6,9 @@
 // matches a route only for other methods is answered 405 with `Allow`; no match is 404.
 // Request bodies may be chunked. Limits answer with a short text/plain reason and close the
 // connection: header bytes -> 431, body bytes -> 413, anything unparsable -> 400.
-// Connections are kept alive as HTTP/1.1 says (one request at a time per connection) until
-// idle for `idle_timeout`.
+// Connections are kept alive as HTTP/1.1 says until idle for `idle_timeout`. A connection's
+// requests are handled one at a time, in order; pipelined requests are handled while the
+// answer to the previous one is still being written, and their answers share writes.
 //
 // A handler gets the request and a Responder. It answers once, now or later from any thread,
 // with Reply(), or starts a chunked streaming response with StartStream() and then Write()s
@@ -55,6 +56,8 @@ class Responder {
   bool StartStream(int status, HttpHeaders headers);
   // Queues one chunk (empty chunks are skipped: an empty chunk would end the stream). Returns
   // false if no stream is open, it was closed, the client disconnected or the server stopped.
+  // Chunks written while earlier ones still wait for the connection's strand join them: one
+  // hand-off to the strand and one gathering write for all of them.
   bool Write(std::string chunk);
   // Ends the stream with the last chunk; the connection then serves its next request.
   bool Close();

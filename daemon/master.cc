@@ -133,6 +133,18 @@ std::string Serialize(const google::protobuf::Message& message, Encoding encodin
   return json.ok() ? *json : std::string("{}");
 }
 
+std::string RecordIoEvent(const google::protobuf::Message& message, Encoding encoding) {
+  if (encoding != Encoding::kProtobuf) return common::EncodeRecordIo(Serialize(message, encoding));
+  // Serialised behind its length in one buffer: no second copy of the event.
+  const size_t size = message.ByteSizeLong();
+  std::string out = std::to_string(size);
+  out.push_back('\n');
+  const size_t prefix = out.size();
+  out.resize(prefix + size);
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + prefix));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Impl: construction and recovery
 
@@ -630,13 +642,12 @@ void Master::Impl::RemoveFrameworkOffersLocked(FrameworkEntry& framework, bool s
 void Master::Impl::SendFrameworkEvent(FrameworkEntry& framework,
                                       const v1::scheduler::Event& event) {
   if (!framework.connected || !framework.stream.responder) return;
-  framework.stream.responder->Write(
-      common::EncodeRecordIo(Serialize(event, framework.stream.encoding)));
+  framework.stream.responder->Write(RecordIoEvent(event, framework.stream.encoding));
 }
 
 void Master::Impl::SendAgentEvent(AgentEntry& agent, const agent::Event& event) {
   if (!agent.connected || !agent.stream.responder) return;
-  agent.stream.responder->Write(common::EncodeRecordIo(event.SerializePartialAsString()));
+  agent.stream.responder->Write(RecordIoEvent(event, Encoding::kProtobuf));
 }
 
 v1::TaskStatus Master::Impl::MakeStatus(const std::string& task_id, const std::string& agent_id,

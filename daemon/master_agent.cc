@@ -82,9 +82,7 @@ void Master::Impl::HandleAgent(const HttpRequest& request, Responder responder) 
     case agent::Call::HEARTBEAT:
       break;
     case agent::Call::STATUS_UPDATE:
-      status = call.has_status_update()
-                   ? AgentStatusUpdate(*agent, call.status_update())
-                   : absl::InvalidArgumentError("Expecting 'status_update' to be present");
+      status = AgentStatusUpdates(*agent, call);
       break;
     case agent::Call::EXECUTOR_MESSAGE: {
       const auto& message = call.executor_message();
@@ -124,20 +122,57 @@ void Master::Impl::HandleAgent(const HttpRequest& request, Responder responder) 
   responder.Reply(202, "");
 }
 
-absl::Status Master::Impl::AgentStatusUpdate(AgentEntry& agent,
-                                             const agent::Call::StatusUpdate& update) {
-  const v1::TaskStatus& status = update.status();
-  if (status.uuid().size() != 16) {
+absl::Status Master::Impl::AgentStatusUpdates(AgentEntry& agent, const agent::Call& call) {
+  if (call.has_status_update() && call.status_updates_size() > 0) {
     invalid_status_updates_->Increment();
-    return absl::InvalidArgumentError("A status update needs a 16-byte 'uuid'");
+    return absl::InvalidArgumentError(
+        "A STATUS_UPDATE call carries 'status_update' or 'status_updates', not both");
   }
+  if (call.has_status_update()) {
+    if (call.status_update().status().uuid().size() != 16) {
+      invalid_status_updates_->Increment();
+      return absl::InvalidArgumentError("A status update needs a 16-byte 'uuid'");
+    }
+    ApplyStatusUpdateLocked(agent, call.status_update());
+    return absl::OkStatus();
+  }
+  if (call.status_updates_size() == 0) {
+    invalid_status_updates_->Increment();
+    return absl::InvalidArgumentError(
+        "Expecting 'status_update' or 'status_updates' to be present");
+  }
+  // All or nothing: the agent resends the whole call, so applying a prefix would only make
+  // the master forward those updates twice.
+  for (int i = 0; i < call.status_updates_size(); ++i) {
+    const v1::TaskStatus& status = call.status_updates(i).status();
+    if (status.uuid().size() != 16) {
+      invalid_status_updates_->Increment();
+      return absl::InvalidArgumentError(
+          absl::StrCat("Status update ", i, " (task '", status.task_id().value(),
+                       "') needs a 16-byte 'uuid'; none of the call's ", call.status_updates_size(),
+                       " updates was applied"));
+    }
+  }
+  for (const agent::Call::StatusUpdate& update : call.status_updates()) {
+    ApplyStatusUpdateLocked(agent, update);
+  }
+  return absl::OkStatus();
+}
+
+void Master::Impl::ApplyStatusUpdateLocked(AgentEntry& agent,
+                                           const agent::Call::StatusUpdate& update) {
+  const v1::TaskStatus& status = update.status();
   FrameworkEntry* framework = FindFramework(update.framework_id().value());
   if (framework == nullptr) {
     // The framework is gone; the agent was told to shut it down and drops the update.
     invalid_status_updates_->Increment();
-    return absl::OkStatus();
+    return;
   }
-  v1::TaskStatus forwarded = status;
+  // Built in place in the framework's UPDATE event (a copy of the status fewer).
+  v1::scheduler::Event event;
+  event.set_type(v1::scheduler::Event::UPDATE);
+  v1::TaskStatus& forwarded = *event.mutable_update()->mutable_status();
+  forwarded = status;
   *forwarded.mutable_agent_id() = agent.info.id();
   auto it = framework->tasks.find(status.task_id().value());
   if (it != framework->tasks.end()) {
@@ -148,8 +183,7 @@ absl::Status Master::Impl::AgentStatusUpdate(AgentEntry& agent,
     task.task.set_status_update_uuid(status.uuid());
   }
   valid_status_updates_->Increment();
-  SendStatusToFramework(*framework, forwarded);
-  return absl::OkStatus();
+  SendFrameworkEvent(*framework, event);
 }
 
 void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& peer,
@@ -315,6 +349,7 @@ void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
   *subscribed.mutable_subscribed()->mutable_master_info() = MasterInfoProto();
   subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(
       std::chrono::duration<double>(options_.heartbeat_interval).count());
+  subscribed.mutable_subscribed()->set_accepts_status_update_batches(true);
   SendAgentEvent(*agent, subscribed);
   // Kills asked for while the agent was away.
   for (const auto& [framework_id, task_id] : agent->tasks) {

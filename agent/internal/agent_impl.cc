@@ -402,13 +402,14 @@ void AgentImpl::RunLoop() {
 
 void AgentImpl::SendToMaster(std::vector<steward::agent::Call> updates,
                              std::deque<OutgoingCall> calls) {
-  for (steward::agent::Call& call : updates) {
-    const std::string task_id = call.status_update().status().task_id().value();
-    const std::string state = mesos::v1::TaskState_Name(call.status_update().status().state());
-    if (absl::Status status = link_->Send(std::move(call)); !status.ok()) {
-      STEWARD_LOG(WARNING) << "Status update " << state << " of task " << task_id
-                           << " not delivered (will retry): " << status;
-    }
+  // Everything due now in as few calls as the master takes (what became due while the last
+  // send was in flight is due together now).
+  std::vector<steward::agent::Call::StatusUpdate> due;
+  due.reserve(updates.size());
+  for (steward::agent::Call& call : updates)
+    due.push_back(std::move(*call.mutable_status_update()));
+  if (absl::Status status = link_->SendStatusUpdates(std::move(due)); !status.ok()) {
+    STEWARD_LOG(WARNING) << status << " (will retry)";
   }
   while (!calls.empty()) {
     OutgoingCall& next = calls.front();

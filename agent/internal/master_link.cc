@@ -70,6 +70,11 @@ bool MasterLink::subscribed() const {
   return subscribed_;
 }
 
+bool MasterLink::accepts_status_update_batches() const {
+  std::lock_guard lock(mu_);
+  return accepts_status_update_batches_;
+}
+
 std::chrono::milliseconds MasterLink::heartbeat_interval() const {
   std::lock_guard lock(mu_);
   return heartbeat_interval_;
@@ -176,6 +181,7 @@ bool MasterLink::Subscribe() {
     std::lock_guard lock(mu_);
     stream_client_.reset();
     subscribed_ = false;
+    accepts_status_update_batches_ = false;
     stream_id_.clear();
     if (!keep_going) stopping_ = true;
   }
@@ -238,6 +244,7 @@ bool MasterLink::OnRecord(const std::string& record, bool* got_subscribed) {
     subscribed_ = true;
     agent_id_ = event.subscribed().agent_id();
     heartbeat_interval_ = interval;
+    accepts_status_update_batches_ = event.subscribed().accepts_status_update_batches();
     last_event_ = now;
     next_heartbeat_ = now + interval;
     *got_subscribed = true;
@@ -275,6 +282,33 @@ absl::Status MasterLink::Send(Call call) {
     return absl::FailedPreconditionError(reason);
   }
   return absl::UnavailableError(reason);
+}
+
+absl::Status MasterLink::SendStatusUpdates(std::vector<Call::StatusUpdate> updates) {
+  const bool batches = accepts_status_update_batches();
+  size_t next = 0;
+  while (next < updates.size()) {
+    const size_t first = next;
+    Call call;
+    call.set_type(Call::STATUS_UPDATE);
+    if (!batches || next + 1 == updates.size()) {
+      *call.mutable_status_update() = std::move(updates[next++]);
+    } else {
+      size_t bytes = 0;
+      while (next < updates.size() && call.status_updates_size() < kMaxUpdatesPerCall) {
+        const size_t size = updates[next].ByteSizeLong();
+        if (call.status_updates_size() > 0 && bytes + size > kMaxUpdateBytesPerCall) break;
+        bytes += size;
+        *call.add_status_updates() = std::move(updates[next++]);
+      }
+    }
+    if (absl::Status status = Send(std::move(call)); !status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat(updates.size() - first, " of ", updates.size(),
+                                       " status updates not delivered: ", status.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void MasterLink::Tick(Clock::time_point now) {

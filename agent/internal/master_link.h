@@ -7,12 +7,15 @@
 // once a stream delivers SUBSCRIBED. The first attempt is immediate.
 //
 // Every other call is a separate POST carrying the current Mesos-Stream-Id, made by Send()
-// from the owner's thread. A 4xx answer (a stale stream id among the reasons) drops the
-// stream so the reader subscribes again.
+// or SendStatusUpdates() from the owner's thread. A 4xx answer (a stale stream id among the
+// reasons) drops the stream so the reader subscribes again. SendStatusUpdates() puts the
+// updates it is given into as few STATUS_UPDATE calls as the master accepts: the owner hands
+// it everything that became due while its previous call was in flight, so under load one call
+// carries many updates, and when idle a call carries one, as before.
 //
-// Thread safety: Start(), Stop(), Send() and Tick() from one owner thread; subscribed() and
-// Reconnect() from any thread. Callbacks run on the reader thread, one at a time and in
-// stream order; they must not call Stop().
+// Thread safety: Start(), Stop(), Send(), SendStatusUpdates() and Tick() from one owner
+// thread; subscribed() and Reconnect() from any thread. Callbacks run on the reader thread, one at
+// a time and in stream order; they must not call Stop().
 #ifndef STEWARD_AGENT_INTERNAL_MASTER_LINK_H_
 #define STEWARD_AGENT_INTERNAL_MASTER_LINK_H_
 
@@ -25,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/http_client.h"
@@ -71,6 +75,18 @@ class MasterLink {
   // FailedPrecondition with the master's reason for a 4xx (the stream is dropped then).
   absl::Status Send(steward::agent::Call call);
 
+  // Limits of one STATUS_UPDATE call with several updates; a longer list takes more calls.
+  static constexpr int kMaxUpdatesPerCall = 1000;
+  static constexpr size_t kMaxUpdateBytesPerCall = size_t{1} << 20;  // Always one update.
+
+  // Sends `updates` (in order, at most one per task) on the current subscription: in
+  // Call.status_updates, as few calls as the limits above allow, when the master's SUBSCRIBED
+  // accepted batches; otherwise one call per update in Call.status_update (as a call of one
+  // update always is). Stops at the first call that fails and returns its error (code as
+  // Send(); the message says how many updates were not delivered); the caller resends the
+  // updates of that call and the ones after it when they are due again.
+  absl::Status SendStatusUpdates(std::vector<steward::agent::Call::StatusUpdate> updates);
+
   // Sends a HEARTBEAT call when one is due and drops a stream silent for three heartbeat
   // intervals. Call it often (every ~100 ms).
   void Tick(Clock::time_point now);
@@ -79,6 +95,8 @@ class MasterLink {
   void Reconnect(const std::string& reason);
 
   bool subscribed() const;
+  // Whether the current subscription's master accepts several updates per call.
+  bool accepts_status_update_batches() const;
   // The heartbeat interval of the current subscription.
   std::chrono::milliseconds heartbeat_interval() const;
 
@@ -104,6 +122,7 @@ class MasterLink {
   std::string stream_id_;
   std::optional<mesos::v1::AgentID> agent_id_;
   std::chrono::milliseconds heartbeat_interval_{15'000};
+  bool accepts_status_update_batches_ = false;
   Clock::time_point last_event_{};
   Clock::time_point next_heartbeat_{};
   std::thread reader_;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -52,6 +53,7 @@ struct LoadShared {
   std::atomic<int64_t> offers{0};
   std::atomic<int64_t> finished{0};
   std::atomic<int64_t> status_updates{0};
+  std::atomic<int64_t> status_update_calls{0};
   std::atomic<int64_t> acknowledgements{0};
   std::atomic<int64_t> errors{0};
   std::atomic<int64_t> agents_subscribed{0};
@@ -138,6 +140,7 @@ class SimAgent {
         heartbeat_interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::duration<double>(event.subscribed().heartbeat_interval_seconds()));
         heartbeat_interval_ = std::max(heartbeat_interval_, std::chrono::milliseconds(10));
+        accepts_batches_ = event.subscribed().accepts_status_update_batches();
         if (!subscribed_) {
           subscribed_ = true;
           shared_->agents_subscribed.fetch_add(1);
@@ -205,10 +208,7 @@ class SimAgent {
       const uint64_t r = random_();
       for (size_t j = 0; j < 8; ++j) task.uuid[i + j] = static_cast<char>((r >> (8 * j)) & 0xff);
     }
-    agent::Call call;
-    call.set_type(agent::Call::STATUS_UPDATE);
-    *call.mutable_agent_id() = agent_id_;
-    agent::Call::StatusUpdate* update = call.mutable_status_update();
+    agent::Call::StatusUpdate* update = &queued_updates_.emplace_back();
     *update->mutable_framework_id() = task.framework_id;
     update->set_latest_state(state);
     v1::TaskStatus* status = update->mutable_status();
@@ -219,8 +219,45 @@ class SimAgent {
     status->set_uuid(task.uuid);
     status->set_timestamp(
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-    Post(call, "STATUS_UPDATE");
     shared_->status_updates.fetch_add(1, std::memory_order_relaxed);
+    if (!update_call_in_flight_) SendQueuedUpdates();
+  }
+
+  // As the real agent (agent/internal/master_link.h): one STATUS_UPDATE call at a time, which
+  // carries every update queued while the previous one was in flight (one update: the single
+  // form). To a master that does not accept batches, one call per update.
+  void SendQueuedUpdates() {
+    if (queued_updates_.empty()) return;
+    if (!accepts_batches_) {
+      for (agent::Call::StatusUpdate& update : queued_updates_) {
+        agent::Call call;
+        call.set_type(agent::Call::STATUS_UPDATE);
+        *call.mutable_agent_id() = agent_id_;
+        *call.mutable_status_update() = std::move(update);
+        Post(call, "STATUS_UPDATE");
+        shared_->status_update_calls.fetch_add(1, std::memory_order_relaxed);
+      }
+      queued_updates_.clear();
+      return;
+    }
+    agent::Call call;
+    call.set_type(agent::Call::STATUS_UPDATE);
+    *call.mutable_agent_id() = agent_id_;
+    if (queued_updates_.size() == 1) {
+      *call.mutable_status_update() = std::move(queued_updates_.front());
+    } else {
+      call.mutable_status_updates()->Reserve(static_cast<int>(queued_updates_.size()));
+      for (agent::Call::StatusUpdate& update : queued_updates_) {
+        *call.add_status_updates() = std::move(update);
+      }
+    }
+    queued_updates_.clear();
+    update_call_in_flight_ = true;
+    shared_->status_update_calls.fetch_add(1, std::memory_order_relaxed);
+    Post(call, "STATUS_UPDATE", [this] {
+      update_call_in_flight_ = false;
+      if (!stopped_) SendQueuedUpdates();
+    });
   }
 
   void ScheduleHeartbeat() {
@@ -236,13 +273,14 @@ class SimAgent {
     });
   }
 
-  void Post(const agent::Call& call, const char* what) {
+  void Post(const agent::Call& call, const char* what, std::function<void()> then = nullptr) {
     calls_->Send(BuildPost("/api/v1/agent", kProtobuf, "", stream_id_, call.SerializeAsString()),
-                 [this, what](int status, std::string_view body) {
+                 [this, what, then = std::move(then)](int status, std::string_view body) {
                    if (status != 202) {
                      shared_->Error(absl::StrCat("agent ", index_, " ", what, ": ", status, " ",
                                                  std::string(body)));
                    }
+                   if (then) then();
                  });
   }
 
@@ -259,6 +297,9 @@ class SimAgent {
   std::string stream_id_;
   std::chrono::milliseconds heartbeat_interval_{5000};
   absl::flat_hash_map<std::string, Task> tasks_;
+  bool accepts_batches_ = false;  // from SUBSCRIBED
+  std::vector<agent::Call::StatusUpdate> queued_updates_;
+  bool update_call_in_flight_ = false;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -552,6 +593,7 @@ LoadCounters LoadGenerator::counters() const {
   c.offers = shared_->offers.load();
   c.finished = shared_->finished.load();
   c.status_updates = shared_->status_updates.load();
+  c.status_update_calls = shared_->status_update_calls.load();
   c.acknowledgements = shared_->acknowledgements.load();
   c.errors = shared_->errors.load();
   c.agents_subscribed = shared_->agents_subscribed.load();

@@ -2,13 +2,15 @@
 // driving one steward-master over loopback, on a few threads (bench/internal/async_http.h).
 //
 // Agents speak Steward's agent protocol (proto/steward/agent.proto) as the real agent does:
-// SUBSCRIBE with their resources, read the event stream, and for every LAUNCH post a
-// STATUS_UPDATE TASK_RUNNING and then, `task_duration` later, TASK_FINISHED, each with a
-// random 16-byte uuid, the second only after the master forwarded the framework's
-// acknowledgement of the first (ACKNOWLEDGE_STATUS_UPDATE); HEARTBEAT calls at the interval
-// SUBSCRIBED gives. Frameworks speak the Mesos v1 scheduler API (protobuf or JSON): SUBSCRIBE,
-// ACCEPT every offer launching as many tasks of `task_resources` as fit with refuse_seconds 0,
-// and ACKNOWLEDGE every UPDATE that carries a uuid.
+// SUBSCRIBE with their resources, read the event stream, and for every LAUNCH send a status
+// update TASK_RUNNING and then, `task_duration` later, TASK_FINISHED, each with a random
+// 16-byte uuid, the second only after the master forwarded the framework's acknowledgement of
+// the first (ACKNOWLEDGE_STATUS_UPDATE); HEARTBEAT calls at the interval SUBSCRIBED gives.
+// Like the real agent, an agent has one STATUS_UPDATE call in flight at a time and sends the
+// updates queued meanwhile together in the next (Call.status_updates), when the master's
+// SUBSCRIBED accepts batches. Frameworks speak the Mesos v1 scheduler API (protobuf or JSON):
+// SUBSCRIBE, ACCEPT every offer launching as many tasks of `task_resources` as fit with
+// refuse_seconds 0, and ACKNOWLEDGE every UPDATE that carries a uuid.
 //
 // Thread safety: Create, Start, Stop and the destructor from one owner thread; counters() and
 // errors() from any thread.
@@ -53,6 +55,7 @@ struct LoadCounters {
   int64_t offers = 0;
   int64_t finished = 0;
   int64_t status_updates = 0;
+  int64_t status_update_calls = 0;  // STATUS_UPDATE calls that carried them
   int64_t acknowledgements = 0;
   int64_t errors = 0;
   int64_t agents_subscribed = 0;

@@ -267,7 +267,11 @@ class Master::Impl {
                                                                const allocator::Resources& total);
   // Completes (status OK) or refuses the admission of `agent_id` after its registry write.
   void FinishAgentSubscribeLocked(const std::string& agent_id, const absl::Status& status);
-  absl::Status AgentStatusUpdate(AgentEntry& agent, const agent::Call::StatusUpdate& update);
+  // A STATUS_UPDATE call: one update (`status_update`) or several (`status_updates`), all
+  // checked before any is applied. InvalidArgument (nothing applied) for a malformed call.
+  absl::Status AgentStatusUpdates(AgentEntry& agent, const agent::Call& call);
+  // Records a well-formed update on its task and forwards it to its framework.
+  void ApplyStatusUpdateLocked(AgentEntry& agent, const agent::Call::StatusUpdate& update);
   // Reconciles what a reregistering agent reports with what the master knows.
   // `from_unreachable`: the agent was marked unreachable; tasks of frameworks that are not
   // partition-aware were reported lost and are killed rather than adopted.
@@ -404,6 +408,8 @@ std::string ContentTypeOf(Encoding encoding);
 absl::Status ParseBody(const std::string& body, Encoding encoding, int max_json_depth,
                        google::protobuf::Message* message);
 std::string Serialize(const google::protobuf::Message& message, Encoding encoding);
+// `message` serialised and framed as one RecordIO record (an event on a stream).
+std::string RecordIoEvent(const google::protobuf::Message& message, Encoding encoding);
 
 }  // namespace steward::daemon
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,70 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_TRUE((*state)["completed_frameworks"].array.empty());
   EXPECT_EQ((*state)["frameworks"][0]["completed_executors"][0]["id"].string, "T1");
   EXPECT_EQ((*state)["frameworks"][0]["executors"][0]["id"].string, "T2");
+}
+
+// Status updates that become due while a STATUS_UPDATE call is in flight go together in the
+// next call (Call.status_updates) when the master accepts batches.
+TEST_F(AgentTest, StatusUpdatesDueDuringACallShareTheNextCall) {
+  StartAndSubscribe();
+  master_.set_hold_status_updates(true);
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() == 1; }));
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T2", kAgentId, "sleep 1")));
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
+  ASSERT_TRUE(
+      master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  EXPECT_EQ(master_.calls_of(Call::STATUS_UPDATE).size(), 1u);  // The agent waits for its answer.
+  master_.set_hold_status_updates(false);
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() >= 2; }));
+  const std::vector<Call> calls = master_.calls_of(Call::STATUS_UPDATE);
+  EXPECT_TRUE(calls[0].has_status_update());  // A call of one update keeps the single form.
+  EXPECT_EQ(calls[0].status_updates_size(), 0);
+  const Call& batch = calls[1];
+  EXPECT_FALSE(batch.has_status_update());
+  ASSERT_GE(batch.status_updates_size(), 2);
+  std::vector<std::string> tasks;
+  for (const Call::StatusUpdate& update : batch.status_updates()) {
+    EXPECT_EQ(update.framework_id().value(), "F1");
+    EXPECT_EQ(update.status().uuid().size(), 16u);
+    tasks.push_back(update.status().task_id().value());
+  }
+  EXPECT_THAT(tasks, ::testing::IsSupersetOf({"T2", "T3"}));
+  EXPECT_EQ(std::set<std::string>(tasks.begin(), tasks.end()).size(), tasks.size())
+      << "one update per task per call";
+  // Every task's updates still arrive in order, each once acknowledged.
+  for (const std::string task : {"T1", "T2", "T3"}) {
+    ASSERT_TRUE(master_.WaitForUpdate(task, mesos::v1::TASK_RUNNING).has_value()) << task;
+    EXPECT_THAT(States(task),
+                ::testing::ElementsAre(mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING))
+        << task;
+  }
+}
+
+// An older master (no batches in SUBSCRIBED) gets one update per call, in the single form.
+TEST_F(AgentTest, StatusUpdatesGoOnePerCallToAMasterWithoutBatches) {
+  master_.set_accepts_status_update_batches(false);
+  StartAndSubscribe();
+  master_.set_hold_status_updates(true);
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
+  ASSERT_TRUE(master_.WaitFor(
+      [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() == 1; }));
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T2", kAgentId, "sleep 1")));
+  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
+  ASSERT_TRUE(
+      master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  master_.set_hold_status_updates(false);
+  for (const std::string task : {"T1", "T2", "T3"}) {
+    ASSERT_TRUE(master_.WaitForUpdate(task, mesos::v1::TASK_RUNNING).has_value()) << task;
+  }
+  const std::vector<Call> calls = master_.calls_of(Call::STATUS_UPDATE);
+  EXPECT_GE(calls.size(), 6u);
+  for (const Call& call : calls) {
+    EXPECT_TRUE(call.has_status_update());
+    EXPECT_EQ(call.status_updates_size(), 0);
+  }
 }
 
 TEST_F(AgentTest, ArgvCommandsKeepTheirArguments) {

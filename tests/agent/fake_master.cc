@@ -24,6 +24,7 @@ FakeMaster::~FakeMaster() {
   {
     std::lock_guard lock(mu_);
     stream_.reset();
+    held_.clear();
   }
   server_->Stop();
 }
@@ -45,6 +46,26 @@ void FakeMaster::set_refuse_calls(int status) {
   refuse_calls_ = status;
 }
 
+void FakeMaster::set_accepts_status_update_batches(bool on) {
+  std::lock_guard lock(mu_);
+  accepts_status_update_batches_ = on;
+}
+void FakeMaster::set_hold_status_updates(bool on) {
+  std::lock_guard lock(mu_);
+  hold_status_updates_ = on;
+  if (on) return;
+  for (auto& [call, responder] : held_) AnswerLocked(call, responder);
+  held_.clear();
+}
+
+std::vector<Call::StatusUpdate> FakeMaster::UpdatesOf(const Call& call) {
+  std::vector<Call::StatusUpdate> out;
+  if (call.type() != Call::STATUS_UPDATE) return out;
+  if (call.has_status_update()) out.push_back(call.status_update());
+  out.insert(out.end(), call.status_updates().begin(), call.status_updates().end());
+  return out;
+}
+
 void FakeMaster::Handle(const common::HttpRequest& request, common::Responder responder) {
   Call call;
   if (request.Header("Content-Type") != "application/x-protobuf" ||
@@ -62,8 +83,10 @@ void FakeMaster::Handle(const common::HttpRequest& request, common::Responder re
     const std::string id = call.has_agent_id() ? call.agent_id().value() : agent_id_;
     responder.StartStream(
         200, {{"Content-Type", "application/x-protobuf"}, {"Mesos-Stream-Id", stream_id_}});
-    responder.Write(common::EncodeRecordIo(
-        SubscribedEvent(id, heartbeat_interval_seconds_).SerializeAsString()));
+    Event subscribed = SubscribedEvent(id, heartbeat_interval_seconds_);
+    subscribed.mutable_subscribed()->set_accepts_status_update_batches(
+        accepts_status_update_batches_);
+    responder.Write(common::EncodeRecordIo(subscribed.SerializeAsString()));
     stream_ = responder;
     return;
   }
@@ -75,14 +98,23 @@ void FakeMaster::Handle(const common::HttpRequest& request, common::Responder re
     responder.Reply(400, "The 'Mesos-Stream-Id' header does not match the agent's stream");
     return;
   }
+  if (call.type() == Call::STATUS_UPDATE && hold_status_updates_) {
+    held_.emplace_back(call, std::move(responder));
+    return;
+  }
+  AnswerLocked(call, responder);
+}
+
+void FakeMaster::AnswerLocked(const Call& call, common::Responder& responder) {
   responder.Reply(202, "");
-  if (call.type() == Call::STATUS_UPDATE && auto_acknowledge_ && stream_.has_value()) {
+  if (!auto_acknowledge_ || !stream_.has_value()) return;
+  for (const Call::StatusUpdate& update : UpdatesOf(call)) {
     Event ack;
     ack.set_type(Event::ACKNOWLEDGE_STATUS_UPDATE);
     auto* payload = ack.mutable_acknowledge_status_update();
-    *payload->mutable_framework_id() = call.status_update().framework_id();
-    *payload->mutable_task_id() = call.status_update().status().task_id();
-    payload->set_uuid(call.status_update().status().uuid());
+    *payload->mutable_framework_id() = update.framework_id();
+    *payload->mutable_task_id() = update.status().task_id();
+    payload->set_uuid(update.status().uuid());
     stream_->Write(common::EncodeRecordIo(ack.SerializeAsString()));
   }
 }
@@ -105,9 +137,8 @@ std::vector<mesos::v1::TaskStatus> FakeMaster::updates_for(const std::string& ta
   std::lock_guard lock(mu_);
   std::vector<mesos::v1::TaskStatus> out;
   for (const Call& call : calls_) {
-    if (call.type() == Call::STATUS_UPDATE &&
-        call.status_update().status().task_id().value() == task_id) {
-      out.push_back(call.status_update().status());
+    for (const Call::StatusUpdate& update : UpdatesOf(call)) {
+      if (update.status().task_id().value() == task_id) out.push_back(update.status());
     }
   }
   return out;

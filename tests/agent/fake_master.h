@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/http_server.h"
@@ -35,10 +36,18 @@ class FakeMaster {
   void set_auto_acknowledge(bool on);
   // Non-SUBSCRIBE calls are answered with `status` (0: normal 202 handling).
   void set_refuse_calls(int status);
+  // Sent in SUBSCRIBED: whether STATUS_UPDATE calls may carry several updates (default true).
+  void set_accepts_status_update_batches(bool on);
+  // While on, STATUS_UPDATE calls are recorded but not answered (the agent's call stays in
+  // flight); turning it off answers (and auto-acknowledges) the held ones.
+  void set_hold_status_updates(bool on);
 
   // Every call received, in order (SUBSCRIBE included).
   std::vector<steward::agent::Call> calls() const;
   std::vector<steward::agent::Call> calls_of(steward::agent::Call::Type type) const;
+  // The updates of one STATUS_UPDATE call (`status_update` or `status_updates`), in order.
+  static std::vector<steward::agent::Call::StatusUpdate> UpdatesOf(
+      const steward::agent::Call& call);
   // The statuses of STATUS_UPDATE calls for `task_id`, in arrival order.
   std::vector<mesos::v1::TaskStatus> updates_for(const std::string& task_id) const;
   int subscriptions() const;
@@ -62,6 +71,8 @@ class FakeMaster {
 
  private:
   void Handle(const common::HttpRequest& request, common::Responder responder);
+  // Answers an accepted non-SUBSCRIBE call 202 and auto-acknowledges its status updates.
+  void AnswerLocked(const steward::agent::Call& call, common::Responder& responder);
 
   std::unique_ptr<common::HttpServer> server_;
   mutable std::mutex mu_;
@@ -70,6 +81,9 @@ class FakeMaster {
   double heartbeat_interval_seconds_ = 30;
   bool auto_acknowledge_ = true;
   int refuse_calls_ = 0;
+  bool accepts_status_update_batches_ = true;
+  bool hold_status_updates_ = false;
+  std::vector<std::pair<steward::agent::Call, common::Responder>> held_;
   std::vector<steward::agent::Call> calls_;
   int subscriptions_ = 0;
   int next_stream_ = 0;

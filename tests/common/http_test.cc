@@ -51,6 +51,8 @@ class RawConnection {
       data.remove_prefix(static_cast<size_t>(n));
     }
   }
+  // The client sends nothing more (FIN) but still reads.
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   // Reads until `needle` has arrived; returns everything read.
   std::string ReadUntil(std::string_view needle) {
     std::string out;
@@ -190,6 +192,35 @@ TEST_F(HttpTest, PipelinedRequestsAreAnsweredInOrder) {
   const std::string replies = raw.ReadAll();
   EXPECT_EQ(Count(replies, "HTTP/1.1 "), 2) << replies;
   EXPECT_LT(replies.find("later"), replies.find("hello 2")) << replies;
+}
+
+// Many pipelined requests in one packet, one answered later from another thread, then the
+// client shuts down its sending side: every request is answered, in order (answers to
+// pipelined requests share writes), and then the server closes.
+TEST_F(HttpTest, ManyPipelinedRequestsThenHalfCloseAreAllAnsweredInOrder) {
+  Start();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.ok());
+  std::string requests;
+  for (int i = 0; i < 40; ++i) {
+    requests += "GET /hello?q" + std::to_string(i) + "x HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (i == 20) requests += "GET /later HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  raw.Send(requests);
+  raw.ShutdownWrite();
+  const std::string replies = raw.ReadAll();
+  EXPECT_EQ(Count(replies, "HTTP/1.1 "), 41) << replies;
+  size_t at = 0;
+  for (int i = 0; i < 40; ++i) {
+    const size_t found = replies.find("hello q" + std::to_string(i) + "x", at);
+    ASSERT_NE(found, std::string::npos) << "hello " << i << " in order\n" << replies;
+    at = found;
+    if (i == 20) {
+      const size_t later = replies.find("later", at);
+      ASSERT_NE(later, std::string::npos) << replies;
+      at = later;
+    }
+  }
 }
 
 TEST_F(HttpTest, ResponsesAreWrittenExactlyAndDropReservedOrUnsafeFields) {
@@ -509,6 +540,56 @@ TEST_F(HttpTest, ClientThatDoesNotReadItsStreamIsDisconnected) {
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
   EXPECT_LT(writes, 100'000);
+}
+
+// Writes from several threads at once share hand-offs to the connection (Responder::Write
+// queues behind a pending flush); every chunk still arrives once, each thread's in its order,
+// and Close() after them ends the stream after the last one.
+TEST_F(HttpTest, BurstsOfWritesFromSeveralThreadsArriveInOrder) {
+  constexpr int kWriters = 4;
+  constexpr int kRecordsEach = 2000;
+  server_->Route("POST", "/burst", [&](const HttpRequest&, Responder responder) {
+    responder.StartStream(200, {{"Content-Type", "application/recordio"}});
+    Spawn([responder]() mutable {
+      std::vector<std::thread> writers;
+      for (int w = 0; w < kWriters; ++w) {
+        writers.emplace_back([responder, w]() mutable {
+          for (int i = 0; i < kRecordsEach; ++i) {
+            EXPECT_TRUE(
+                responder.Write(EncodeRecordIo(std::to_string(w) + ":" + std::to_string(i))));
+          }
+        });
+      }
+      for (std::thread& writer : writers) writer.join();
+      EXPECT_TRUE(responder.Close());
+      EXPECT_FALSE(responder.Write(EncodeRecordIo("after close")));
+    });
+  });
+  Start();
+  HttpClient client = Client();
+  RecordIoDecoder decoder;
+  std::vector<std::string> records;
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/burst";
+  absl::StatusOr<HttpResponse> head = client.Stream(request, nullptr, [&](std::string_view data) {
+    EXPECT_TRUE(decoder.Decode(data, &records).ok());
+    return true;
+  });
+  ASSERT_TRUE(head.ok()) << head.status();
+  ASSERT_EQ(records.size(), size_t{kWriters * kRecordsEach});
+  std::vector<int> next(kWriters, 0);
+  for (const std::string& record : records) {
+    const size_t colon = record.find(':');
+    ASSERT_NE(colon, std::string::npos) << record;
+    const int writer = std::stoi(record.substr(0, colon));
+    ASSERT_GE(writer, 0);
+    ASSERT_LT(writer, kWriters);
+    EXPECT_EQ(std::stoi(record.substr(colon + 1)), next[writer]) << record;
+    next[writer] = std::stoi(record.substr(colon + 1)) + 1;
+  }
+  EXPECT_TRUE(decoder.AtRecordBoundary());
+  EXPECT_TRUE(client.Get("/hello").ok());  // The stream ended cleanly.
 }
 
 TEST_F(HttpTest, DroppedStreamEndsWithTheLastChunk) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/http_client.h"
@@ -341,6 +342,91 @@ TEST_F(MasterTest, TaskLifecycleOverJson) {
   EXPECT_THAT(metrics->body, HasSubstr("\"master/tasks_finished\":1"));
   EXPECT_THAT(metrics->body, HasSubstr("\"master/slaves_connected\":1"));
   EXPECT_THAT(metrics->body, HasSubstr("\"allocator/mesos/allocation_run_ms/p99\""));
+}
+
+// One STATUS_UPDATE call carrying several tasks' updates (Call.status_updates): the master
+// says in SUBSCRIBED that it takes them, forwards them in order, and refuses a malformed call
+// whole, applying none of its updates.
+TEST_F(MasterTest, StatusUpdateBatchesApplyInOrderOrNotAtAll) {
+  StartMaster();
+  auto framework = Framework("batches", /*json=*/false);
+  FakeAgent agent(port_, AgentSubscribe("host-a", "cpus:4;mem:1024"));
+  auto subscribed = agent.Next(agent::Event::SUBSCRIBED);
+  ASSERT_TRUE(subscribed.has_value());
+  EXPECT_TRUE(subscribed->subscribed().accepts_status_update_batches());
+  const std::string agent_id = subscribed->subscribed().agent_id().value();
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  Call accept = Launch(framework.get(), offers->offers().offers(0), "t1", "cpus:1;mem:128");
+  v1::TaskInfo* second =
+      accept.mutable_accept()->mutable_operations(0)->mutable_launch()->add_task_infos();
+  *second = accept.accept().operations(0).launch().task_infos(0);
+  second->mutable_task_id()->set_value("t2");
+  ASSERT_EQ(framework->Call(accept).status, 202);
+  ASSERT_TRUE(agent.Next(agent::Event::LAUNCH).has_value());
+  ASSERT_TRUE(agent.Next(agent::Event::LAUNCH).has_value());
+  const v1::FrameworkID framework_id = IdOf(framework.get());
+  auto batch = [&](const std::vector<std::pair<std::string, std::string>>& tasks_and_uuids) {
+    agent::Call call;
+    call.set_type(agent::Call::STATUS_UPDATE);
+    call.mutable_agent_id()->set_value(agent_id);
+    for (const auto& [task_id, uuid] : tasks_and_uuids) {
+      *call.add_status_updates() =
+          StatusCall(agent_id, framework_id, task_id, v1::TASK_RUNNING, uuid).status_update();
+    }
+    return call;
+  };
+  const double invalid_before = Metric("master/invalid_status_updates");
+
+  // A bad uuid in the second update: refused, and the first is not forwarded either.
+  auto refused = agent.Post(batch({{"t1", kUuid1}, {"t2", "short"}}));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_THAT(refused.body, HasSubstr("Status update 1 (task 't2') needs a 16-byte 'uuid'"));
+  EXPECT_THAT(refused.body, HasSubstr("none of the call's 2 updates was applied"));
+  // Both forms at once, and neither: refused.
+  agent::Call both = batch({{"t1", kUuid1}});
+  *both.mutable_status_update() = both.status_updates(0);
+  EXPECT_EQ(agent.Post(both).status, 400);
+  auto neither = agent.Post(batch({}));
+  EXPECT_EQ(neither.status, 400);
+  EXPECT_THAT(neither.body, HasSubstr("Expecting 'status_update' or 'status_updates'"));
+  EXPECT_FALSE(framework->Next(Event::UPDATE, 300ms).has_value());
+  EXPECT_EQ(Metric("master/invalid_status_updates"), invalid_before + 3);
+  auto tasks = Operator(R"({"type":"GET_TASKS"})");
+  ASSERT_EQ(tasks.get_tasks().tasks_size(), 2);
+  for (const v1::Task& task : tasks.get_tasks().tasks()) {
+    EXPECT_EQ(task.state(), v1::TASK_STAGING) << task.task_id().value();
+  }
+
+  // A well-formed batch: both forwarded, in the call's order; acknowledgements go back per task.
+  ASSERT_EQ(agent.Post(batch({{"t2", kUuid2}, {"t1", kUuid1}})).status, 202);
+  auto first = framework->Next(Event::UPDATE);
+  auto next = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(first->update().status().task_id().value(), "t2");
+  EXPECT_EQ(first->update().status().uuid(), kUuid2);
+  EXPECT_EQ(first->update().status().agent_id().value(), agent_id);
+  EXPECT_EQ(next->update().status().task_id().value(), "t1");
+  EXPECT_EQ(next->update().status().uuid(), kUuid1);
+  ASSERT_EQ(framework->Call(Ack(framework.get(), next->update().status())).status, 202);
+  auto ack = agent.Next(agent::Event::ACKNOWLEDGE_STATUS_UPDATE);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->acknowledge_status_update().task_id().value(), "t1");
+  EXPECT_EQ(ack->acknowledge_status_update().uuid(), kUuid1);
+  tasks = Operator(R"({"type":"GET_TASKS"})");
+  ASSERT_EQ(tasks.get_tasks().tasks_size(), 2);
+  for (const v1::Task& task : tasks.get_tasks().tasks()) {
+    EXPECT_EQ(task.state(), v1::TASK_RUNNING) << task.task_id().value();
+  }
+  // A single update in the older form is still taken.
+  ASSERT_EQ(
+      agent.Post(StatusCall(agent_id, framework_id, "t1", v1::TASK_FINISHED, "0000000000000001"))
+          .status,
+      202);
+  auto finished = framework->Next(Event::UPDATE);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->update().status().state(), v1::TASK_FINISHED);
 }
 
 TEST_F(MasterTest, BadInputIsRefusedAndStateSurvives) {
