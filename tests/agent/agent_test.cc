@@ -191,6 +191,19 @@ class AgentTest : public ::testing::Test {
     ASSERT_TRUE(master_.WaitFor([&](const FakeMaster& m) { return m.subscriptions() > before; }));
   }
 
+  // Holds the answers to STATUS_UPDATE calls, launches T1 and waits for its first update's
+  // call, then launches T2 and T3 while that call is unanswered.
+  void LaunchThreeWhileFirstUpdateIsHeld() {
+    master_.set_hold_status_updates(true);
+    ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
+    ASSERT_TRUE(master_.WaitFor(
+        [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() == 1; }));
+    ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T2", kAgentId, "sleep 1")));
+    ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
+    ASSERT_TRUE(
+        master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  }
+
   void StopAgent() {
     if (agent_ != nullptr) agent_->Stop();
     agent_.reset();
@@ -344,14 +357,7 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
 // next call (Call.status_updates) when the master accepts batches.
 TEST_F(AgentTest, StatusUpdatesDueDuringACallShareTheNextCall) {
   StartAndSubscribe();
-  master_.set_hold_status_updates(true);
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
-  ASSERT_TRUE(master_.WaitFor(
-      [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() == 1; }));
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T2", kAgentId, "sleep 1")));
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
-  ASSERT_TRUE(
-      master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  ASSERT_NO_FATAL_FAILURE(LaunchThreeWhileFirstUpdateIsHeld());
   EXPECT_EQ(master_.calls_of(Call::STATUS_UPDATE).size(), 1u);  // The agent waits for its answer.
   master_.set_hold_status_updates(false);
   ASSERT_TRUE(master_.WaitFor(
@@ -384,14 +390,7 @@ TEST_F(AgentTest, StatusUpdatesDueDuringACallShareTheNextCall) {
 TEST_F(AgentTest, StatusUpdatesGoOnePerCallToAMasterWithoutBatches) {
   master_.set_accepts_status_update_batches(false);
   StartAndSubscribe();
-  master_.set_hold_status_updates(true);
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
-  ASSERT_TRUE(master_.WaitFor(
-      [](const FakeMaster& m) { return m.calls_of(Call::STATUS_UPDATE).size() == 1; }));
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T2", kAgentId, "sleep 1")));
-  ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
-  ASSERT_TRUE(
-      master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  ASSERT_NO_FATAL_FAILURE(LaunchThreeWhileFirstUpdateIsHeld());
   master_.set_hold_status_updates(false);
   for (const std::string task : {"T1", "T2", "T3"}) {
     ASSERT_TRUE(master_.WaitForUpdate(task, mesos::v1::TASK_RUNNING).has_value()) << task;
