@@ -644,9 +644,7 @@ absl::Status Engine::RemoveFramework(FrameworkId id) {
                         held.other);
     }
   }
-  std::vector<uint32_t> filtered;
-  for (const auto& [agent, filter] : frameworks_[index].filters) filtered.push_back(agent);
-  for (uint32_t agent : filtered) EraseFilter(index, agent);
+  EraseFilters(index);
   Framework& fw = frameworks_[index];
   for (FrameworkRole& entry : fw.roles) {
     RoleNode& role = roles_[entry.role];
@@ -690,9 +688,7 @@ absl::Status Engine::Revive(FrameworkId id, RoleId role) {
   if (!checked.ok()) return checked.status();
   auto [fw, node, slot] = *checked;
   frameworks_[fw].roles[slot].suppressed = false;
-  std::vector<uint32_t> filtered;
-  for (const auto& [agent, filter] : frameworks_[fw].filters) filtered.push_back(agent);
-  for (uint32_t agent : filtered) EraseFilter(fw, agent);
+  EraseFilters(fw);
   return absl::OkStatus();
 }
 

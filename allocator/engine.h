@@ -384,6 +384,8 @@ class Engine final : public Allocator {
   void RefreshCovering(uint32_t agent);
   void SetFilterBits(uint32_t framework, uint32_t agent, bool has, bool covering);
   void EraseFilter(uint32_t framework, uint32_t agent);
+  // Every filter of the framework.
+  void EraseFilters(uint32_t framework);
   // The bits and list entry of a filter just erased from its framework's map.
   void ForgetFilter(uint32_t framework, uint32_t agent);
   void PushExpiry(const FilterExpiry& expiry);

@@ -75,6 +75,17 @@ void Engine::EraseFilter(uint32_t framework, uint32_t agent) {
   ForgetFilter(framework, agent);
 }
 
+void Engine::EraseFilters(uint32_t framework) {
+  absl::flat_hash_map<uint32_t, Filter>& filters = frameworks_[framework].filters;
+  // One by one through the iterator, not clear(): the map keeps its capacity for the filters
+  // that the next declines will make (a revived framework is usually offered every agent
+  // again).
+  for (auto it = filters.begin(); it != filters.end();) {
+    ForgetFilter(framework, it->first);
+    filters.erase(it++);
+  }
+}
+
 void Engine::ForgetFilter(uint32_t framework, uint32_t agent) {
   SetFilterBits(framework, agent, false, false);
   std::vector<uint32_t>& list = agents_[agent].filtering_frameworks;
