@@ -842,6 +842,19 @@ absl::Status Simulation::OfferResponse(uint32_t slot) {
   return status;
 }
 
+// True if `offer` holds every scalar of `demand` (unreserved scalars), summed over its
+// reservations: exactly when Answer's taking below succeeds.
+bool Covers(const Resources& offer, const Resources& demand) {
+  for (const Resource& want : demand.entries()) {
+    int64_t total = 0;
+    for (const Resource& have : offer.entries()) {
+      if (have.kind == ResourceKind::kScalar && have.name == want.name) total += have.scalar;
+    }
+    if (total < want.scalar) return false;
+  }
+  return true;
+}
+
 // The framework model's answer: launch queued tasks in FIFO order while the head fits in what
 // is left of the offer (at most tasks_per_offer), decline the rest with its filter, and
 // suppress when nothing is left to run.
@@ -854,6 +867,9 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
   while (!framework.pending.empty() && (cap == 0 || launched < cap)) {
     const uint32_t task_id = framework.pending.front();
     const Resources& demand = demand_resources_[tasks_[task_id].demand];
+    // Most offers cannot take the head (or there is none): decide that from the totals, before
+    // copying any entry.
+    if (!Covers(left, demand)) break;
     // Take each demanded scalar from the offer's pools, reserved pools first.
     std::vector<Resource> taken;
     bool fits = true;
