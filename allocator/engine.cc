@@ -103,15 +103,19 @@ absl::StatusOr<Engine::Subscription> Engine::CheckSubscription(FrameworkId frame
                                                                RoleId role) const {
   absl::StatusOr<uint32_t> fw = CheckFramework(framework);
   if (!fw.ok()) return fw.status();
+  return SubscriptionOf(*fw, role);
+}
+
+absl::StatusOr<Engine::Subscription> Engine::SubscriptionOf(uint32_t fw, RoleId role) const {
   absl::StatusOr<uint32_t> node = CheckRole(role);
   if (!node.ok()) return node.status();
-  size_t slot = SlotOf(frameworks_[*fw], *node);
-  if (slot == frameworks_[*fw].roles.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[*fw].name,
+  size_t slot = SlotOf(frameworks_[fw], *node);
+  if (slot == frameworks_[fw].roles.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("framework '", frameworks_[fw].name,
                                                    "' is not subscribed to role '",
                                                    roles_[*node].path, "'"));
   }
-  return Subscription{*fw, *node, slot};
+  return Subscription{fw, *node, slot};
 }
 
 void Engine::Split(const Resources& resources, Vec* unreserved, Resources* other) {
@@ -263,12 +267,15 @@ void Engine::MarkFrameworkRoleDirty(uint32_t framework, size_t slot) {
 }
 
 void Engine::AdjustFreeUnreserved(uint32_t agent, const Vec& delta, int64_t sign) {
-  for (size_t i = 0; i < delta.size(); ++i) {
-    if (delta[i] == 0) continue;
-    free_columns_[i][agent] += sign * delta[i];
-    if (agents_[agent].active) available_[i] += sign * delta[i];
-  }
   if (available_.size() < scalar_names_.size()) available_.resize(scalar_names_.size(), 0);
+  const bool active = agents_[agent].active;
+  int64_t* available = available_.data();
+  for (size_t i = 0; i < delta.size(); ++i) {
+    const int64_t change = sign * delta[i];
+    if (change == 0) continue;
+    free_columns_[i][agent] += change;
+    if (active) available[i] += change;
+  }
 }
 
 void Engine::AddReservedFree(const Resources& reserved, int64_t sign) {
@@ -387,13 +394,28 @@ bool Engine::AllocationContains(const Allocation& allocation, const Resources& r
   return allocation.other.Contains(Resources::FromCanonicalEntries(std::move(rest)));
 }
 
+bool Engine::SplitHeld(uint32_t agent, const Allocation& allocation, const Resources& resources,
+                       Vec* unreserved, Resources* other) {
+  const Agent& host = agents_[agent];
+  if (!resources.empty() && resources.SharesEntriesWith(host.last_offer)) {
+    const Vec& offered = host.last_offer_unreserved;
+    for (size_t i = 0; i < offered.size(); ++i) {
+      if (At(allocation.unreserved, i) < offered[i]) return false;
+    }
+    if (!allocation.other.Contains(host.last_offer_other)) return false;
+    *unreserved = offered;
+    *other = host.last_offer_other;
+    return true;
+  }
+  if (!AllocationContains(allocation, resources)) return false;
+  Split(resources, unreserved, other);
+  return true;
+}
+
 void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
-                               const Resources& resources) {
+                               const Vec& unreserved, const Resources& other) {
   Agent& host = agents_[agent];
   FrameworkRole& entry = frameworks_[framework].roles[slot];
-  Vec unreserved;
-  Resources other;
-  Split(resources, &unreserved, &other);
   Resources returned = other;
   for (size_t i = 0; i < host.allocations.size(); ++i) {
     Allocation& allocation = host.allocations[i];
@@ -420,14 +442,18 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
     STEWARD_CHECK_OK(host.free_other.Add(returned));
     AddReservedFree(other, 1);
   }
-  Vec sums = unreserved;
+  // Scalars given back to reservations count towards shares like unreserved ones.
+  Vec with_reserved;
+  const Vec* sums = &unreserved;
   for (const Resource& piece : other.entries()) {
-    if (piece.kind == ResourceKind::kScalar) AddAt(sums, InternScalar(piece.name), piece.scalar);
+    if (piece.kind != ResourceKind::kScalar) continue;
+    if (sums == &unreserved) sums = &(with_reserved = unreserved);
+    AddAt(with_reserved, InternScalar(piece.name), piece.scalar);
   }
-  AddVec(entry.allocated, sums, -1);
+  AddVec(entry.allocated, *sums, -1);
   MarkFrameworkRoleDirty(framework, slot);
-  AddVec(roles_[entry.role].own_allocated, sums, -1);
-  AddConsumption(entry.role, sums, -1);
+  AddVec(roles_[entry.role].own_allocated, *sums, -1);
+  AddConsumption(entry.role, *sums, -1);
   RefreshCovering(agent);
 }
 
@@ -515,6 +541,8 @@ absl::Status Engine::RemoveAgent(AgentId id) {
   agent.free_other = Resources();
   agent.last_offer = Resources();
   agent.last_offer_other = Resources();
+  agent.last_declined = Resources();
+  agent.last_refused = nullptr;
   agent.live = false;
   agent.active = false;
   agent_by_name_.erase(agent.name);
@@ -615,19 +643,23 @@ absl::Status Engine::RemoveFramework(FrameworkId id) {
   // Return every allocation to the free pools.
   for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
     if (!agents_[agent].live) continue;
-    std::vector<std::pair<uint32_t, Resources>> mine;
+    struct Held {
+      uint32_t role;
+      Vec unreserved;
+      Resources other;
+    };
+    std::vector<Held> mine;
     for (const Allocation& allocation : agents_[agent].allocations) {
       if (allocation.framework == index) {
-        mine.emplace_back(allocation.role, AllocationResources(allocation));
+        mine.push_back({allocation.role, allocation.unreserved, allocation.other.Sum()});
       }
     }
-    for (const auto& [role, resources] : mine) {
-      ReleaseAllocation(index, SlotOf(frameworks_[index], role), agent, resources);
+    for (const Held& held : mine) {
+      ReleaseAllocation(index, SlotOf(frameworks_[index], held.role), agent, held.unreserved,
+                        held.other);
     }
   }
-  std::vector<uint32_t> filtered;
-  for (const auto& [agent, filter] : frameworks_[index].filters) filtered.push_back(agent);
-  for (uint32_t agent : filtered) EraseFilter(index, agent);
+  EraseFilters(index);
   Framework& fw = frameworks_[index];
   for (FrameworkRole& entry : fw.roles) {
     RoleNode& role = roles_[entry.role];
@@ -671,9 +703,7 @@ absl::Status Engine::Revive(FrameworkId id, RoleId role) {
   if (!checked.ok()) return checked.status();
   auto [fw, node, slot] = *checked;
   frameworks_[fw].roles[slot].suppressed = false;
-  std::vector<uint32_t> filtered;
-  for (const auto& [agent, filter] : frameworks_[fw].filters) filtered.push_back(agent);
-  for (uint32_t agent : filtered) EraseFilter(fw, agent);
+  EraseFilters(fw);
   return absl::OkStatus();
 }
 
@@ -902,12 +932,20 @@ absl::Status Engine::Unreserve(AgentId id, const Resources& resources) {
 
 absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
                              const Resources& resources) {
-  if (absl::StatusOr<uint32_t> known = CheckFramework(framework); !known.ok()) {
-    return known.status();
-  }
+  Vec unreserved;
+  Resources other;
+  return RecoverSplit(framework, agent, role, resources, &unreserved, &other);
+}
+
+absl::Status Engine::RecoverSplit(FrameworkId framework, AgentId agent, RoleId role,
+                                  const Resources& resources, Vec* unreserved, Resources* other) {
+  unreserved->clear();
+  *other = Resources();
+  absl::StatusOr<uint32_t> known = CheckFramework(framework);
+  if (!known.ok()) return known.status();
   absl::StatusOr<uint32_t> host = CheckAgent(agent);
   if (!host.ok()) return host.status();
-  absl::StatusOr<Subscription> checked = CheckSubscription(framework, role);
+  absl::StatusOr<Subscription> checked = SubscriptionOf(*known, role);
   if (!checked.ok()) return checked.status();
   auto [fw, node, slot] = *checked;
   const Allocation* allocated = nullptr;
@@ -915,13 +953,13 @@ absl::Status Engine::Recover(FrameworkId framework, AgentId agent, RoleId role,
     if (allocation.framework == fw && allocation.role == node) allocated = &allocation;
   }
   if (resources.empty()) return absl::OkStatus();
-  if (allocated == nullptr || !AllocationContains(*allocated, resources)) {
+  if (allocated == nullptr || !SplitHeld(*host, *allocated, resources, unreserved, other)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot recover '", resources.ToString(), "': framework '", frameworks_[fw].name,
         "' holds '", allocated == nullptr ? "" : AllocationResources(*allocated).ToString(),
         "' on agent '", agents_[*host].name, "' under role '", roles_[node].path, "'"));
   }
-  ReleaseAllocation(fw, slot, *host, resources);
+  ReleaseAllocation(fw, slot, *host, *unreserved, *other);
   return absl::OkStatus();
 }
 

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <span>
 #include <string>
@@ -178,9 +179,15 @@ class Engine final : public Allocator {
     bool dirty = false;
   };
 
+  // What a filter refuses, split like the free pools. Immutable, and shared by the filters
+  // made from one declined bag: an agent declined again and again (by every framework, cycle
+  // after cycle) keeps 32-byte filters that point at one split.
+  struct Refused {
+    Vec unreserved;   // unreserved scalars refused
+    Resources other;  // reserved entries and unreserved non-scalars refused
+  };
   struct Filter {
-    Vec refused_unreserved;   // unreserved scalars refused
-    Resources refused_other;  // reserved entries and unreserved non-scalars refused
+    std::shared_ptr<const Refused> refused;  // never null
     double expiry = 0;
     uint64_t sequence = 0;
   };
@@ -258,6 +265,10 @@ class Engine final : public Allocator {
     Resources last_offer;
     Vec last_offer_unreserved;
     Resources last_offer_other;
+    // The bag last declined here and its split: a decline of the same bag (sharing its
+    // entries) shares the split.
+    Resources last_declined;
+    std::shared_ptr<const Refused> last_refused;
   };
 
   // Per-cycle candidate under construction.
@@ -299,6 +310,8 @@ class Engine final : public Allocator {
     size_t slot;
   };
   absl::StatusOr<Subscription> CheckSubscription(FrameworkId framework, RoleId role) const;
+  // The same for a framework already checked (live).
+  absl::StatusOr<Subscription> SubscriptionOf(uint32_t framework, RoleId role) const;
   // Splits `resources` into the unreserved-scalar vector and the rest.
   void Split(const Resources& resources, Vec* unreserved, Resources* other);
   // Converts scalar names of `resources` (any reservation) into a Vec, interning names.
@@ -322,10 +335,20 @@ class Engine final : public Allocator {
   Resources AllocationResources(const Allocation& allocation) const;
   // True if `resources` is within the allocation (exact, reservation by reservation).
   bool AllocationContains(const Allocation& allocation, const Resources& resources) const;
-  // Removes `resources` (already validated) from the allocation of (framework, slot, agent)
-  // and returns them to the agent's free pools.
-  void ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
-                         const Resources& resources);
+  // If `resources` is within the allocation (on `agent`), splits it like Split() and returns
+  // true; false (nothing written, no name interned) otherwise. When `resources` is the
+  // agent's last offer itself (shares its entries: an offer handed back untouched), the split
+  // is already known (OfferResources keeps last_offer equal to last_offer_unreserved plus
+  // last_offer_other), so no entry is read by name; the containment check is still made.
+  bool SplitHeld(uint32_t agent, const Allocation& allocation, const Resources& resources,
+                 Vec* unreserved, Resources* other);
+  // Recover(), also handing out what was recovered, split (both empty when nothing was).
+  absl::Status RecoverSplit(FrameworkId framework, AgentId agent, RoleId role,
+                            const Resources& resources, Vec* unreserved, Resources* other);
+  // Removes `unreserved` plus `other` (already validated, split as Split() does) from the
+  // allocation of (framework, slot, agent) and returns them to the agent's free pools.
+  void ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
+                         const Resources& other);
   // Free reservations appear (+1) or disappear (-1): they count as unallocated reservations.
   void AddReservedFree(const Resources& reserved, int64_t sign);
   size_t SlotOf(const Framework& framework, uint32_t role) const;
@@ -361,7 +384,14 @@ class Engine final : public Allocator {
   void RefreshCovering(uint32_t agent);
   void SetFilterBits(uint32_t framework, uint32_t agent, bool has, bool covering);
   void EraseFilter(uint32_t framework, uint32_t agent);
+  // Every filter of the framework.
+  void EraseFilters(uint32_t framework);
+  // The bits and list entry of a filter just erased from its framework's map.
+  void ForgetFilter(uint32_t framework, uint32_t agent);
+  void PushExpiry(const FilterExpiry& expiry);
   void ExpireFilters(double now);
+  // Erases the filter of `expiry` if it is still the one that expiry was made for.
+  void ExpireFilter(const FilterExpiry& expiry);
   bool Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const;
   // True if the framework's filter on the agent covers everything free there.
   bool FilterCoversAgent(uint32_t framework, uint32_t agent) const {
@@ -441,6 +471,10 @@ class Engine final : public Allocator {
   static constexpr size_t kFilterPlane = 0;
   static constexpr size_t kCoveringPlane = 1;
   internal::BitMatrix<2> filter_bits_;
+  // Filter expiries (stale ones, of filters since replaced or erased, included): a FIFO of
+  // those made in order of expiry, the usual case (one refuse_seconds per framework, a clock
+  // that does not go back), and a min-heap of the others. Expiring pops both up to `now`.
+  std::deque<FilterExpiry> expiry_fifo_;
   std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>
       expiries_;
   uint64_t filter_sequence_ = 0;

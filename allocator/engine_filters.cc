@@ -23,10 +23,11 @@ namespace {}  // namespace
 
 bool Engine::FilterCovers(const Filter& filter, uint32_t agent) const {
   const Agent& host = agents_[agent];
+  const Refused& refused = *filter.refused;
   for (size_t i = 0; i < host.covering_bound_unreserved.size(); ++i) {
-    if (host.covering_bound_unreserved[i] > At(filter.refused_unreserved, i)) return false;
+    if (host.covering_bound_unreserved[i] > At(refused.unreserved, i)) return false;
   }
-  return filter.refused_other.Contains(host.covering_bound_other);
+  return refused.other.Contains(host.covering_bound_other);
 }
 
 bool Engine::FreeWithinBound(uint32_t agent) const {
@@ -39,11 +40,13 @@ bool Engine::FreeWithinBound(uint32_t agent) const {
 
 void Engine::ResetCoveringBound(uint32_t agent) {
   Agent& host = agents_[agent];
-  host.covering_bound_unreserved.assign(scalar_names_.size(), 0);
-  for (size_t i = 0; i < scalar_names_.size(); ++i) {
-    host.covering_bound_unreserved[i] = free_columns_[i][agent];
+  const size_t n = scalar_names_.size();
+  host.covering_bound_unreserved.resize(n);
+  int64_t* bound = host.covering_bound_unreserved.data();
+  for (size_t i = 0; i < n; ++i) bound[i] = free_columns_[i][agent];
+  if (!host.covering_bound_other.SharesEntriesWith(host.free_other)) {
+    host.covering_bound_other = host.free_other;
   }
-  host.covering_bound_other = host.free_other;
 }
 
 void Engine::SetFilterBits(uint32_t framework, uint32_t agent, bool has, bool covering) {
@@ -68,33 +71,66 @@ void Engine::RefreshCovering(uint32_t agent) {
 }
 
 void Engine::EraseFilter(uint32_t framework, uint32_t agent) {
-  Framework& fw = frameworks_[framework];
-  if (fw.filters.erase(agent) == 0) return;
+  if (frameworks_[framework].filters.erase(agent) == 0) return;
+  ForgetFilter(framework, agent);
+}
+
+void Engine::EraseFilters(uint32_t framework) {
+  absl::flat_hash_map<uint32_t, Filter>& filters = frameworks_[framework].filters;
+  // One by one through the iterator, not clear(): the map keeps its capacity for the filters
+  // that the next declines will make (a revived framework is usually offered every agent
+  // again).
+  for (auto it = filters.begin(); it != filters.end();) {
+    ForgetFilter(framework, it->first);
+    filters.erase(it++);
+  }
+}
+
+void Engine::ForgetFilter(uint32_t framework, uint32_t agent) {
   SetFilterBits(framework, agent, false, false);
   std::vector<uint32_t>& list = agents_[agent].filtering_frameworks;
   list.erase(std::find(list.begin(), list.end(), framework));
 }
 
+void Engine::PushExpiry(const FilterExpiry& expiry) {
+  // `now` is finite, so a filter that expires at infinity never expires.
+  if (std::isinf(expiry.expiry)) return;
+  if (expiry_fifo_.empty() || expiry_fifo_.back().expiry <= expiry.expiry) {
+    expiry_fifo_.push_back(expiry);
+  } else {
+    expiries_.push(expiry);
+  }
+}
+
+void Engine::ExpireFilter(const FilterExpiry& expiry) {
+  Framework& fw = frameworks_[expiry.framework];
+  auto it = fw.filters.find(expiry.agent);
+  if (it == fw.filters.end() || it->second.sequence != expiry.sequence) return;
+  fw.filters.erase(it);
+  ForgetFilter(expiry.framework, expiry.agent);
+}
+
+// The order in which due filters are erased does not matter: erasing distinct filters
+// commutes.
 void Engine::ExpireFilters(double now) {
+  while (!expiry_fifo_.empty() && expiry_fifo_.front().expiry <= now) {
+    ExpireFilter(expiry_fifo_.front());
+    expiry_fifo_.pop_front();
+  }
   while (!expiries_.empty() && expiries_.top().expiry <= now) {
-    FilterExpiry top = expiries_.top();
+    ExpireFilter(expiries_.top());
     expiries_.pop();
-    Framework& fw = frameworks_[top.framework];
-    auto it = fw.filters.find(top.agent);
-    if (it != fw.filters.end() && it->second.sequence == top.sequence) {
-      EraseFilter(top.framework, top.agent);
-    }
   }
 }
 
 bool Engine::Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const {
   if (!filter_bits_.Test(kFilterPlane, agent, framework)) return false;
   if (filter_bits_.Test(kCoveringPlane, agent, framework)) return true;
-  const Filter& filter = frameworks_[framework].filters.at(agent);
+  const Refused& refused = *frameworks_[framework].filters.at(agent).refused;
   for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
-    if (candidate.unreserved[i] > At(filter.refused_unreserved, i)) return false;
+    if (candidate.unreserved[i] > At(refused.unreserved, i)) return false;
   }
-  return filter.refused_other.Contains(*candidate.other);
+  return refused.other.Contains(*candidate.other);
 }
 
 absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
@@ -106,29 +142,45 @@ absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
   }
-  if (absl::Status recovered = Recover(framework, agent, role, resources); !recovered.ok()) {
+  // The filter refuses what was recovered, split as the allocation record keeps it.
+  Vec unreserved;
+  Resources other;
+  if (absl::Status recovered = RecoverSplit(framework, agent, role, resources, &unreserved, &other);
+      !recovered.ok()) {
     return recovered;
   }
   uint32_t fw_index = framework.value();
   uint32_t host = agent.value();
   Framework& fw = frameworks_[fw_index];
+  Agent& declined_on = agents_[host];
   Filter filter;
-  Split(resources, &filter.refused_unreserved, &filter.refused_other);
+  if (!resources.empty() && resources.SharesEntriesWith(declined_on.last_declined)) {
+    filter.refused = declined_on.last_refused;  // the same bag: the same split
+  } else {
+    filter.refused =
+        std::make_shared<const Refused>(Refused{std::move(unreserved), std::move(other)});
+    if (!resources.empty()) {
+      declined_on.last_declined = resources;
+      declined_on.last_refused = filter.refused;
+    }
+  }
   filter.expiry = now + refuse_seconds;
   filter.sequence = ++filter_sequence_;
   std::vector<uint32_t>& filtering = agents_[host].filtering_frameworks;
   if (filtering.empty()) ResetCoveringBound(host);
-  if (!fw.filters.contains(host)) filtering.push_back(fw_index);
-  expiries_.push({filter.expiry, filter.sequence, fw_index, host});
+  PushExpiry({filter.expiry, filter.sequence, fw_index, host});
   bool covers = FilterCovers(filter, host);
-  fw.filters[host] = std::move(filter);
+  auto [slot, inserted] = fw.filters.try_emplace(host);
+  if (inserted) filtering.push_back(fw_index);
+  slot->second = std::move(filter);
   SetFilterBits(fw_index, host, true, covers);
   if (!covers) {
     // The bound may be looser than what is free now; tighten it so that this filter, which
     // may well cover the current free resources, gets its bit.
     ResetCoveringBound(host);
-    for (uint32_t other : filtering) {
-      SetFilterBits(other, host, true, FilterCovers(frameworks_[other].filters.at(host), host));
+    for (uint32_t filtering_fw : filtering) {
+      SetFilterBits(filtering_fw, host, true,
+                    FilterCovers(frameworks_[filtering_fw].filters.at(host), host));
     }
   }
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <queue>
 #include <utility>
 
@@ -175,10 +176,16 @@ class Simulation {
   std::vector<int64_t> scratch_milli_;
 
   std::vector<SimAgent> agents_;
-  absl::flat_hash_map<uint64_t, uint32_t> agent_by_id_;  // allocator AgentId -> sim index
-  std::vector<int64_t> largest_machine_;                 // per column, over all machines
+  // Allocator ids (dense, from 0) to sim indexes; kNoIndex where none is (or is no longer).
+  static constexpr uint32_t kNoIndex = std::numeric_limits<uint32_t>::max();
+  static void MapId(std::vector<uint32_t>& map, uint64_t id, uint32_t index);
+  static uint32_t FindId(const std::vector<uint32_t>& map, uint64_t id) {
+    return id < map.size() ? map[id] : kNoIndex;
+  }
+  std::vector<uint32_t> agent_by_id_;
+  std::vector<int64_t> largest_machine_;  // per column, over all machines
   std::vector<SimFramework> frameworks_;
-  absl::flat_hash_map<uint64_t, uint32_t> framework_by_id_;  // allocator id -> sim index
+  std::vector<uint32_t> framework_by_id_;
   std::vector<absl::flat_hash_map<std::string, uint32_t>> trace_frameworks_;  // per source
   std::vector<SimTask> tasks_;
   std::vector<std::unique_ptr<WorkloadFeed>> feeds_;
@@ -199,6 +206,10 @@ class Simulation {
   int64_t last_tick_ = -1;  // OFFER: grid index of the last cycle queued
   bool changed_ = true;     // OFFER: something an allocation cycle depends on has changed
   std::priority_queue<double, std::vector<double>, std::greater<double>> filter_expiries_;
+  // The last expiry pushed, and whether a copy of it is surely still queued: declines at one
+  // instant with one refuse_seconds push it once, not once per offer.
+  double last_filter_expiry_ = 0;
+  bool last_filter_expiry_queued_ = false;
   double last_launch_ = 0;  // OFFER: when a task last started
   double max_refuse_ = 0;
   int64_t known_tasks_ = 0;  // -1 when a source cannot tell
@@ -210,6 +221,11 @@ class Simulation {
 
 // ---------------------------------------------------------------------------------------
 // Set-up
+
+void Simulation::MapId(std::vector<uint32_t>& map, uint64_t id, uint32_t index) {
+  if (id >= map.size()) map.resize(id + 1, kNoIndex);
+  map[id] = index;
+}
 
 void Simulation::AddColumn(const std::string& name) {
   if (column_index_.contains(name)) return;
@@ -284,7 +300,7 @@ absl::StatusOr<uint32_t> Simulation::AddFramework(const std::string& name, const
     framework.suppressed = true;
   }
   const uint32_t index = static_cast<uint32_t>(frameworks_.size());
-  framework_by_id_[id->value()] = index;
+  MapId(framework_by_id_, id->value(), index);
   frameworks_.push_back(std::move(framework));
   return index;
 }
@@ -451,7 +467,7 @@ absl::Status Simulation::AgentAdd(uint32_t index) {
   }
   agent.id = *id;
   agent.live = true;
-  agent_by_id_[id->value()] = index;
+  MapId(agent_by_id_, id->value(), index);
   for (size_t c = 0; c < columns_.size(); ++c) cluster_total_[c] += agent.total[c];
   Release(index);
   return absl::OkStatus();
@@ -492,7 +508,7 @@ absl::Status Simulation::AgentRemove(uint32_t index) {
   }
   if (absl::Status s = engine_.RemoveAgent(agent.id); !s.ok()) return s;
   agent.live = false;
-  agent_by_id_.erase(agent.id.value());
+  MapId(agent_by_id_, agent.id.value(), kNoIndex);
   for (size_t c = 0; c < columns_.size(); ++c) cluster_total_[c] -= agent.total[c];
   results_.agents[index].removed = now_;
   // Quota headroom changed for everybody.
@@ -757,9 +773,9 @@ absl::Status Simulation::PlaceRound(bool* again) {
         }
         continue;
       }
-      const auto agent = agent_by_id_.find(decision.agent.value());
-      if (agent == agent_by_id_.end()) return absl::InternalError("placed on an unknown agent");
-      StartTask(request_tasks[i], agent->second, std::move(decision.resources));
+      const uint32_t agent = FindId(agent_by_id_, decision.agent.value());
+      if (agent == kNoIndex) return absl::InternalError("placed on an unknown agent");
+      StartTask(request_tasks[i], agent, std::move(decision.resources));
       ++placed;
     }
     framework.pending.erase(framework.pending.begin(),
@@ -772,6 +788,7 @@ absl::Status Simulation::PlaceRound(bool* again) {
 absl::Status Simulation::AllocationCycle() {
   bool expired = false;
   while (!filter_expiries_.empty() && filter_expiries_.top() <= now_) {
+    if (filter_expiries_.top() == last_filter_expiry_) last_filter_expiry_queued_ = false;
     filter_expiries_.pop();
     expired = true;
   }
@@ -785,8 +802,11 @@ absl::Status Simulation::AllocationCycle() {
     for (Offer& offer : *offers) {
       ++results_.offers;
       PendingOffer pending;
-      pending.framework = framework_by_id_.at(offer.framework.value());
-      pending.agent = agent_by_id_.at(offer.agent.value());
+      pending.framework = FindId(framework_by_id_, offer.framework.value());
+      pending.agent = FindId(agent_by_id_, offer.agent.value());
+      if (pending.framework == kNoIndex || pending.agent == kNoIndex) {
+        return absl::InternalError("offer to an unknown framework or on an unknown agent");
+      }
       pending.offer = std::move(offer);
       pending.live = true;
       const double decision = frameworks_[pending.framework].behaviour.decision_seconds;
@@ -822,6 +842,19 @@ absl::Status Simulation::OfferResponse(uint32_t slot) {
   return status;
 }
 
+// True if `offer` holds every scalar of `demand` (unreserved scalars), summed over its
+// reservations: exactly when Answer's taking below succeeds.
+bool Covers(const Resources& offer, const Resources& demand) {
+  for (const Resource& want : demand.entries()) {
+    int64_t total = 0;
+    for (const Resource& have : offer.entries()) {
+      if (have.kind == ResourceKind::kScalar && have.name == want.name) total += have.scalar;
+    }
+    if (total < want.scalar) return false;
+  }
+  return true;
+}
+
 // The framework model's answer: launch queued tasks in FIFO order while the head fits in what
 // is left of the offer (at most tasks_per_offer), decline the rest with its filter, and
 // suppress when nothing is left to run.
@@ -834,6 +867,9 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
   while (!framework.pending.empty() && (cap == 0 || launched < cap)) {
     const uint32_t task_id = framework.pending.front();
     const Resources& demand = demand_resources_[tasks_[task_id].demand];
+    // Most offers cannot take the head (or there is none): decide that from the totals, before
+    // copying any entry.
+    if (!Covers(left, demand)) break;
     // Take each demanded scalar from the offer's pools, reserved pools first.
     std::vector<Resource> taken;
     bool fits = true;
@@ -873,8 +909,11 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
       return absl::InternalError(absl::StrCat("decline: ", s.message()));
     }
     changed_ = true;
-    if (std::isfinite(framework.behaviour.refuse_seconds)) {
-      filter_expiries_.push(now_ + framework.behaviour.refuse_seconds);
+    const double expiry = now_ + framework.behaviour.refuse_seconds;
+    if (std::isfinite(expiry) && !(last_filter_expiry_queued_ && expiry == last_filter_expiry_)) {
+      filter_expiries_.push(expiry);
+      last_filter_expiry_ = expiry;
+      last_filter_expiry_queued_ = true;
     }
   }
   if (framework.pending.empty() && !framework.suppressed) {

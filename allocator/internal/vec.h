@@ -22,8 +22,13 @@ inline void AddAt(Vec& v, size_t i, int64_t delta) {
 }
 
 inline void AddVec(Vec& v, const Vec& delta, int64_t sign = 1) {
-  if (delta.size() > v.size()) v.resize(delta.size(), 0);
-  for (size_t i = 0; i < delta.size(); ++i) v[i] += sign * delta[i];
+  const size_t n = delta.size();
+  if (n > v.size()) v.resize(n, 0);
+  // Through raw pointers: an int64_t store may alias the vectors' own size fields (a size_t),
+  // so indexing would reload them after every element.
+  int64_t* out = v.data();
+  const int64_t* in = delta.data();
+  for (size_t i = 0; i < n; ++i) out[i] += sign * in[i];
 }
 
 // Equal element by element, missing trailing elements reading as zero.

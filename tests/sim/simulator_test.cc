@@ -120,6 +120,45 @@ TEST(Simulator, GoldenTaskTimesInBothModes) {
   }
 }
 
+// OFFER mode with filters that expire at once (refuse_seconds 0) beside filters of 2.5 s and
+// answers after 0.25 s, one task per offer: pins the schedule (offers made and declined, every
+// task's times and machine) as it was before the simulator queued one filter expiry per
+// instant and the engine took offers handed back untouched on its fast path.
+TEST(Simulator, GoldenOfferScheduleWithImmediateAndDelayedFilters) {
+  constexpr char kFilters[] = R"(
+agents { name: "m" resources: "cpus:4;mem:4096" count: 3 }
+frameworks { name: "eager" refuse_seconds: 0
+             tasks { resources: "cpus:2;mem:1024" count: 5 submit_seconds: 0 duration_seconds: 7 }
+             tasks { resources: "cpus:3;mem:1024" count: 3 submit_seconds: 4 duration_seconds: 3 } }
+frameworks { name: "slow" role: "s" refuse_seconds: 2.5 decision_seconds: 0.25 tasks_per_offer: 1
+             tasks { resources: "cpus:1;mem:512" count: 6 submit_seconds: 1 duration_seconds: 5 } }
+options { mode: OFFER sorter: DRF allocation_interval_seconds: 1 }
+)";
+  const Results results = MustSimulate(Scenario("filters.textproto", kFilters));
+  const std::string dir = ::testing::TempDir() + "golden-filters";
+  ASSERT_TRUE(WriteOutputs(results, dir).ok());
+  EXPECT_EQ(results.offers, 24);
+  EXPECT_EQ(results.offers_declined, 12);
+  EXPECT_EQ(results.end_time, 16);
+  EXPECT_EQ(
+      ReadFile(dir + "/tasks.csv"),
+      "task_id,framework,role,agent,submit_time,start_time,end_time,state,cpus,mem,disk,gpus\n"
+      "0,eager,*,m-0,0,0,7,FINISHED,2,1024,0,0\n"
+      "1,eager,*,m-0,0,0,7,FINISHED,2,1024,0,0\n"
+      "2,eager,*,m-1,0,0,7,FINISHED,2,1024,0,0\n"
+      "3,eager,*,m-1,0,0,7,FINISHED,2,1024,0,0\n"
+      "4,eager,*,m-2,0,0,7,FINISHED,2,1024,0,0\n"
+      "5,slow,s,m-2,1,1.25,6.25,FINISHED,1,512,0,0\n"
+      "6,slow,s,m-2,1,4.25,9.25,FINISHED,1,512,0,0\n"
+      "7,slow,s,m-1,1,7.25,12.25,FINISHED,1,512,0,0\n"
+      "8,slow,s,m-0,1,8.25,13.25,FINISHED,1,512,0,0\n"
+      "9,slow,s,m-0,1,10.25,15.25,FINISHED,1,512,0,0\n"
+      "10,slow,s,m-2,1,10.25,15.25,FINISHED,1,512,0,0\n"
+      "11,eager,*,m-0,4,7,10,FINISHED,3,1024,0,0\n"
+      "12,eager,*,m-2,4,7,10,FINISHED,3,1024,0,0\n"
+      "13,eager,*,m-1,4,8,11,FINISHED,3,1024,0,0\n");
+}
+
 TEST(Simulator, QuotaGuaranteeServedFirstAndLimitNeverPassed) {
   constexpr char kQuota[] = R"(
 agents { resources: "cpus:8;mem:8192" }
