@@ -738,6 +738,14 @@ std::string Master::Impl::StateJsonLocked(bool summary) const {
         w.Key("message");
         w.String(status.message());
       }
+      // As Mesos shows it: the agent's container status with protobuf's field names.
+      if (status.has_container_status()) {
+        if (absl::StatusOr<std::string> json = common::MessageToJson(status.container_status());
+            json.ok()) {
+          w.Key("container_status");
+          w.Raw(*json);
+        }
+      }
       w.EndObject();
     }
     w.EndArray();

@@ -293,13 +293,27 @@ TEST_F(MasterTest, TaskLifecycleOverJson) {
   ASSERT_TRUE(rest.has_value());
   EXPECT_DOUBLE_EQ(Scalar(rest->offers().offers(0).resources(), "cpus"), 3);
 
-  ASSERT_EQ(agent->Post(StatusCall(agent_id, IdOf(framework.get()), "t1", v1::TASK_RUNNING, kUuid1))
-                .status,
-            202);
+  agent::Call running_call =
+      StatusCall(agent_id, IdOf(framework.get()), "t1", v1::TASK_RUNNING, kUuid1);
+  v1::ContainerStatus* container =
+      running_call.mutable_status_update()->mutable_status()->mutable_container_status();
+  container->set_executor_pid(4242);
+  container->add_network_infos()->add_ip_addresses()->set_ip_address("127.0.0.1");
+  ASSERT_EQ(agent->Post(running_call).status, 202);
   auto running = framework->Next(Event::UPDATE);
   ASSERT_TRUE(running.has_value());
   EXPECT_EQ(running->update().status().state(), v1::TASK_RUNNING);
   EXPECT_EQ(running->update().status().uuid(), kUuid1);
+  EXPECT_EQ(running->update().status().container_status().executor_pid(), 4242u);
+  {
+    // /master/state shows the container status in the task's statuses, as Mesos does.
+    common::HttpClient client("127.0.0.1", port_);
+    auto state = client.Get("/master/state");
+    ASSERT_TRUE(state.ok());
+    EXPECT_THAT(state->body,
+                HasSubstr(R"("container_status":{"network_infos":[{"ip_addresses":[{"ip_address":)"
+                          R"("127.0.0.1"}]}],"executor_pid":4242})"));
+  }
   ASSERT_EQ(framework->Call(Ack(framework.get(), running->update().status())).status, 202);
   auto ack = agent->Next(agent::Event::ACKNOWLEDGE_STATUS_UPDATE);
   ASSERT_TRUE(ack.has_value());
