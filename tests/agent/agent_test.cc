@@ -204,6 +204,14 @@ class AgentTest : public ::testing::Test {
         master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
   }
 
+  // For the next agent (after StopAgent()): a containerizer whose Recover() finds `alive`.
+  std::shared_ptr<FakeContainers> RecoveringContainers(std::vector<std::string> alive) {
+    auto restarted = std::make_shared<FakeContainers>();
+    restarted->recover = std::move(alive);
+    containers_ = restarted;
+    return restarted;
+  }
+
   void StopAgent() {
     if (agent_ != nullptr) agent_->Stop();
     agent_.reset();
@@ -566,9 +574,7 @@ TEST_F(AgentTest, RestartRecoversRunningTasksAndFailsVanishedOnes) {
   const std::string vanished = LaunchRunning("T2");
   StopAgent();
 
-  auto restarted = std::make_shared<FakeContainers>();
-  restarted->recover = {alive};
-  containers_ = restarted;
+  auto restarted = RecoveringContainers({alive});
   StartAndSubscribe();
   const Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
   EXPECT_EQ(subscribe.agent_id().value(), kAgentId);
@@ -816,9 +822,7 @@ TEST_F(AgentTest, CustomExecutorUpdatesSurviveAnAgentRestart) {
     ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return stream.ended(); }));
   }
 
-  auto restarted = std::make_shared<FakeContainers>();
-  restarted->recover = {container};
-  containers_ = restarted;
+  auto restarted = RecoveringContainers({container});
   StartAndSubscribe();
   const Call subscribe = master_.calls_of(Call::SUBSCRIBE).back();
   ASSERT_EQ(subscribe.subscribe().executors_size(), 1);
@@ -920,9 +924,7 @@ TEST_P(ReregistrationTimeoutTest, SilentRecoveredExecutorIsKilledAndItsTasksRepo
   StopAgent();
 
   // The container survives the restart, but its executor never subscribes again.
-  auto restarted = std::make_shared<FakeContainers>();
-  restarted->recover = {container};
-  containers_ = restarted;
+  auto restarted = RecoveringContainers({container});
   reregistration_timeout_ = 300ms;
   const auto start = std::chrono::steady_clock::now();
   StartAndSubscribe();
@@ -959,9 +961,7 @@ TEST_F(AgentTest, RecoveredExecutorThatSubscribesInTimeKeepsRunning) {
   ASSERT_FALSE(container.empty());
   StopAgent();
 
-  auto restarted = std::make_shared<FakeContainers>();
-  restarted->recover = {container};
-  containers_ = restarted;
+  auto restarted = RecoveringContainers({container});
   reregistration_timeout_ = 2s;  // Slow (sanitizer) builds still subscribe well within it.
   const auto start = std::chrono::steady_clock::now();
   StartAndSubscribe();
@@ -991,10 +991,8 @@ TEST_F(AgentTest, ReregistrationTimeoutOutlivesAnotherRestartBeforeTheExit) {
 
   // The executor stays silent and the kill does not end the container before the agent stops
   // again.
-  auto restarted = std::make_shared<FakeContainers>();
-  restarted->recover = {container};
+  auto restarted = RecoveringContainers({container});
   restarted->kills_end_containers = false;
-  containers_ = restarted;
   reregistration_timeout_ = 200ms;
   StartAndSubscribe();
   ASSERT_TRUE(master_.WaitFor([&](const FakeMaster&) { return !restarted->Kills().empty(); }));
