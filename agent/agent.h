@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/containerizer.h"
+#include "common/master_detector.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "proto/mesos/v1/mesos.pb.h"
 
@@ -37,6 +38,8 @@ inline constexpr std::chrono::milliseconds kMaxExecutorReregistrationTimeout{15'
 struct AgentOptions {
   std::string master_host;  // --master=HOST:PORT
   uint16_t master_port = 5050;
+  // Where the leading master is; null: the master at master_host:master_port (standalone).
+  std::shared_ptr<const common::MasterDetector> master_detector;
   std::string ip = "127.0.0.1";  // Address the agent listens on and reports to executors.
   uint16_t port = 5051;          // 0: an ephemeral port (tests), read back with Agent::port().
   std::string hostname;          // Reported in AgentInfo; empty: `ip`.

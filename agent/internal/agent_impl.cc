@@ -102,8 +102,11 @@ AgentImpl::AgentImpl(AgentOptions options, std::unique_ptr<Containerizer> contai
   }
 
   internal::MasterLink::Options link_options;
-  link_options.host = options_.master_host;
-  link_options.port = options_.master_port;
+  link_options.detector =
+      options_.master_detector != nullptr
+          ? options_.master_detector
+          : std::make_shared<common::StandaloneMasterDetector>(
+                common::MasterAddress{options_.master_host, options_.master_port});
   link_options.backoff_factor = options_.registration_backoff_factor;
   link_options.backoff_max = options_.max_registration_backoff;
   internal::MasterLink::Callbacks callbacks;

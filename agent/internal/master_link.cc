@@ -40,11 +40,7 @@ std::string OneLine(std::string text) {
 MasterLink::MasterLink(Options options, Callbacks callbacks)
     : options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      heartbeat_interval_(options_.default_heartbeat_interval) {
-  common::HttpClient::Options client_options;
-  client_options.timeout = options_.request_timeout;
-  sender_ = std::make_unique<common::HttpClient>(options_.host, options_.port, client_options);
-}
+      heartbeat_interval_(options_.default_heartbeat_interval) {}
 
 MasterLink::~MasterLink() { Stop(); }
 
@@ -120,15 +116,21 @@ void MasterLink::Run() {
 }
 
 bool MasterLink::Subscribe() {
+  absl::StatusOr<common::MasterAddress> leader = options_.detector->Leader();
+  if (!leader.ok()) {
+    STEWARD_LOG(WARNING) << "No leading master to subscribe to: " << leader.status();
+    return false;
+  }
   const Call call = callbacks_.subscribe_call();
   common::HttpClient::Options client_options;
   client_options.timeout = options_.request_timeout;
   client_options.stream_idle_timeout = std::chrono::milliseconds(0);  // Tick() watches.
-  auto client = std::make_shared<common::HttpClient>(options_.host, options_.port, client_options);
+  auto client = std::make_shared<common::HttpClient>(leader->host, leader->port, client_options);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
     stream_client_ = client;
+    master_ = *leader;
   }
 
   bool got_subscribed = false;
@@ -204,8 +206,8 @@ bool MasterLink::Subscribe() {
     STEWARD_LOG(WARNING) << "Lost the master stream: " << end_reason;
     if (callbacks_.on_disconnected) callbacks_.on_disconnected(end_reason);
   } else if (!stopping && !absl::IsCancelled(end_reason)) {
-    STEWARD_LOG(WARNING) << "Could not subscribe to the master at " << options_.host << ":"
-                         << options_.port << ": " << end_reason;
+    STEWARD_LOG(WARNING) << "Could not subscribe to the master at " << leader->ToString() << ": "
+                         << end_reason;
   }
   return got_subscribed;
 }
@@ -257,13 +259,21 @@ bool MasterLink::OnRecord(const std::string& record, bool* got_subscribed) {
 
 absl::Status MasterLink::Send(Call call) {
   std::string stream_id;
+  common::MasterAddress master;
   {
     std::lock_guard lock(mu_);
     if (!subscribed_ || !agent_id_.has_value()) {
       return absl::UnavailableError("not subscribed to the master");
     }
     stream_id = stream_id_;
+    master = master_;
     *call.mutable_agent_id() = *agent_id_;
+  }
+  if (sender_ == nullptr || !(sender_master_ == master)) {
+    common::HttpClient::Options client_options;
+    client_options.timeout = options_.request_timeout;
+    sender_ = std::make_unique<common::HttpClient>(master.host, master.port, client_options);
+    sender_master_ = std::move(master);
   }
   common::HttpRequest request = ProtobufPost(call);
   request.headers.emplace_back("Mesos-Stream-Id", stream_id);

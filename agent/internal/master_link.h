@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "common/http_client.h"
+#include "common/master_detector.h"
 #include "proto/steward/agent.pb.h"
 
 namespace steward::agent::internal {
@@ -41,8 +42,8 @@ class MasterLink {
   using Clock = std::chrono::steady_clock;
 
   struct Options {
-    std::string host;
-    uint16_t port = 5050;
+    // Asked for the leading master before every subscription attempt.
+    std::shared_ptr<const common::MasterDetector> detector;
     std::chrono::milliseconds backoff_factor{1000};
     std::chrono::milliseconds backoff_max{30'000};
     std::chrono::milliseconds request_timeout{10'000};  // Per call; and connecting a stream.
@@ -111,13 +112,17 @@ class MasterLink {
 
   const Options options_;
   const Callbacks callbacks_;
+  // Calls go to the master of the current subscription; the client is rebuilt when that
+  // master changes.
   std::unique_ptr<common::HttpClient> sender_;  // Owner thread only.
+  common::MasterAddress sender_master_;         // Owner thread only: sender_'s master.
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool started_ = false;
   std::shared_ptr<common::HttpClient> stream_client_;  // The stream being read, if any.
+  common::MasterAddress master_;  // The master of the last subscription attempt.
   bool subscribed_ = false;
   std::string stream_id_;
   std::optional<mesos::v1::AgentID> agent_id_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/http_client.h"
+#include "common/master_detector.h"
 #include "common/mesos_resources.h"
 #include "common/recordio.h"
 #include "gmock/gmock.h"
@@ -173,6 +174,7 @@ class AgentTest : public ::testing::Test {
     options.reap_interval = 10ms;
     options.executor_shutdown_grace_period = 300ms;
     options.executor_reregistration_timeout = reregistration_timeout_;
+    options.master_detector = master_detector_;
     return options;
   }
 
@@ -250,6 +252,7 @@ class AgentTest : public ::testing::Test {
   std::shared_ptr<FakeContainers> containers_ = std::make_shared<FakeContainers>();
   std::chrono::milliseconds retry_interval_ = 10s;
   std::chrono::milliseconds reregistration_timeout_ = 2s;
+  std::shared_ptr<const common::MasterDetector> master_detector_;  // null: master_ itself
   std::unique_ptr<Agent> agent_;
 };
 
@@ -359,6 +362,48 @@ TEST_F(AgentTest, CommandTaskRunsToFinishedAndIsForgottenAfterTheAck) {
   EXPECT_TRUE((*state)["completed_frameworks"].array.empty());
   EXPECT_EQ((*state)["frameworks"][0]["completed_executors"][0]["id"].string, "T1");
   EXPECT_EQ((*state)["frameworks"][0]["executors"][0]["id"].string, "T2");
+}
+
+// A detector whose leader the test moves.
+class MovableDetector final : public common::MasterDetector {
+ public:
+  explicit MovableDetector(common::MasterAddress leader) : leader_(std::move(leader)) {}
+  void Move(common::MasterAddress leader) {
+    std::lock_guard lock(mu_);
+    leader_ = std::move(leader);
+  }
+  absl::StatusOr<common::MasterAddress> Leader() const override {
+    std::lock_guard lock(mu_);
+    if (leader_.port == 0) return absl::UnavailableError("no leader elected");
+    return leader_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  common::MasterAddress leader_;
+};
+
+// The agent subscribes to the master its detector names: while there is none it keeps trying,
+// and when its stream to one leader ends it subscribes to the next and sends its calls there.
+TEST_F(AgentTest, FollowsTheLeaderItsMasterDetectorNames) {
+  auto detector = std::make_shared<MovableDetector>(common::MasterAddress{"127.0.0.1", 0});
+  master_detector_ = detector;
+  StartAgent();
+  std::this_thread::sleep_for(200ms);  // Several attempts find no leader.
+  EXPECT_EQ(master_.subscriptions(), 0);
+  detector->Move({"127.0.0.1", master_.port()});
+  ASSERT_TRUE(master_.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 1; }));
+
+  FakeMaster next;
+  detector->Move({"127.0.0.1", next.port()});
+  master_.DropStream();
+  ASSERT_TRUE(next.WaitFor([](const FakeMaster& m) { return m.subscriptions() == 1; }));
+  const Call subscribe = next.calls_of(Call::SUBSCRIBE).back();
+  EXPECT_EQ(subscribe.agent_id().value(), kAgentId);  // The same agent, re-registering.
+  ASSERT_TRUE(next.Push(LaunchCommand(TestFramework("F1"), "T1", kAgentId, "sleep 1")));
+  ASSERT_TRUE(next.WaitForUpdate("T1", mesos::v1::TASK_RUNNING).has_value());
+  EXPECT_TRUE(master_.updates_for("T1").empty());
+  EXPECT_EQ(master_.subscriptions(), 1);
 }
 
 // Status updates that become due while a STATUS_UPDATE call is in flight go together in the
