@@ -140,6 +140,16 @@ Engine::Vec Engine::ScalarSums(const Resources& resources) {
   return sums;
 }
 
+const Engine::Vec& Engine::ShareSums(const Vec& unreserved, const Resources& other, Vec* scratch) {
+  const Vec* sums = &unreserved;
+  for (const Resource& piece : other.entries()) {
+    if (piece.kind != ResourceKind::kScalar) continue;
+    if (sums == &unreserved) sums = &(*scratch = unreserved);
+    AddAt(*scratch, InternScalar(piece.name), piece.scalar);
+  }
+  return *sums;
+}
+
 Engine::Vec Engine::QuantitiesToVec(const ResourceQuantities& quantities, int64_t absent) {
   Vec out;
   for (const auto& [name, milli] : quantities.entries()) {
@@ -310,14 +320,8 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     free_columns_[i][agent] -= unreserved[i];
     available_[i] -= unreserved[i];
   }
-  // Scalars taken from reservations count towards shares like unreserved ones.
   Vec with_reserved;
-  const Vec* sums = &unreserved;
-  for (const Resource& piece : other.entries()) {
-    if (piece.kind != ResourceKind::kScalar) continue;
-    if (sums == &unreserved) sums = &(with_reserved = unreserved);
-    AddAt(with_reserved, InternScalar(piece.name), piece.scalar);
-  }
+  const Vec& sums = ShareSums(unreserved, other, &with_reserved);
   if (&other == &host.free_other) {
     // Everything taken (no reservations among it): move it instead of copying.
     record->other.Add(std::move(host.free_other));
@@ -328,10 +332,10 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     // Reservations taken out of the free pool stop counting as unallocated reservations.
     AddReservedFree(other, -1);
   }
-  AddVec(entry.allocated, *sums);
+  AddVec(entry.allocated, sums);
   MarkFrameworkRoleDirty(framework, slot);
-  AddVec(roles_[entry.role].own_allocated, *sums);
-  AddConsumption(entry.role, *sums, 1);
+  AddVec(roles_[entry.role].own_allocated, sums);
+  AddConsumption(entry.role, sums, 1);
 }
 
 void Engine::HeldBags::Add(Resources bag) {
@@ -442,18 +446,12 @@ void Engine::ReleaseAllocation(uint32_t framework, size_t slot, uint32_t agent,
     STEWARD_CHECK_OK(host.free_other.Add(returned));
     AddReservedFree(other, 1);
   }
-  // Scalars given back to reservations count towards shares like unreserved ones.
   Vec with_reserved;
-  const Vec* sums = &unreserved;
-  for (const Resource& piece : other.entries()) {
-    if (piece.kind != ResourceKind::kScalar) continue;
-    if (sums == &unreserved) sums = &(with_reserved = unreserved);
-    AddAt(with_reserved, InternScalar(piece.name), piece.scalar);
-  }
-  AddVec(entry.allocated, *sums, -1);
+  const Vec& sums = ShareSums(unreserved, other, &with_reserved);
+  AddVec(entry.allocated, sums, -1);
   MarkFrameworkRoleDirty(framework, slot);
-  AddVec(roles_[entry.role].own_allocated, *sums, -1);
-  AddConsumption(entry.role, *sums, -1);
+  AddVec(roles_[entry.role].own_allocated, sums, -1);
+  AddConsumption(entry.role, sums, -1);
   RefreshCovering(agent);
 }
 

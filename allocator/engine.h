@@ -314,6 +314,10 @@ class Engine final : public Allocator {
   absl::StatusOr<Subscription> SubscriptionOf(uint32_t framework, RoleId role) const;
   // Splits `resources` into the unreserved-scalar vector and the rest.
   void Split(const Resources& resources, Vec* unreserved, Resources* other);
+  // What a change of `unreserved` plus `other` moves shares by: reserved scalars count like
+  // unreserved ones. `unreserved` itself when `other` holds no scalar (the usual case, no
+  // copy), else the sum, written to *scratch.
+  const Vec& ShareSums(const Vec& unreserved, const Resources& other, Vec* scratch);
   // Converts scalar names of `resources` (any reservation) into a Vec, interning names.
   Vec ScalarSums(const Resources& resources);
   Vec QuantitiesToVec(const ResourceQuantities& quantities, int64_t absent);

@@ -19,8 +19,6 @@ namespace steward::allocator {
 
 using internal::At;
 
-namespace {}  // namespace
-
 bool Engine::FilterCovers(const Filter& filter, uint32_t agent) const {
   const Agent& host = agents_[agent];
   const Refused& refused = *filter.refused;
