@@ -156,6 +156,10 @@ Event LaunchOnExecutor(const std::string& task_id,
   return launch;
 }
 
+// Defined with the custom-executor tests below.
+std::string RunOneTaskOnACustomExecutor(FakeMaster& master, FakeContainers& containers,
+                                        uint16_t port, const mesos::v1::FrameworkInfo& framework);
+
 class AgentTest : public ::testing::Test {
  protected:
   void TearDown() override { StopAgent(); }
@@ -204,6 +208,16 @@ class AgentTest : public ::testing::Test {
     ASSERT_TRUE(master_.Push(LaunchCommand(TestFramework("F1"), "T3", kAgentId, "sleep 1")));
     ASSERT_TRUE(
         master_.WaitFor([&](const FakeMaster&) { return containers_->Launched().size() == 3; }));
+  }
+
+  // Starts the agent, runs one task of `framework` on a custom executor and stops the agent
+  // with the executor's container still running; returns that container (empty on failure).
+  std::string RunCustomExecutorThenStop(const mesos::v1::FrameworkInfo& framework) {
+    StartAndSubscribe();
+    std::string container =
+        RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), framework);
+    StopAgent();
+    return container;
   }
 
   // For the next agent (after StopAgent()): a containerizer whose Recover() finds `alive`.
@@ -962,11 +976,8 @@ TEST_P(ReregistrationTimeoutTest, SilentRecoveredExecutorIsKilledAndItsTasksRepo
   if (partition_aware) {
     framework.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE);
   }
-  StartAndSubscribe();
-  const std::string container =
-      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), framework);
+  const std::string container = RunCustomExecutorThenStop(framework);
   ASSERT_FALSE(container.empty());
-  StopAgent();
 
   // The container survives the restart, but its executor never subscribes again.
   auto restarted = RecoveringContainers({container});
@@ -1000,11 +1011,8 @@ INSTANTIATE_TEST_SUITE_P(PartitionAware, ReregistrationTimeoutTest, ::testing::B
 TEST_F(AgentTest, RecoveredExecutorThatSubscribesInTimeKeepsRunning) {
   using ExecutorCall = mesos::v1::executor::Call;
   using ExecutorEvent = mesos::v1::executor::Event;
-  StartAndSubscribe();
-  const std::string container =
-      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), TestFramework("F1"));
+  const std::string container = RunCustomExecutorThenStop(TestFramework("F1"));
   ASSERT_FALSE(container.empty());
-  StopAgent();
 
   auto restarted = RecoveringContainers({container});
   reregistration_timeout_ = 2s;  // Slow (sanitizer) builds still subscribe well within it.
@@ -1028,11 +1036,8 @@ TEST_F(AgentTest, RecoveredExecutorThatSubscribesInTimeKeepsRunning) {
 }
 
 TEST_F(AgentTest, ReregistrationTimeoutOutlivesAnotherRestartBeforeTheExit) {
-  StartAndSubscribe();
-  const std::string container =
-      RunOneTaskOnACustomExecutor(master_, *containers_, agent_->port(), TestFramework("F1"));
+  const std::string container = RunCustomExecutorThenStop(TestFramework("F1"));
   ASSERT_FALSE(container.empty());
-  StopAgent();
 
   // The executor stays silent and the kill does not end the container before the agent stops
   // again.

@@ -54,6 +54,16 @@ class FakeCgroupTreeTest : public ::testing::Test {
     return CgroupIsolator::Create(version, "steward", root_ + "/proc");
   }
 
+  // cgroups v1 with cpu at the hierarchy's root and memory under the agent's own cgroup
+  // /session, both with the `steward` parent already made.
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> CreateV1InASession() {
+    Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
+    OwnCgroups("2:memory:/session\n1:cpu:/\n");
+    File("/cpu/steward/cpu.shares", "1024\n");
+    File("/memory/session/steward/memory.limit_in_bytes", "9223372036854771712\n");
+    return Create(1);
+  }
+
   std::string root_;
 };
 
@@ -174,11 +184,7 @@ TEST_F(FakeCgroupTreeTest, EveryIsolatorSharingAParentHoldsItsLock) {
 }
 
 TEST_F(FakeCgroupTreeTest, CreateContainerRecreatesARemovedParentPath) {
-  Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
-  OwnCgroups("2:memory:/session\n1:cpu:/\n");
-  File("/cpu/steward/cpu.shares", "1024\n");
-  File("/memory/session/steward/memory.limit_in_bytes", "9223372036854771712\n");
-  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = Create(1);
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = CreateV1InASession();
   ASSERT_TRUE(isolator.ok()) << isolator.status();
   std::filesystem::remove_all(root_ + "/cpu/steward");
   std::filesystem::remove_all(root_ + "/memory/session/steward");
@@ -190,11 +196,7 @@ TEST_F(FakeCgroupTreeTest, CreateContainerRecreatesARemovedParentPath) {
 }
 
 TEST_F(FakeCgroupTreeTest, CreateContainerWithTheOwnCgroupGoneIsInternal) {
-  Mounts({{"cgroup", "/cpu", "rw,cpu"}, {"cgroup", "/memory", "rw,memory"}});
-  OwnCgroups("2:memory:/session\n1:cpu:/\n");
-  File("/cpu/steward/cpu.shares", "1024\n");
-  File("/memory/session/steward/memory.limit_in_bytes", "9223372036854771712\n");
-  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = Create(1);
+  absl::StatusOr<std::unique_ptr<CgroupIsolator>> isolator = CreateV1InASession();
   ASSERT_TRUE(isolator.ok()) << isolator.status();
   std::filesystem::remove_all(root_ + "/memory/session");
   absl::StatusOr<std::vector<checkpoint::Cgroup>> cgroups =
