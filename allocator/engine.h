@@ -43,6 +43,43 @@
 
 namespace steward::allocator {
 
+// Answers offers as an allocation cycle makes them (Engine::AllocateScreened), for a caller
+// that decides every offer at once, in the order Allocate returns them: the simulator's
+// framework models with no think time. Most of such a caller's offers are declined whole (a
+// framework with one queued task is offered every free agent); screening lets the engine
+// decline those inside the cycle without building them, and skip the walk for frameworks that
+// will decline everything.
+class OfferScreen {
+ public:
+  struct Shown {
+    FrameworkId framework;
+    AgentId agent;
+    RoleId role;
+    // Offered scalar amounts (unreserved and reserved summed) by scalar index, the order of
+    // Engine::ScalarName; entries past the end are zero.
+    std::span<const int64_t> scalars;
+    // True when the offer holds only unreserved scalars: the engine can then decline it inside
+    // the cycle. Otherwise a decline verdict is not honoured and the offer is returned.
+    bool declinable = false;
+  };
+  struct Verdict {
+    // Decline the offer whole at the cycle's `now`, as Decline(offer, refuse_seconds, now)
+    // right after the cycle would (only when declinable, with refuse_seconds >= 0; otherwise
+    // the offer is returned like a kept one).
+    bool decline = false;
+    // The framework declines whole every later offer of this cycle, and is suppressed in
+    // every role when the cycle ends. Its later offers are not shown (those that are not
+    // declinable still are); they are counted through DeclinedUnshown.
+    bool drained = false;
+    double refuse_seconds = 0;
+  };
+  virtual ~OfferScreen() = default;
+  virtual Verdict Screen(const Shown& offer) = 0;
+  // At the end of the cycle: `count` offers made to drained frameworks were declined without
+  // being shown, each with `refuse_seconds`.
+  virtual void DeclinedUnshown(int64_t count, double refuse_seconds) = 0;
+};
+
 class Engine final : public Allocator {
  public:
   explicit Engine(AllocatorOptions options = {});
@@ -75,6 +112,19 @@ class Engine final : public Allocator {
   absl::Status AddInUse(FrameworkId framework, AgentId agent, RoleId role,
                         const Resources& resources) override;
   absl::StatusOr<std::vector<Offer>> Allocate(double now) override;
+  // Allocate(now) with every offer first shown to `screen` (see OfferScreen), in the order
+  // Allocate(now) would return it; the offers the screen keeps are returned, in that order.
+  // The engine's state afterwards is that of Allocate(now) followed by the screen's answers
+  // (Decline of each declined offer at `now`; Suppress of each drained framework in all its
+  // roles), with one difference no later decision can see: a drained framework's declines
+  // leave no filter, since it ends the cycle suppressed and only Revive, which erases its
+  // filters, lifts that. While any role has quota the cycle is Allocate(now) and nothing is
+  // shown.
+  absl::StatusOr<std::vector<Offer>> AllocateScreened(double now, OfferScreen* screen);
+  // Scalar names by index, the order of OfferScreen::Shown::scalars (grows as agents bring
+  // new names; never reordered).
+  size_t ScalarCount() const { return scalar_names_.size(); }
+  const std::string& ScalarName(size_t index) const { return scalar_names_[index]; }
 
   absl::StatusOr<std::vector<PlacementDecision>> Place(std::span<const TaskRequest> requests,
                                                        PlacementPolicy policy) override;
@@ -200,6 +250,11 @@ class Engine final : public Allocator {
     std::vector<FrameworkRole> roles;
     std::vector<Vec> min_allocatable;               // alternatives by scalar index
     absl::flat_hash_map<uint32_t, Filter> filters;  // by agent
+    // Screened cycles (AllocateScreened): drained in cycle `drained_cycle`, declining with
+    // `drained_refuse`; `unshown` offers declined since.
+    uint64_t drained_cycle = 0;
+    double drained_refuse = 0;
+    int64_t unshown = 0;
   };
 
   // The non-scalar part of an allocation record (reserved entries, unreserved ranges and
@@ -283,6 +338,17 @@ class Engine final : public Allocator {
     Resources owned_other;
     const Resources* other = &owned_other;
     bool empty() const { return internal::AllZero(unreserved) && other->empty(); }
+  };
+
+  // An offer declined inside a screened cycle: allocated during the cycle (so that the order
+  // of the rest of the cycle is that of Allocate), released and filtered when it ends.
+  struct ScreenedDecline {
+    uint32_t framework;
+    uint32_t slot;
+    uint32_t agent;
+    bool filter;  // false for a drained framework's (suppressed at the end of the cycle)
+    double refuse_seconds;
+    Vec unreserved;
   };
 
   struct FilterExpiry {
@@ -393,6 +459,9 @@ class Engine final : public Allocator {
   // The bits and list entry of a filter just erased from its framework's map.
   void ForgetFilter(uint32_t framework, uint32_t agent);
   void PushExpiry(const FilterExpiry& expiry);
+  // Makes (or replaces) the framework's filter on the agent: `refused` until `expiry`.
+  void InstallFilter(uint32_t framework, uint32_t agent, std::shared_ptr<const Refused> refused,
+                     double expiry);
   void ExpireFilters(double now);
   // Erases the filter of `expiry` if it is still the one that expiry was made for.
   void ExpireFilter(const FilterExpiry& expiry);
@@ -431,6 +500,24 @@ class Engine final : public Allocator {
   bool TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
                 std::vector<Offer>* offers);
   void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
+
+  // ---- screened cycles (engine_screen.cc) ----
+  // The (framework, role) pairs that could be offered something in a cycle: live, active,
+  // not suppressed.
+  int OpenSlots(const Framework& fw) const;
+  // TryOffer's ending in a screened cycle, once `candidate` passed every check: true if the
+  // offer was declined inside the cycle (allocated now, released at the end), false if it is
+  // to be made as usual.
+  bool ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
+                   const Candidate& candidate);
+  void MarkDrained(uint32_t framework, double refuse_seconds);
+  // Stage two on `agent` once every framework still open is drained: whether some drained
+  // framework would be offered the agent, as the walk would find; true when handled (false:
+  // walk it, the agent has reservations, ranges or sets).
+  bool DrainedOnly(uint32_t agent);
+  // Releases and filters the cycle's screened declines, suppresses the drained frameworks and
+  // reports the unshown declines.
+  void EndScreenedCycle();
 
   // ---- direct placement (engine_place.cc) ----
   struct PlaceState;
@@ -483,6 +570,18 @@ class Engine final : public Allocator {
       expiries_;
   uint64_t filter_sequence_ = 0;
   uint64_t cycle_ = 0;
+
+  // The screened cycle in progress (AllocateScreened), else screen_ is null.
+  OfferScreen* screen_ = nullptr;
+  double screen_now_ = 0;
+  std::vector<ScreenedDecline> screened_;
+  std::vector<uint32_t> drained_;  // frameworks drained this cycle, in order
+  int open_slots_ = 0;             // OpenSlots summed over frameworks not drained
+  // Declines of agents handed to drained frameworks once no other is open (DrainedOnly),
+  // possible while every drained framework refuses for the same time.
+  bool drained_refuse_uniform_ = true;
+  int64_t drained_only_declines_ = 0;
+  Vec scratch_sums_;
 
   // Scratch space reused across calls (no allocation on the hot path once warm).
   // Deques: growing them never moves the vectors a walk further up is iterating.

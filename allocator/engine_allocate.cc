@@ -213,6 +213,7 @@ bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return false;
   if (Filtered(framework, agent, candidate)) return false;
   if (!MeetsMinAllocatable(fw, candidate)) return false;
+  if (screen_ != nullptr && ScreenOffer(framework, slot, node, agent, candidate)) return true;
   Resources offered = OfferResources(agent, candidate);
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
@@ -349,6 +350,10 @@ void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers
 }
 
 absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
+  return AllocateScreened(now, nullptr);
+}
+
+absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScreen* screen) {
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
   }
@@ -357,10 +362,30 @@ absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   ReKeyDirty();
   std::vector<Offer> offers;
   offers.reserve(agent_by_name_.size());  // typically about one offer per live agent
+  if (screen != nullptr && quota_nodes_ == 0) {
+    screen_ = screen;
+    screen_now_ = now;
+    open_slots_ = 0;
+    for (const Framework& fw : frameworks_) open_slots_ += OpenSlots(fw);
+    drained_refuse_uniform_ = true;
+    drained_only_declines_ = 0;
+  }
   for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
     AllocateAgent(agent, 1, &offers);
   }
-  for (uint32_t agent = 0; agent < agents_.size(); ++agent) AllocateAgent(agent, 2, &offers);
+  for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+    // Once every framework that could be offered something has drained, the rest of the
+    // cycle only counts which agents a drained framework would have been offered.
+    if (screen_ != nullptr && open_slots_ == 0 && !drained_.empty() && drained_refuse_uniform_ &&
+        DrainedOnly(agent)) {
+      continue;
+    }
+    AllocateAgent(agent, 2, &offers);
+  }
+  if (screen_ != nullptr) {
+    EndScreenedCycle();
+    screen_ = nullptr;
+  }
   return offers;
 }
 

@@ -121,6 +121,32 @@ void Engine::ExpireFilters(double now) {
   }
 }
 
+void Engine::InstallFilter(uint32_t fw_index, uint32_t host, std::shared_ptr<const Refused> refused,
+                           double expiry) {
+  Framework& fw = frameworks_[fw_index];
+  Filter filter;
+  filter.refused = std::move(refused);
+  filter.expiry = expiry;
+  filter.sequence = ++filter_sequence_;
+  std::vector<uint32_t>& filtering = agents_[host].filtering_frameworks;
+  if (filtering.empty()) ResetCoveringBound(host);
+  PushExpiry({filter.expiry, filter.sequence, fw_index, host});
+  bool covers = FilterCovers(filter, host);
+  auto [slot, inserted] = fw.filters.try_emplace(host);
+  if (inserted) filtering.push_back(fw_index);
+  slot->second = std::move(filter);
+  SetFilterBits(fw_index, host, true, covers);
+  if (!covers) {
+    // The bound may be looser than what is free now; tighten it so that this filter, which
+    // may well cover the current free resources, gets its bit.
+    ResetCoveringBound(host);
+    for (uint32_t filtering_fw : filtering) {
+      SetFilterBits(filtering_fw, host, true,
+                    FilterCovers(frameworks_[filtering_fw].filters.at(host), host));
+    }
+  }
+}
+
 bool Engine::Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const {
   if (!filter_bits_.Test(kFilterPlane, agent, framework)) return false;
   if (filter_bits_.Test(kCoveringPlane, agent, framework)) return true;
@@ -147,40 +173,19 @@ absl::Status Engine::Decline(FrameworkId framework, AgentId agent, RoleId role,
       !recovered.ok()) {
     return recovered;
   }
-  uint32_t fw_index = framework.value();
   uint32_t host = agent.value();
-  Framework& fw = frameworks_[fw_index];
   Agent& declined_on = agents_[host];
-  Filter filter;
+  std::shared_ptr<const Refused> refused;
   if (!resources.empty() && resources.SharesEntriesWith(declined_on.last_declined)) {
-    filter.refused = declined_on.last_refused;  // the same bag: the same split
+    refused = declined_on.last_refused;  // the same bag: the same split
   } else {
-    filter.refused =
-        std::make_shared<const Refused>(Refused{std::move(unreserved), std::move(other)});
+    refused = std::make_shared<const Refused>(Refused{std::move(unreserved), std::move(other)});
     if (!resources.empty()) {
       declined_on.last_declined = resources;
-      declined_on.last_refused = filter.refused;
+      declined_on.last_refused = refused;
     }
   }
-  filter.expiry = now + refuse_seconds;
-  filter.sequence = ++filter_sequence_;
-  std::vector<uint32_t>& filtering = agents_[host].filtering_frameworks;
-  if (filtering.empty()) ResetCoveringBound(host);
-  PushExpiry({filter.expiry, filter.sequence, fw_index, host});
-  bool covers = FilterCovers(filter, host);
-  auto [slot, inserted] = fw.filters.try_emplace(host);
-  if (inserted) filtering.push_back(fw_index);
-  slot->second = std::move(filter);
-  SetFilterBits(fw_index, host, true, covers);
-  if (!covers) {
-    // The bound may be looser than what is free now; tighten it so that this filter, which
-    // may well cover the current free resources, gets its bit.
-    ResetCoveringBound(host);
-    for (uint32_t filtering_fw : filtering) {
-      SetFilterBits(filtering_fw, host, true,
-                    FilterCovers(frameworks_[filtering_fw].filters.at(host), host));
-    }
-  }
+  InstallFilter(framework.value(), host, std::move(refused), now + refuse_seconds);
   return absl::OkStatus();
 }
 

@@ -112,7 +112,9 @@ struct PendingOffer {
   bool live = false;   // false once answered or rescinded
 };
 
-class Simulation {
+// The simulation answers offers of frameworks without think time inside the allocation cycle
+// (allocator::OfferScreen): see AllocationCycle.
+class Simulation final : private allocator::OfferScreen {
  public:
   Simulation(const SimConfig& config, const RunHooks& hooks)
       : config_(config),
@@ -157,6 +159,19 @@ class Simulation {
   void Release(uint32_t agent);
   void RequestSchedule();
   absl::Status Answer(PendingOffer& pending);
+  // ---- answers inside the cycle (OfferScreen) ----
+  Verdict Screen(const Shown& offer) override;
+  void DeclinedUnshown(int64_t count, double refuse_seconds) override;
+  // Launches the tasks Screen chose for a kept offer and declines the rest.
+  absl::Status ApplyPlan(PendingOffer& pending, size_t plan);
+  // Takes `demand` out of `left` (reserved pools first) into *held; false if it does not fit.
+  static absl::StatusOr<bool> Take(Resources& left, const Resources& demand, Resources* held);
+  // Declines what is left of an answered offer (not empty) with the framework's filter.
+  absl::Status DeclineLeft(SimFramework& framework, const PendingOffer& pending,
+                           const Resources& left);
+  void QueueFilterExpiry(double expiry);
+  // Maps the simulation's columns to the engine's scalar indexes (engine_column_).
+  void RefreshEngineColumns();
   bool Fits(const std::vector<int64_t>& demand, const std::vector<int64_t>& room) const;
   void Advance(double time);
   bool CanFitSomewhere(uint32_t demand) const;
@@ -191,6 +206,20 @@ class Simulation {
   std::vector<std::unique_ptr<WorkloadFeed>> feeds_;
   std::vector<PendingOffer> offers_;  // OFFER mode: offers awaiting an answer
   std::vector<uint32_t> free_offer_slots_;
+  // Answers given inside the cycle, one per kept offer in the order the cycle returns them:
+  // the tasks to launch (plan_tasks_[begin, end)), or none for an offer left to a framework
+  // with think time (answered == false).
+  struct Plan {
+    bool answered = false;
+    uint32_t begin = 0;
+    uint32_t end = 0;
+  };
+  std::vector<Plan> plans_;
+  std::vector<uint32_t> plan_tasks_;
+  std::vector<int64_t> screen_left_;   // Screen's scratch: what is left of the offer
+  std::vector<size_t> engine_column_;  // by column: the engine's scalar index, or kNoColumn
+  size_t engine_scalars_seen_ = 0;
+  static constexpr size_t kNoColumn = std::numeric_limits<size_t>::max();
 
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
   uint64_t seq_ = 0;
@@ -797,10 +826,20 @@ absl::Status Simulation::AllocationCycle() {
   if (!wanting) return absl::OkStatus();
   if (changed_ || expired) {
     changed_ = false;
-    absl::StatusOr<std::vector<Offer>> offers = engine_.Allocate(now_);
+    // Offers of frameworks without think time are answered inside the cycle (Screen); the
+    // kept ones come back with their plans, in order. When the engine shows nothing (quota
+    // somewhere), every offer is answered here.
+    plans_.clear();
+    plan_tasks_.clear();
+    absl::StatusOr<std::vector<Offer>> offers = engine_.AllocateScreened(now_, this);
     if (!offers.ok()) return absl::InternalError(offers.status().message());
-    for (Offer& offer : *offers) {
-      ++results_.offers;
+    const bool screened = !plans_.empty();
+    if (screened && plans_.size() != offers->size()) {
+      return absl::InternalError(absl::StrCat("allocation cycle at ", now_, ": ", offers->size(),
+                                              " offers kept but ", plans_.size(), " answered"));
+    }
+    for (size_t i = 0; i < offers->size(); ++i) {
+      Offer& offer = (*offers)[i];
       PendingOffer pending;
       pending.framework = FindId(framework_by_id_, offer.framework.value());
       pending.agent = FindId(agent_by_id_, offer.agent.value());
@@ -809,6 +848,11 @@ absl::Status Simulation::AllocationCycle() {
       }
       pending.offer = std::move(offer);
       pending.live = true;
+      if (screened && plans_[i].answered) {
+        if (absl::Status s = ApplyPlan(pending, i); !s.ok()) return s;
+        continue;
+      }
+      ++results_.offers;
       const double decision = frameworks_[pending.framework].behaviour.decision_seconds;
       if (decision == 0) {
         if (absl::Status s = Answer(pending); !s.ok()) return s;
@@ -855,6 +899,56 @@ bool Covers(const Resources& offer, const Resources& demand) {
   return true;
 }
 
+absl::StatusOr<bool> Simulation::Take(Resources& left, const Resources& demand, Resources* held) {
+  // Most offers cannot take the head (or there is none): decide that from the totals, before
+  // copying any entry.
+  if (!Covers(left, demand)) return false;
+  // Take each demanded scalar from the offer's pools, reserved pools first.
+  std::vector<Resource> taken;
+  for (const Resource& want : demand.entries()) {
+    int64_t need = want.scalar;
+    for (int pass = 0; pass < 2 && need > 0; ++pass) {
+      for (const Resource& have : left.entries()) {
+        if (have.name != want.name || have.kind != ResourceKind::kScalar) continue;
+        if ((pass == 0) == have.reservation.empty()) continue;  // reserved first
+        const int64_t take = std::min(need, have.scalar);
+        if (take <= 0) continue;
+        Resource piece = have;
+        piece.scalar = take;
+        taken.push_back(std::move(piece));
+        need -= take;
+        if (need == 0) break;
+      }
+    }
+    if (need > 0) return false;
+  }
+  absl::StatusOr<Resources> bag = Resources::FromEntries(std::move(taken));
+  if (!bag.ok()) return absl::InternalError(bag.status().message());
+  if (absl::Status s = left.Subtract(*bag); !s.ok()) return absl::InternalError(s.message());
+  *held = *std::move(bag);
+  return true;
+}
+
+void Simulation::QueueFilterExpiry(double expiry) {
+  if (std::isfinite(expiry) && !(last_filter_expiry_queued_ && expiry == last_filter_expiry_)) {
+    filter_expiries_.push(expiry);
+    last_filter_expiry_ = expiry;
+    last_filter_expiry_queued_ = true;
+  }
+}
+
+absl::Status Simulation::DeclineLeft(SimFramework& framework, const PendingOffer& pending,
+                                     const Resources& left) {
+  if (absl::Status s = engine_.Decline(framework.id, pending.offer.agent, pending.offer.role, left,
+                                       framework.behaviour.refuse_seconds, now_);
+      !s.ok()) {
+    return absl::InternalError(absl::StrCat("decline: ", s.message()));
+  }
+  changed_ = true;
+  QueueFilterExpiry(now_ + framework.behaviour.refuse_seconds);
+  return absl::OkStatus();
+}
+
 // The framework model's answer: launch queued tasks in FIFO order while the head fits in what
 // is left of the offer (at most tasks_per_offer), decline the rest with its filter, and
 // suppress when nothing is left to run.
@@ -866,60 +960,116 @@ absl::Status Simulation::Answer(PendingOffer& pending) {
   const int cap = framework.behaviour.tasks_per_offer;
   while (!framework.pending.empty() && (cap == 0 || launched < cap)) {
     const uint32_t task_id = framework.pending.front();
-    const Resources& demand = demand_resources_[tasks_[task_id].demand];
-    // Most offers cannot take the head (or there is none): decide that from the totals, before
-    // copying any entry.
-    if (!Covers(left, demand)) break;
-    // Take each demanded scalar from the offer's pools, reserved pools first.
-    std::vector<Resource> taken;
-    bool fits = true;
-    for (const Resource& want : demand.entries()) {
-      int64_t need = want.scalar;
-      for (int pass = 0; pass < 2 && need > 0; ++pass) {
-        for (const Resource& have : left.entries()) {
-          if (have.name != want.name || have.kind != ResourceKind::kScalar) continue;
-          if ((pass == 0) == have.reservation.empty()) continue;  // reserved first
-          const int64_t take = std::min(need, have.scalar);
-          if (take <= 0) continue;
-          Resource piece = have;
-          piece.scalar = take;
-          taken.push_back(std::move(piece));
-          need -= take;
-          if (need == 0) break;
-        }
-      }
-      if (need > 0) {
-        fits = false;
-        break;
-      }
-    }
-    if (!fits) break;
-    absl::StatusOr<Resources> held = Resources::FromEntries(std::move(taken));
-    if (!held.ok()) return absl::InternalError(held.status().message());
-    if (absl::Status s = left.Subtract(*held); !s.ok()) return absl::InternalError(s.message());
+    Resources held;
+    absl::StatusOr<bool> taken = Take(left, demand_resources_[tasks_[task_id].demand], &held);
+    if (!taken.ok()) return taken.status();
+    if (!*taken) break;
     framework.pending.pop_front();
-    StartTask(task_id, pending.agent, *std::move(held));
+    StartTask(task_id, pending.agent, std::move(held));
     ++launched;
   }
   if (launched == 0) ++results_.offers_declined;
   if (!left.empty()) {
-    if (absl::Status s = engine_.Decline(framework.id, pending.offer.agent, pending.offer.role,
-                                         left, framework.behaviour.refuse_seconds, now_);
-        !s.ok()) {
-      return absl::InternalError(absl::StrCat("decline: ", s.message()));
-    }
-    changed_ = true;
-    const double expiry = now_ + framework.behaviour.refuse_seconds;
-    if (std::isfinite(expiry) && !(last_filter_expiry_queued_ && expiry == last_filter_expiry_)) {
-      filter_expiries_.push(expiry);
-      last_filter_expiry_ = expiry;
-      last_filter_expiry_queued_ = true;
-    }
+    if (absl::Status s = DeclineLeft(framework, pending, left); !s.ok()) return s;
   }
   if (framework.pending.empty() && !framework.suppressed) {
     if (absl::Status s = engine_.Suppress(framework.id, framework.role_id); !s.ok()) return s;
     framework.suppressed = true;
   }
+  return absl::OkStatus();
+}
+
+void Simulation::RefreshEngineColumns() {
+  if (engine_scalars_seen_ == engine_.ScalarCount() && engine_column_.size() == columns_.size()) {
+    return;
+  }
+  engine_scalars_seen_ = engine_.ScalarCount();
+  engine_column_.assign(columns_.size(), kNoColumn);
+  for (size_t i = 0; i < engine_scalars_seen_; ++i) {
+    const auto it = column_index_.find(engine_.ScalarName(i));
+    if (it != column_index_.end()) engine_column_[it->second] = i;
+  }
+}
+
+// Answer(), given inside the cycle on the offer's scalar totals, which decide it exactly:
+// Answer launches the head while the totals cover it, and taking a covered demand always
+// succeeds. The tasks are chosen (and leave the queue) here, in the order Answer would see
+// the offers; they start when the kept offer comes back (ApplyPlan). A whole decline is left
+// to the engine, which also suppresses a framework whose queue is empty once the cycle ends
+// (its Suppress in Answer).
+allocator::OfferScreen::Verdict Simulation::Screen(const Shown& offer) {
+  Verdict verdict;
+  Plan plan;
+  plan.begin = plan.end = static_cast<uint32_t>(plan_tasks_.size());
+  const uint32_t index = FindId(framework_by_id_, offer.framework.value());
+  if (index == kNoIndex || frameworks_[index].behaviour.decision_seconds != 0) {
+    plans_.push_back(plan);  // answered after its think time (an unknown one: by the check)
+    return verdict;
+  }
+  SimFramework& framework = frameworks_[index];
+  plan.answered = true;
+  ++results_.offers;
+  RefreshEngineColumns();
+  screen_left_.assign(offer.scalars.begin(), offer.scalars.end());
+  int launched = 0;
+  const int cap = framework.behaviour.tasks_per_offer;
+  while (!framework.pending.empty() && (cap == 0 || launched < cap)) {
+    const uint32_t task_id = framework.pending.front();
+    const std::vector<int64_t>& demand = results_.demands[tasks_[task_id].demand];
+    bool covered = true;
+    for (size_t c = 0; c < demand.size() && covered; ++c) {
+      if (demand[c] == 0) continue;
+      const size_t i = engine_column_[c];
+      covered = i != kNoColumn && i < screen_left_.size() && screen_left_[i] >= demand[c];
+    }
+    if (!covered) break;
+    for (size_t c = 0; c < demand.size(); ++c) {
+      if (demand[c] != 0) screen_left_[engine_column_[c]] -= demand[c];
+    }
+    plan_tasks_.push_back(task_id);
+    framework.pending.pop_front();
+    ++launched;
+  }
+  plan.end = static_cast<uint32_t>(plan_tasks_.size());
+  verdict.refuse_seconds = framework.behaviour.refuse_seconds;
+  if (launched == 0) ++results_.offers_declined;
+  if (framework.pending.empty() && !framework.suppressed) {
+    framework.suppressed = true;
+    verdict.drained = true;
+  }
+  if (launched == 0 && offer.declinable) {
+    verdict.decline = true;
+    changed_ = true;
+    QueueFilterExpiry(now_ + verdict.refuse_seconds);
+    return verdict;
+  }
+  plans_.push_back(plan);
+  return verdict;
+}
+
+void Simulation::DeclinedUnshown(int64_t count, double refuse_seconds) {
+  results_.offers += count;
+  results_.offers_declined += count;
+  changed_ = true;
+  QueueFilterExpiry(now_ + refuse_seconds);
+}
+
+absl::Status Simulation::ApplyPlan(PendingOffer& pending, size_t plan) {
+  pending.live = false;
+  SimFramework& framework = frameworks_[pending.framework];
+  Resources left = std::move(pending.offer.resources);
+  for (uint32_t k = plans_[plan].begin; k < plans_[plan].end; ++k) {
+    const uint32_t task_id = plan_tasks_[k];
+    Resources held;
+    absl::StatusOr<bool> taken = Take(left, demand_resources_[tasks_[task_id].demand], &held);
+    if (!taken.ok()) return taken.status();
+    if (!*taken) {
+      return absl::InternalError(
+          absl::StrCat("task ", task_id, " was chosen for an offer it does not fit"));
+    }
+    StartTask(task_id, pending.agent, std::move(held));
+  }
+  if (!left.empty()) return DeclineLeft(framework, pending, left);
   return absl::OkStatus();
 }
 

@@ -1,0 +1,133 @@
+// Engine: screened allocation cycles (Engine::AllocateScreened, OfferScreen in engine.h).
+//
+// A screened cycle walks exactly as Allocate does. When an offer has passed every check, the
+// screen answers it at once; an offer it declines whole (holding only unreserved scalars) is
+// allocated for the rest of the cycle, so that the order of every later choice is the one
+// Allocate would have, and is released and filtered when the cycle ends, as the Decline right
+// after the cycle would have done. Nothing else differs from Allocate followed by the answers:
+// declines commute with one another and with the kept offers' answers, except for the
+// covering bits and the bags shared between filters, which only make later work cheaper.
+//
+// A framework that the screen calls drained declines whole every later offer of the cycle and
+// is suppressed when it ends. Its filters from this cycle could never apply (a suppressed
+// role gets no offers, and Revive, the only way out of suppression, erases them), so none is
+// made, and its later offers are not shown. Once every framework that could be offered
+// anything has drained, which agents go to whom no longer matters either: every one of them
+// is allocated only until the end of the cycle, and nothing later depends on which drained
+// framework held it. The rest of the cycle then only counts the agents that some drained
+// framework would have been offered (DrainedOnly), provided they all refuse for the same time
+// (the caller learns only how many declines there were and with which refuse_seconds).
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "allocator/engine.h"
+
+namespace steward::allocator {
+
+using internal::SameAmounts;
+
+int Engine::OpenSlots(const Framework& fw) const {
+  if (!fw.live || !fw.active) return 0;
+  int open = 0;
+  for (const FrameworkRole& role : fw.roles) open += role.suppressed ? 0 : 1;
+  return open;
+}
+
+void Engine::MarkDrained(uint32_t framework, double refuse_seconds) {
+  Framework& fw = frameworks_[framework];
+  if (fw.drained_cycle == cycle_) return;
+  fw.drained_cycle = cycle_;
+  fw.drained_refuse = refuse_seconds;
+  fw.unshown = 0;
+  open_slots_ -= OpenSlots(fw);
+  if (!drained_.empty() && frameworks_[drained_.front()].drained_refuse != refuse_seconds) {
+    drained_refuse_uniform_ = false;
+  }
+  drained_.push_back(framework);
+}
+
+bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
+                         const Candidate& candidate) {
+  Framework& fw = frameworks_[framework];
+  const bool declinable = candidate.other->empty();
+  if (fw.drained_cycle == cycle_ && declinable) {
+    AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+    screened_.push_back({framework, static_cast<uint32_t>(slot), agent, false, fw.drained_refuse,
+                         candidate.unreserved});
+    ++fw.unshown;
+    return true;
+  }
+  const Vec& sums = ShareSums(candidate.unreserved, *candidate.other, &scratch_sums_);
+  const OfferScreen::Verdict verdict =
+      screen_->Screen({FrameworkId(framework), AgentId(agent), RoleId(node),
+                       std::span<const int64_t>(sums.data(), sums.size()), declinable});
+  if (std::isnan(verdict.refuse_seconds) || verdict.refuse_seconds < 0) return false;
+  if (verdict.drained) MarkDrained(framework, verdict.refuse_seconds);
+  if (!verdict.decline || !declinable) return false;
+  AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+  screened_.push_back({framework, static_cast<uint32_t>(slot), agent, !verdict.drained,
+                       verdict.refuse_seconds, candidate.unreserved});
+  return true;
+}
+
+bool Engine::DrainedOnly(uint32_t agent) {
+  const Agent& host = agents_[agent];
+  if (!host.free_other.empty()) return false;
+  // As AllocateAgent: nothing to offer here.
+  if (!host.live || !host.active || host.covering_count >= live_frameworks_ ||
+      AgentExhausted(agent)) {
+    return true;
+  }
+  // Without quota or reservations, every framework's candidate is everything free.
+  Candidate& candidate = scratch_candidate_;
+  const size_t n = scalar_names_.size();
+  candidate.unreserved.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    candidate.unreserved[i] = std::max<int64_t>(0, free_columns_[i][agent]);
+  candidate.owned_other = Resources();
+  candidate.other = &candidate.owned_other;
+  // TryOffer's checks, for any drained framework in any role it is still open in.
+  for (uint32_t framework : drained_) {
+    const Framework& fw = frameworks_[framework];
+    if (!fw.active || FilterCoversAgent(framework, agent)) continue;
+    if (host.has_gpus && !fw.gpu_capable) continue;
+    if (OpenSlots(fw) == 0) continue;
+    if (Filtered(framework, agent, candidate) || !MeetsMinAllocatable(fw, candidate)) continue;
+    ++drained_only_declines_;
+    return true;
+  }
+  return true;
+}
+
+void Engine::EndScreenedCycle() {
+  for (const ScreenedDecline& declined : screened_) {
+    ReleaseAllocation(declined.framework, declined.slot, declined.agent, declined.unreserved,
+                      Resources());
+    if (!declined.filter) continue;
+    // Agents declined alike share one split (as Decline shares it for one bag).
+    Agent& host = agents_[declined.agent];
+    std::shared_ptr<const Refused> refused = host.last_refused;
+    if (refused == nullptr || !refused->other.empty() ||
+        !SameAmounts(refused->unreserved, declined.unreserved)) {
+      refused = std::make_shared<const Refused>(Refused{declined.unreserved, Resources()});
+      host.last_refused = refused;
+      host.last_declined = Resources();
+    }
+    InstallFilter(declined.framework, declined.agent, std::move(refused),
+                  screen_now_ + declined.refuse_seconds);
+  }
+  screened_.clear();
+  for (uint32_t framework : drained_) {
+    Framework& fw = frameworks_[framework];
+    for (FrameworkRole& role : fw.roles) role.suppressed = true;
+    if (fw.unshown > 0) screen_->DeclinedUnshown(fw.unshown, fw.drained_refuse);
+    fw.unshown = 0;
+  }
+  if (drained_only_declines_ > 0) {
+    screen_->DeclinedUnshown(drained_only_declines_, frameworks_[drained_.front()].drained_refuse);
+  }
+  drained_.clear();
+}
+
+}  // namespace steward::allocator
