@@ -68,8 +68,8 @@ class OfferScreen {
     // the offer is returned like a kept one).
     bool decline = false;
     // The framework declines whole every later offer of this cycle, and is suppressed in
-    // every role when the cycle ends. Its later offers are not shown (those that are not
-    // declinable still are); they are counted through DeclinedUnshown.
+    // every role when the cycle ends. Its later offers, whatever they hold, are not shown;
+    // they are counted through DeclinedUnshown.
     bool drained = false;
     double refuse_seconds = 0;
   };
@@ -349,6 +349,7 @@ class Engine final : public Allocator {
     bool filter;  // false for a drained framework's (suppressed at the end of the cycle)
     double refuse_seconds;
     Vec unreserved;
+    Resources other;  // a drained framework's declines only: reserved entries, ranges, sets
   };
 
   struct FilterExpiry {
@@ -511,10 +512,12 @@ class Engine final : public Allocator {
   bool ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
                    const Candidate& candidate);
   void MarkDrained(uint32_t framework, double refuse_seconds);
-  // Stage two on `agent` once every framework still open is drained: whether some drained
-  // framework would be offered the agent, as the walk would find; true when handled (false:
-  // walk it, the agent has reservations, ranges or sets).
-  bool DrainedOnly(uint32_t agent);
+  // Stage two on `agent` once every framework still open is drained: counts the agent if
+  // some drained framework would be offered it, as the walk would find.
+  void DrainedOnly(uint32_t agent);
+  // True if no agent from `first` on has free reserved resources: each of them then makes at
+  // most one offer, whoever gets it.
+  bool NoReservedFreeFrom(uint32_t first) const;
   // Releases and filters the cycle's screened declines, suppresses the drained frameworks and
   // reports the unshown declines.
   void EndScreenedCycle();
@@ -580,6 +583,7 @@ class Engine final : public Allocator {
   // Declines of agents handed to drained frameworks once no other is open (DrainedOnly),
   // possible while every drained framework refuses for the same time.
   bool drained_refuse_uniform_ = true;
+  int drained_only_ = 0;  // 0: not yet checked this cycle; 1: counting; -1: not possible
   int64_t drained_only_declines_ = 0;
   Vec scratch_sums_;
 

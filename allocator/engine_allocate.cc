@@ -368,6 +368,7 @@ absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScr
     open_slots_ = 0;
     for (const Framework& fw : frameworks_) open_slots_ += OpenSlots(fw);
     drained_refuse_uniform_ = true;
+    drained_only_ = 0;
     drained_only_declines_ = 0;
   }
   for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
@@ -375,10 +376,13 @@ absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScr
   }
   for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
     // Once every framework that could be offered something has drained, the rest of the
-    // cycle only counts which agents a drained framework would have been offered.
-    if (screen_ != nullptr && open_slots_ == 0 && !drained_.empty() && drained_refuse_uniform_ &&
-        DrainedOnly(agent)) {
-      continue;
+    // cycle only counts the agents a drained framework would have been offered.
+    if (screen_ != nullptr && open_slots_ == 0 && !drained_.empty() && drained_refuse_uniform_) {
+      if (drained_only_ == 0) drained_only_ = NoReservedFreeFrom(agent) ? 1 : -1;
+      if (drained_only_ == 1) {
+        DrainedOnly(agent);
+        continue;
+      }
     }
     AllocateAgent(agent, 2, &offers);
   }

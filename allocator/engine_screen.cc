@@ -11,12 +11,14 @@
 // A framework that the screen calls drained declines whole every later offer of the cycle and
 // is suppressed when it ends. Its filters from this cycle could never apply (a suppressed
 // role gets no offers, and Revive, the only way out of suppression, erases them), so none is
-// made, and its later offers are not shown. Once every framework that could be offered
-// anything has drained, which agents go to whom no longer matters either: every one of them
+// made, and its later offers are not shown, whatever they hold. Once every framework that could be
+// offered anything has drained, which agents go to whom no longer matters either: every one of them
 // is allocated only until the end of the cycle, and nothing later depends on which drained
 // framework held it. The rest of the cycle then only counts the agents that some drained
 // framework would have been offered (DrainedOnly), provided they all refuse for the same time
-// (the caller learns only how many declines there were and with which refuse_seconds).
+// (the caller learns only how many declines there were and with which refuse_seconds) and no
+// agent left has free reservations (which could make one offer or two, depending on who
+// comes first).
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -50,14 +52,15 @@ void Engine::MarkDrained(uint32_t framework, double refuse_seconds) {
 bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
                          const Candidate& candidate) {
   Framework& fw = frameworks_[framework];
-  const bool declinable = candidate.other->empty();
-  if (fw.drained_cycle == cycle_ && declinable) {
+  if (fw.drained_cycle == cycle_) {
+    Resources other = *candidate.other;  // before AddAllocation, which may move it
     AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
     screened_.push_back({framework, static_cast<uint32_t>(slot), agent, false, fw.drained_refuse,
-                         candidate.unreserved});
+                         candidate.unreserved, std::move(other)});
     ++fw.unshown;
     return true;
   }
+  const bool declinable = candidate.other->empty();
   const Vec& sums = ShareSums(candidate.unreserved, *candidate.other, &scratch_sums_);
   const OfferScreen::Verdict verdict =
       screen_->Screen({FrameworkId(framework), AgentId(agent), RoleId(node),
@@ -67,26 +70,35 @@ bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_
   if (!verdict.decline || !declinable) return false;
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
   screened_.push_back({framework, static_cast<uint32_t>(slot), agent, !verdict.drained,
-                       verdict.refuse_seconds, candidate.unreserved});
+                       verdict.refuse_seconds, candidate.unreserved, Resources()});
   return true;
 }
 
-bool Engine::DrainedOnly(uint32_t agent) {
+bool Engine::NoReservedFreeFrom(uint32_t first) const {
+  for (uint32_t agent = first; agent < agents_.size(); ++agent) {
+    for (const Resource& entry : agents_[agent].free_other.entries()) {
+      if (!entry.unreserved()) return false;
+    }
+  }
+  return true;
+}
+
+void Engine::DrainedOnly(uint32_t agent) {
   const Agent& host = agents_[agent];
-  if (!host.free_other.empty()) return false;
   // As AllocateAgent: nothing to offer here.
   if (!host.live || !host.active || host.covering_count >= live_frameworks_ ||
       AgentExhausted(agent)) {
-    return true;
+    return;
   }
-  // Without quota or reservations, every framework's candidate is everything free.
+  // Without quota or reservations, every framework's candidate is everything free, and the
+  // first one offered it takes it all.
   Candidate& candidate = scratch_candidate_;
   const size_t n = scalar_names_.size();
   candidate.unreserved.resize(n);
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     candidate.unreserved[i] = std::max<int64_t>(0, free_columns_[i][agent]);
-  candidate.owned_other = Resources();
-  candidate.other = &candidate.owned_other;
+  }
+  candidate.other = &host.free_other;
   // TryOffer's checks, for any drained framework in any role it is still open in.
   for (uint32_t framework : drained_) {
     const Framework& fw = frameworks_[framework];
@@ -95,15 +107,14 @@ bool Engine::DrainedOnly(uint32_t agent) {
     if (OpenSlots(fw) == 0) continue;
     if (Filtered(framework, agent, candidate) || !MeetsMinAllocatable(fw, candidate)) continue;
     ++drained_only_declines_;
-    return true;
+    return;
   }
-  return true;
 }
 
 void Engine::EndScreenedCycle() {
   for (const ScreenedDecline& declined : screened_) {
     ReleaseAllocation(declined.framework, declined.slot, declined.agent, declined.unreserved,
-                      Resources());
+                      declined.other);
     if (!declined.filter) continue;
     // Agents declined alike share one split (as Decline shares it for one bag).
     Agent& host = agents_[declined.agent];
