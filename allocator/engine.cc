@@ -498,7 +498,10 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
         continue;
       }
     }
-    if (!entry.unreserved()) InternRole(entry.reservation);
+    if (!entry.unreserved()) {
+      InternRole(entry.reservation);
+      any_reservations_ = true;
+    }
     other.push_back(entry);
   }
   if (!other.empty()) {
@@ -883,6 +886,7 @@ absl::Status Engine::Reserve(AgentId id, std::string_view role, const Resources&
   Agent& host = agents_[agent];
   if (!other.empty()) STEWARD_CHECK_OK(host.free_other.Subtract(other));
   STEWARD_CHECK_OK(host.free_other.Add(reserved));
+  any_reservations_ = true;
   STEWARD_CHECK_OK(host.dynamic_reserved.Add(reserved));
   STEWARD_CHECK_OK(host.total.Subtract(resources));
   STEWARD_CHECK_OK(host.total.Add(reserved));

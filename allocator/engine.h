@@ -290,21 +290,22 @@ class Engine final : public Allocator {
   };
 
   struct Agent {
-    std::string name;
+    // What a walk over every agent reads first, together at the front.
     bool live = true;
     bool active = true;
     bool has_gpus = false;
-    Resources total;
-    Resources dynamic_reserved;
-    std::vector<std::pair<std::string, std::string>> attributes;
+    int covering_count = 0;
     // Free resources other than unreserved scalars (which live in free_columns_): reserved
     // entries of any kind and unreserved ranges and sets.
     Resources free_other;
+    std::string name;
+    Resources total;
+    Resources dynamic_reserved;
+    std::vector<std::pair<std::string, std::string>> attributes;
     // Usually one or two holders per agent (say, a task's framework and the one offered the
     // rest): both fit without a heap block.
     absl::InlinedVector<Allocation, 2> allocations;
     std::vector<uint32_t> filtering_frameworks;  // frameworks with a filter on this agent
-    int covering_count = 0;
     // Offers made to this agent in stage one of cycle `stage_one_cycle`: (framework << 32 |
     // role, index in the cycle's offers), so that stage two can merge into them.
     uint64_t stage_one_cycle = 0;
@@ -537,6 +538,7 @@ class Engine final : public Allocator {
   internal::StringMap<uint32_t> agent_by_name_;
   std::vector<std::vector<int64_t>> free_columns_;   // [name][agent]: free unreserved scalars
   std::vector<std::vector<int64_t>> total_columns_;  // [name][agent]: total, all reservations
+  bool any_reservations_ = false;                    // some agent was ever given a reservation
   Vec cluster_total_;
   Vec available_;          // free unreserved scalars on active agents
   Vec required_;           // required headroom

@@ -75,6 +75,7 @@ bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_
 }
 
 bool Engine::NoReservedFreeFrom(uint32_t first) const {
+  if (!any_reservations_) return true;
   for (uint32_t agent = first; agent < agents_.size(); ++agent) {
     for (const Resource& entry : agents_[agent].free_other.entries()) {
       if (!entry.unreserved()) return false;
@@ -91,21 +92,29 @@ void Engine::DrainedOnly(uint32_t agent) {
     return;
   }
   // Without quota or reservations, every framework's candidate is everything free, and the
-  // first one offered it takes it all.
+  // first one offered it takes it all. It is built only for a framework that has a filter on
+  // the agent or a minimum to meet (otherwise TryOffer's remaining checks pass: the
+  // candidate is not empty).
   Candidate& candidate = scratch_candidate_;
-  const size_t n = scalar_names_.size();
-  candidate.unreserved.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    candidate.unreserved[i] = std::max<int64_t>(0, free_columns_[i][agent]);
-  }
-  candidate.other = &host.free_other;
+  bool built = false;
   // TryOffer's checks, for any drained framework in any role it is still open in.
   for (uint32_t framework : drained_) {
     const Framework& fw = frameworks_[framework];
     if (!fw.active || FilterCoversAgent(framework, agent)) continue;
     if (host.has_gpus && !fw.gpu_capable) continue;
     if (OpenSlots(fw) == 0) continue;
-    if (Filtered(framework, agent, candidate) || !MeetsMinAllocatable(fw, candidate)) continue;
+    if (filter_bits_.Test(kFilterPlane, agent, framework) || !fw.min_allocatable.empty()) {
+      if (!built) {
+        const size_t n = scalar_names_.size();
+        candidate.unreserved.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+          candidate.unreserved[i] = std::max<int64_t>(0, free_columns_[i][agent]);
+        }
+        candidate.other = &host.free_other;
+        built = true;
+      }
+      if (Filtered(framework, agent, candidate) || !MeetsMinAllocatable(fw, candidate)) continue;
+    }
     ++drained_only_declines_;
     return;
   }
