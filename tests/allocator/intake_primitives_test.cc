@@ -78,6 +78,27 @@ TEST(MpscQueueTest, InterleavedPushAndPopKeepOrderAcrossTheStub) {
   EXPECT_EQ(next_out, next_in);
 }
 
+TEST(MpscQueueTest, PoolGrowthAndHeapOverflowKeepOrderAndFreeEverything) {
+  // max_chunks 0: every node from the heap; 1: one chunk, then the heap; 8: chunks only.
+  constexpr int kCount = 3 * MpscQueue<Counted>::kChunkNodes + 5;
+  for (uint32_t pool : {0u, 1u, 8u}) {
+    Counted::Reset();
+    {
+      MpscQueue<Counted> queue(pool);
+      for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < kCount; ++i) queue.Push(Counted(i));
+        for (int i = 0; i < kCount; ++i) {
+          Counted out;
+          ASSERT_TRUE(queue.TryPop(&out)) << "pool " << pool;
+          ASSERT_EQ(out.value, i) << "pool " << pool;
+        }
+      }
+      for (int i = 0; i < 7; ++i) queue.Push(Counted(i));  // left in the queue
+    }
+    EXPECT_EQ(Counted::live.load(), 0) << "pool " << pool;
+  }
+}
+
 TEST(MpscQueueTest, DestructorFreesUnpoppedValues) {
   Counted::Reset();
   {
@@ -90,10 +111,15 @@ TEST(MpscQueueTest, DestructorFreesUnpoppedValues) {
   EXPECT_EQ(Counted::live.load(), 0);
 }
 
-TEST(MpscQueueTest, ManyProducersDeliverEachValueOnceInProducerOrder) {
+class MpscQueueProducersTest : public ::testing::TestWithParam<uint32_t> {};
+
+// Pool limits (chunks): ample; one chunk, so that producers also take the heap path.
+INSTANTIATE_TEST_SUITE_P(PoolSizes, MpscQueueProducersTest, ::testing::Values(4096u, 1u));
+
+TEST_P(MpscQueueProducersTest, ManyProducersDeliverEachValueOnceInProducerOrder) {
   constexpr int kProducers = 4;
   constexpr int kPerProducer = 20000;
-  MpscQueue<uint64_t> queue;  // value = producer << 32 | index
+  MpscQueue<uint64_t> queue(GetParam());  // value = producer << 32 | index
   std::vector<std::thread> producers;
   std::atomic<bool> go{false};
   for (int p = 0; p < kProducers; ++p) {
