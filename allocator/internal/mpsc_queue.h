@@ -12,8 +12,8 @@
 //
 // NODE POOL
 //   A `new` per push and a `delete` on the consumer thread cost more than the queue itself
-//   (bench/intake_bench.cc measured about 3x a mutex-protected deque per submit with one
-//   producer) and can hide a lock: glibc may return a chunk freed by another thread to the
+//   (in bench/intake_bench.cc's first runs, 1.3x to 2.7x a mutex-protected deque's time per
+//   submit with one producer) and can hide a lock: glibc may return a chunk freed by another thread to the
 //   allocating thread's arena under that arena's mutex. So nodes are recycled through a pool:
 //   a Treiber stack of free nodes with a tagged head (tag << 32 | index), popped by producers
 //   (one CAS; retried only when another producer took a node at the same moment, so a push is
