@@ -13,11 +13,12 @@
 // NODE POOL
 //   A `new` per push and a `delete` on the consumer thread cost more than the queue itself
 //   (in bench/intake_bench.cc's first runs, 1.3x to 2.7x a mutex-protected deque's time per
-//   submit with one producer) and can hide a lock: glibc may return a chunk freed by another thread to the
-//   allocating thread's arena under that arena's mutex. So nodes are recycled through a pool:
-//   a Treiber stack of free nodes with a tagged head (tag << 32 | index), popped by producers
-//   (one CAS; retried only when another producer took a node at the same moment, so a push is
-//   lock-free rather than wait-free) and pushed back by the consumer once a node is unlinked.
+//   submit with one producer) and can hide a lock: glibc may return a chunk freed by another
+//   thread to the allocating thread's arena under that arena's mutex. So nodes are recycled
+//   through a pool: a Treiber stack of free nodes with a tagged head (tag << 32 | index),
+//   popped by producers (one CAS; retried only when another producer took a node at the same
+//   moment, so a push is lock-free rather than wait-free) and pushed back by the consumer once
+//   a node is unlinked.
 //   The pool starts empty and grows by chunks of kChunkNodes nodes: a producer that finds the
 //   free list empty allocates a chunk. After warm-up no push allocates: the pool ends up as
 //   large as the largest backlog and stays so until the queue is destroyed. Past

@@ -13,6 +13,7 @@
 #include "allocator/concurrent.h"
 #include "allocator/engine.h"
 #include "allocator/intake.h"
+#include "allocator/reference.h"
 #include "gtest/gtest.h"
 #include "tests/allocator/test_util.h"
 
@@ -224,8 +225,22 @@ TEST(ConcurrentAllocatorTest, CallbacksRunInSubmissionOrderOnTheLoop) {
   EXPECT_EQ(seen[2], "a2:1");
 }
 
-TEST(ConcurrentAllocatorTest, SnapshotFollowsEveryKindOfEvent) {
-  auto driver = MakeDriver(ConcurrentOptions{.batch_size = 3, .max_events_per_cycle = 1000});
+// The driver works over either implementation of the interface.
+class SnapshotFollowsEventsTest : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Implementations, SnapshotFollowsEventsTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Reference" : "Engine";
+                         });
+
+TEST_P(SnapshotFollowsEventsTest, SnapshotFollowsEveryKindOfEvent) {
+  const ConcurrentOptions options{.batch_size = 3, .max_events_per_cycle = 1000};
+  std::unique_ptr<Allocator> allocator;
+  if (GetParam()) {
+    allocator = std::make_unique<ReferenceAllocator>();
+  } else {
+    allocator = std::make_unique<Engine>();
+  }
+  auto driver = std::make_unique<ConcurrentAllocator>(std::move(allocator), options);
   std::vector<AgentId> agents;
   for (int i = 0; i < 4; ++i) {
     agents.push_back(
@@ -356,7 +371,7 @@ void ExpectSameState(const Allocator& actual, const Allocator& expected) {
 TEST(ConcurrentAllocatorStressTest, ConcurrentRunEqualsSequentialReplay) {
   constexpr int kProducers = 4;
   constexpr int kReaders = 2;
-  constexpr int kEventsPerProducer = 600;
+  constexpr int kEventsPerProducer = 2500;
   auto driver = MakeDriver(ConcurrentOptions{.batch_size = 64, .max_events_per_cycle = 1 << 20});
 
   // Journal and per-producer sequences are written by the loop thread only.
