@@ -2,7 +2,8 @@
 // synchronous, deterministic object (allocator.h); this class gives it
 //   - event intake from many threads: producers Submit() AllocatorEvents (allocator/intake.h)
 //     into a lock-free MPSC queue (allocator/internal/mpsc_queue.h). Submit never blocks and
-//     takes no mutex;
+//     takes no mutex (it may allocate: the future's state, or queue nodes while the queue's
+//     node pool grows);
 //   - one loop thread, the caller's: RunCycle(now) drains the queue in batches, applies the
 //     events in the order the queue gives (each producer's events in the order it submitted
 //     them), reports each outcome to the producer that asked, runs Allocate(now) and publishes
