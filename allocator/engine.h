@@ -227,6 +227,10 @@ class Engine final : public Allocator {
     Vec allocated;  // over all agents
     double key_share = 0;
     bool dirty = false;
+    // Screened cycles: what agents taken whole and declined inside cycle `taken_cycle` added
+    // to `allocated` (see TakeWhole).
+    uint64_t taken_cycle = 0;
+    Vec taken;
   };
 
   // What a filter refuses, split like the free pools. Immutable, and shared by the filters
@@ -295,6 +299,7 @@ class Engine final : public Allocator {
     bool active = true;
     bool has_gpus = false;
     int covering_count = 0;
+    uint64_t taken_cycle = 0;  // screened cycle in which a declined offer took it whole
     // Free resources other than unreserved scalars (which live in free_columns_): reserved
     // entries of any kind and unreserved ranges and sets.
     Resources free_other;
@@ -351,6 +356,7 @@ class Engine final : public Allocator {
     double refuse_seconds;
     Vec unreserved;
     Resources other;  // a drained framework's declines only: reserved entries, ranges, sets
+    bool whole;       // taken by TakeWhole: nothing to release, only the filter to make
   };
 
   struct FilterExpiry {
@@ -513,6 +519,11 @@ class Engine final : public Allocator {
   bool ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
                    const Candidate& candidate);
   void MarkDrained(uint32_t framework, double refuse_seconds);
+  // A declined offer that takes everything free on the agent (no reservations there, no quota
+  // anywhere): the agent counts as exhausted for the rest of the cycle, and the offer counts
+  // in the framework's and its role's shares, which is all the rest of the cycle can see of
+  // it. No allocation record is made; EndScreenedCycle takes the shares back.
+  void TakeWhole(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved);
   // Stage two on `agent` once every framework still open is drained: counts the agent if
   // some drained framework would be offered it, as the walk would find.
   void DrainedOnly(uint32_t agent);
@@ -581,7 +592,8 @@ class Engine final : public Allocator {
   double screen_now_ = 0;
   std::vector<ScreenedDecline> screened_;
   std::vector<uint32_t> drained_;  // frameworks drained this cycle, in order
-  int open_slots_ = 0;             // OpenSlots summed over frameworks not drained
+  std::vector<std::pair<uint32_t, uint32_t>> taken_slots_;  // (framework, slot) with TakeWhole
+  int open_slots_ = 0;  // OpenSlots summed over frameworks not drained
   // Declines of agents handed to drained frameworks once no other is open (DrainedOnly),
   // possible while every drained framework refuses for the same time.
   bool drained_refuse_uniform_ = true;

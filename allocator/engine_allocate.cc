@@ -38,6 +38,7 @@ bool Engine::Guaranteed(uint32_t node, size_t name) const {
 }
 
 bool Engine::AgentExhausted(uint32_t agent) const {
+  if (screen_ != nullptr && agents_[agent].taken_cycle == cycle_) return true;
   for (const std::vector<int64_t>& column : free_columns_) {
     if (column[agent] != 0) return false;
   }

@@ -27,6 +27,7 @@
 
 namespace steward::allocator {
 
+using internal::AddVec;
 using internal::SameAmounts;
 
 int Engine::OpenSlots(const Framework& fw) const {
@@ -49,15 +50,38 @@ void Engine::MarkDrained(uint32_t framework, double refuse_seconds) {
   drained_.push_back(framework);
 }
 
+void Engine::TakeWhole(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved) {
+  agents_[agent].taken_cycle = cycle_;
+  FrameworkRole& entry = frameworks_[framework].roles[slot];
+  if (entry.taken_cycle != cycle_) {
+    entry.taken_cycle = cycle_;
+    entry.taken.assign(scalar_names_.size(), 0);
+    taken_slots_.emplace_back(framework, static_cast<uint32_t>(slot));
+  }
+  // As AddAllocation's share part (no reserved scalars here: the sums are `unreserved`).
+  AddVec(entry.taken, unreserved);
+  AddVec(entry.allocated, unreserved);
+  MarkFrameworkRoleDirty(framework, slot);
+  AddVec(roles_[entry.role].own_allocated, unreserved);
+  AddConsumption(entry.role, unreserved, 1);
+}
+
 bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_t agent,
                          const Candidate& candidate) {
   Framework& fw = frameworks_[framework];
+  // Without quota, a candidate that shares the agent's own free_other (no reservations on
+  // the agent) is everything free there.
+  const bool whole = candidate.other == &agents_[agent].free_other;
   if (fw.drained_cycle == cycle_) {
+    ++fw.unshown;
+    if (whole) {
+      TakeWhole(framework, slot, agent, candidate.unreserved);
+      return true;
+    }
     Resources other = *candidate.other;  // before AddAllocation, which may move it
     AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
     screened_.push_back({framework, static_cast<uint32_t>(slot), agent, false, fw.drained_refuse,
-                         candidate.unreserved, std::move(other)});
-    ++fw.unshown;
+                         candidate.unreserved, std::move(other), false});
     return true;
   }
   const bool declinable = candidate.other->empty();
@@ -68,9 +92,17 @@ bool Engine::ScreenOffer(uint32_t framework, size_t slot, uint32_t node, uint32_
   if (std::isnan(verdict.refuse_seconds) || verdict.refuse_seconds < 0) return false;
   if (verdict.drained) MarkDrained(framework, verdict.refuse_seconds);
   if (!verdict.decline || !declinable) return false;
+  if (whole) {
+    TakeWhole(framework, slot, agent, candidate.unreserved);
+    if (!verdict.drained) {
+      screened_.push_back({framework, static_cast<uint32_t>(slot), agent, true,
+                           verdict.refuse_seconds, candidate.unreserved, Resources(), true});
+    }
+    return true;
+  }
   AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
   screened_.push_back({framework, static_cast<uint32_t>(slot), agent, !verdict.drained,
-                       verdict.refuse_seconds, candidate.unreserved, Resources()});
+                       verdict.refuse_seconds, candidate.unreserved, Resources(), false});
   return true;
 }
 
@@ -121,9 +153,19 @@ void Engine::DrainedOnly(uint32_t agent) {
 }
 
 void Engine::EndScreenedCycle() {
+  for (const auto& [framework, slot] : taken_slots_) {
+    FrameworkRole& entry = frameworks_[framework].roles[slot];
+    AddVec(entry.allocated, entry.taken, -1);
+    MarkFrameworkRoleDirty(framework, slot);
+    AddVec(roles_[entry.role].own_allocated, entry.taken, -1);
+    AddConsumption(entry.role, entry.taken, -1);
+  }
+  taken_slots_.clear();
   for (const ScreenedDecline& declined : screened_) {
-    ReleaseAllocation(declined.framework, declined.slot, declined.agent, declined.unreserved,
-                      declined.other);
+    if (!declined.whole) {
+      ReleaseAllocation(declined.framework, declined.slot, declined.agent, declined.unreserved,
+                        declined.other);
+    }
     if (!declined.filter) continue;
     // Agents declined alike share one split (as Decline shares it for one bag).
     Agent& host = agents_[declined.agent];
