@@ -1,22 +1,134 @@
 // Engine: direct placement (the PLACE paragraph of allocator.h).
 #include <algorithm>
+#include <bit>
 #include <deque>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
+#include "allocator/internal/kernels.h"
 #include "allocator/sort_key.h"
 
 namespace steward::allocator {
 
 using internal::At;
 
+// What Place keeps for the duration of one call: the requests' queues, and an index of the
+// agents for TryPlace.
+//
+// The index. Most agents have no reserved scalar free: there, what a role may use of a name is
+// the agent's free unreserved column, the whole demand is taken unreserved, and the limit and
+// headroom checks of a request therefore give the same answer on every such agent. Those
+// "plain" agents (live, active, no reserved scalar in free_other) are scanned with the SIMD
+// kernels, a block of 64 agents at a time: the fit mask of the demand over the free columns,
+// then the policy's scores. Per block and per scalar name the index keeps the least and the
+// greatest free amount and total among its plain agents, so a block whose greatest free
+// amount of some name is short of the demand is skipped with one comparison per name, and a
+// block whose best possible score (a bound computed from those extremes with the score's own
+// operations in the score's own order, which floating point rounding keeps monotone) cannot
+// beat the best agent found so far is skipped without being scanned. The other agents (live,
+// active, with reserved scalars free, the "special" ones) are evaluated one by one exactly as
+// the PLACE contract words it. Placing a task changes one agent: its block is refreshed.
 struct Engine::PlaceState {
   std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
   std::vector<char> open;                  // framework still placing
   std::vector<Vec> demands;                // by request
   std::vector<uint32_t> roles;             // by request: role node
   int open_count = 0;
+
+  static constexpr size_t kBlock = 64;
+  size_t agents = 0;
+  size_t columns = 0;             // scalar names
+  std::vector<uint64_t> plain;    // bit per agent
+  std::vector<uint64_t> gpus;     // bit per agent: has GPUs
+  std::vector<uint32_t> special;  // ascending
+  std::vector<uint32_t> plain_in_block;
+  // [block * columns + name], over the block's plain agents.
+  std::vector<int64_t> min_free, max_free, min_cap, max_cap;
+  // Scratch for TryPlace.
+  std::vector<const int64_t*> free_columns, cap_columns;
+  std::vector<int64_t> need;
+  double scores[kBlock];
+
+  bool IsPlain(uint32_t agent) const { return (plain[agent / 64] >> (agent % 64)) & 1; }
+  void Build(const Engine& engine);
+  // Re-classifies one agent after its free resources changed, and refreshes its block.
+  void Refresh(const Engine& engine, uint32_t agent);
+  void RefreshBlock(const Engine& engine, size_t block);
 };
+
+namespace {
+
+bool HasReservedScalar(const Resources& resources) {
+  for (const Resource& entry : resources.entries()) {
+    if (entry.kind == ResourceKind::kScalar && !entry.unreserved()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Engine::PlaceState::Build(const Engine& engine) {
+  agents = engine.agents_.size();
+  columns = engine.scalar_names_.size();
+  const size_t words = internal::kernels::MaskWords(agents);
+  plain.assign(words, 0);
+  gpus.assign(words, 0);
+  special.clear();
+  for (uint32_t a = 0; a < agents; ++a) {
+    const Agent& host = engine.agents_[a];
+    if (host.has_gpus) gpus[a / 64] |= uint64_t{1} << (a % 64);
+    if (!host.live || !host.active) continue;
+    if (HasReservedScalar(host.free_other)) {
+      special.push_back(a);
+    } else {
+      plain[a / 64] |= uint64_t{1} << (a % 64);
+    }
+  }
+  plain_in_block.assign(words, 0);
+  min_free.assign(words * columns, 0);
+  max_free.assign(words * columns, 0);
+  min_cap.assign(words * columns, 0);
+  max_cap.assign(words * columns, 0);
+  for (size_t block = 0; block < words; ++block) RefreshBlock(engine, block);
+}
+
+void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent) {
+  const Agent& host = engine.agents_[agent];
+  const bool was_special = !IsPlain(agent) && host.live && host.active;
+  const bool now_special = HasReservedScalar(host.free_other);
+  if (was_special && !now_special) {
+    special.erase(std::lower_bound(special.begin(), special.end(), agent));
+    plain[agent / 64] |= uint64_t{1} << (agent % 64);
+  } else if (!was_special && now_special) {
+    special.insert(std::lower_bound(special.begin(), special.end(), agent), agent);
+    plain[agent / 64] &= ~(uint64_t{1} << (agent % 64));
+  }
+  RefreshBlock(engine, agent / 64);
+}
+
+void Engine::PlaceState::RefreshBlock(const Engine& engine, size_t block) {
+  const uint64_t bits = plain[block];
+  plain_in_block[block] = static_cast<uint32_t>(std::popcount(bits));
+  const size_t first = block * kBlock;
+  for (size_t k = 0; k < columns; ++k) {
+    int64_t lo_free = kUnlimited, hi_free = std::numeric_limits<int64_t>::min();
+    int64_t lo_cap = kUnlimited, hi_cap = std::numeric_limits<int64_t>::min();
+    const int64_t* free = engine.free_columns_[k].data() + first;
+    const int64_t* cap = engine.total_columns_[k].data() + first;
+    for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+      const int i = std::countr_zero(rest);
+      lo_free = std::min(lo_free, free[i]);
+      hi_free = std::max(hi_free, free[i]);
+      lo_cap = std::min(lo_cap, cap[i]);
+      hi_cap = std::max(hi_cap, cap[i]);
+    }
+    min_free[block * columns + k] = lo_free;
+    max_free[block * columns + k] = hi_free;
+    min_cap[block * columns + k] = lo_cap;
+    max_cap[block * columns + k] = hi_cap;
+  }
+}
 
 namespace {
 
@@ -25,8 +137,9 @@ enum class Miss { kNone, kInsufficient, kGpu, kLimit, kHeadroom };
 
 }  // namespace
 
-Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, PlacementPolicy policy,
-                        uint32_t* chosen_agent, Vec* from_unreserved, Resources* from_reserved) {
+Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, const Vec& demand,
+                        PlacementPolicy policy, uint32_t* chosen_agent, Vec* from_unreserved,
+                        Resources* from_reserved) {
   const Framework& fw = frameworks_[framework];
   uint32_t node = fw.roles[slot].role;
   const RoleNode& role = roles_[node];
@@ -92,56 +205,144 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
     }
     return true;
   };
-
-  Miss best_miss = Miss::kNone;
-  uint32_t best = kNoNode;
-  double best_score = 0;
-  for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+  // The limit and headroom checks on the split just made.
+  auto quota_miss = [&]() {
+    if (!within_limits()) return Miss::kLimit;
+    for (size_t k = 0; k < names.size(); ++k) {
+      int64_t excess = unreserved_part[k] - std::min(unreserved_part[k], unmet[k]);
+      if (excess > surplus[k]) return Miss::kHeadroom;
+    }
+    return Miss::kNone;
+  };
+  // One agent as the contract words it: how it fails, or its score.
+  auto evaluate = [&](uint32_t agent, double* score) {
     const Agent& host = agents_[agent];
-    if (!host.live || !host.active) continue;
     split(agent, false);
     bool fits = true;
     for (size_t k = 0; k < names.size() && fits; ++k) fits = usable[k] >= At(demand, names[k]);
-    Miss miss = Miss::kNone;
-    if (!fits) {
-      miss = Miss::kInsufficient;
-    } else if (host.has_gpus && !fw.gpu_capable) {
-      miss = Miss::kGpu;
-    } else {
-      if (!within_limits()) miss = Miss::kLimit;
-      if (miss == Miss::kNone) {
-        for (size_t k = 0; k < names.size(); ++k) {
-          int64_t excess = unreserved_part[k] - std::min(unreserved_part[k], unmet[k]);
-          if (excess > surplus[k]) miss = Miss::kHeadroom;
-        }
-      }
-    }
-    if (miss != Miss::kNone) {
-      best_miss = std::max(best_miss, miss);
-      continue;
-    }
-    if (policy == PlacementPolicy::kFirstFit) {
-      best = agent;
-      break;
-    }
-    double score = 0;
+    if (!fits) return Miss::kInsufficient;
+    if (host.has_gpus && !fw.gpu_capable) return Miss::kGpu;
+    if (Miss miss = quota_miss(); miss != Miss::kNone) return miss;
+    *score = 0;
     for (size_t k = 0; k < names.size(); ++k) {
       double cap = static_cast<double>(total_columns_[names[k]][agent]);
       int64_t d = At(demand, names[k]);
       if (policy == PlacementPolicy::kDotProduct) {
-        score += (static_cast<double>(d) / cap) * (static_cast<double>(usable[k]) / cap);
+        *score += (static_cast<double>(d) / cap) * (static_cast<double>(usable[k]) / cap);
       } else {
-        score += static_cast<double>(usable[k] - d) / cap;
+        *score += static_cast<double>(usable[k] - d) / cap;
       }
     }
-    bool better = best == kNoNode ||
-                  (policy == PlacementPolicy::kBestFit ? score < best_score : score > best_score);
+    return Miss::kNone;
+  };
+
+  // The policy's choice: the best score, ties to the lowest id (first-fit: the lowest id).
+  const bool first_fit = policy == PlacementPolicy::kFirstFit;
+  const bool minimise = policy == PlacementPolicy::kBestFit;
+  uint32_t best = kNoNode;
+  double best_score = 0;
+  auto consider = [&](uint32_t agent, double score) {
+    bool better =
+        best == kNoNode || (first_fit ? agent < best
+                                      : (minimise ? score < best_score : score > best_score) ||
+                                            (score == best_score && agent < best));
     if (better) {
       best = agent;
       best_score = score;
     }
+  };
+  // Would a block whose agents start at `first`, with score bound `bound`, lose to the best?
+  auto beaten = [&](double bound, uint32_t first) {
+    if (best == kNoNode) return false;
+    if (minimise ? bound > best_score : bound < best_score) return true;
+    return bound == best_score && first > best;
+  };
+
+  for (uint32_t agent : state.special) {
+    double score = 0;
+    if (evaluate(agent, &score) != Miss::kNone) continue;
+    consider(agent, score);
+    if (first_fit) break;
   }
+
+  // Plain agents: the split takes the whole demand unreserved, so the quota checks are the
+  // same for all of them.
+  std::fill(taken.begin(), taken.end(), 0);
+  for (size_t k = 0; k < names.size(); ++k) unreserved_part[k] = At(demand, names[k]);
+  if (quota_miss() == Miss::kNone) {
+    const size_t num = names.size();
+    const size_t columns = state.columns;
+    state.free_columns.clear();
+    state.cap_columns.clear();
+    state.need.clear();
+    for (size_t k = 0; k < num; ++k) {
+      state.free_columns.push_back(free_columns_[names[k]].data());
+      state.cap_columns.push_back(total_columns_[names[k]].data());
+      state.need.push_back(At(demand, names[k]));
+    }
+    const int64_t* need = state.need.data();
+    const auto kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
+                                                             : internal::kernels::ScoreKind::kSlack;
+    for (size_t block = 0; block < state.plain_in_block.size(); ++block) {
+      const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
+      if (first_fit && best != kNoNode && first > best) break;
+      if (state.plain_in_block[block] == 0) continue;
+      const int64_t* lo_free = &state.min_free[block * columns];
+      const int64_t* hi_free = &state.max_free[block * columns];
+      const int64_t* lo_cap = &state.min_cap[block * columns];
+      const int64_t* hi_cap = &state.max_cap[block * columns];
+      bool possible = true;
+      for (size_t k = 0; k < num && possible; ++k) possible = hi_free[names[k]] >= need[k];
+      if (!possible) continue;
+      if (!first_fit && best != kNoNode) {
+        bool bounded = true;
+        for (size_t k = 0; k < num && bounded; ++k) bounded = lo_cap[names[k]] > 0;
+        if (bounded) {
+          double bound = 0;
+          for (size_t k = 0; k < num; ++k) {
+            const size_t i = names[k];
+            if (policy == PlacementPolicy::kBestFit) {
+              const int64_t slack = lo_free[i] > need[k] ? lo_free[i] - need[k] : 0;
+              bound += static_cast<double>(slack) / static_cast<double>(hi_cap[i]);
+            } else if (policy == PlacementPolicy::kWorstFit) {
+              bound += static_cast<double>(hi_free[i] - need[k]) / static_cast<double>(lo_cap[i]);
+            } else {
+              const double cap = static_cast<double>(lo_cap[i]);
+              bound +=
+                  (static_cast<double>(need[k]) / cap) * (static_cast<double>(hi_free[i]) / cap);
+            }
+          }
+          if (beaten(bound, first)) continue;
+        }
+      }
+      const size_t length = std::min(PlaceState::kBlock, state.agents - first);
+      uint64_t mask = 0;
+      internal::kernels::FitMask(state.free_columns, state.need, first, length, &mask);
+      mask &= state.plain[block];
+      if (!fw.gpu_capable) mask &= ~state.gpus[block];
+      if (mask == 0) continue;
+      if (first_fit) {
+        consider(first + static_cast<uint32_t>(std::countr_zero(mask)), 0);
+        break;
+      }
+      internal::kernels::Scores(kind, state.free_columns, state.cap_columns, state.need, first,
+                                length, state.scores);
+      for (; mask != 0; mask &= mask - 1) {
+        const int i = std::countr_zero(mask);
+        consider(first + static_cast<uint32_t>(i), state.scores[i]);
+      }
+    }
+  }
+
   if (best == kNoNode) {
+    // Why not: the best explanation over every agent.
+    Miss best_miss = Miss::kNone;
+    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+      const Agent& host = agents_[agent];
+      if (!host.live || !host.active) continue;
+      double score = 0;
+      best_miss = std::max(best_miss, evaluate(agent, &score));
+    }
     switch (best_miss) {
       case Miss::kHeadroom:
         return Reason::kHeldForHeadroom;
@@ -255,6 +456,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     }
     state.queues[fw].push_back(r);
   }
+  state.Build(*this);  // after ScalarSums: every demanded name has its columns
   auto set_open = [&](uint32_t fw, bool open) {
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;
@@ -274,7 +476,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     Vec unreserved;
     Resources reserved;
     Reason reason =
-        TryPlace(fw, slot, state.demands[request], policy, &agent, &unreserved, &reserved);
+        TryPlace(state, fw, slot, state.demands[request], policy, &agent, &unreserved, &reserved);
     set_open(fw, false);
     PlacementDecision& decision = decisions[request];
     decision.reason = reason;
@@ -283,6 +485,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       decision.agent = AgentId(agent);
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
+      state.Refresh(*this, agent);
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {
