@@ -48,12 +48,16 @@ struct Engine::PlaceState {
   // Scratch for TryPlace.
   std::vector<const int64_t*> free_columns, cap_columns;
   std::vector<int64_t> need;
+  std::vector<size_t> names;
+  std::vector<int64_t> unmet, surplus, taken, usable, unreserved_part;
+  std::vector<uint32_t> path;
   double scores[kBlock];
 
   bool IsPlain(uint32_t agent) const { return (plain[agent / 64] >> (agent % 64)) & 1; }
   void Build(const Engine& engine);
-  // Re-classifies one agent after its free resources changed, and refreshes its block.
-  void Refresh(const Engine& engine, uint32_t agent);
+  // Brings the index up to date after a placement took `unreserved` (and maybe reserved
+  // resources) from `agent`.
+  void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
   void RefreshBlock(const Engine& engine, size_t block);
 };
 
@@ -93,18 +97,34 @@ void Engine::PlaceState::Build(const Engine& engine) {
   for (size_t block = 0; block < words; ++block) RefreshBlock(engine, block);
 }
 
-void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent) {
-  const Agent& host = engine.agents_[agent];
-  const bool was_special = !IsPlain(agent) && host.live && host.active;
-  const bool now_special = HasReservedScalar(host.free_other);
-  if (was_special && !now_special) {
-    special.erase(std::lower_bound(special.begin(), special.end(), agent));
-    plain[agent / 64] |= uint64_t{1} << (agent % 64);
-  } else if (!was_special && now_special) {
-    special.insert(std::lower_bound(special.begin(), special.end(), agent), agent);
-    plain[agent / 64] &= ~(uint64_t{1} << (agent % 64));
+void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
+  const size_t block = agent / kBlock;
+  if (IsPlain(agent)) {
+    // A plain agent stays plain (a placement only takes), and only its free amounts fell: the
+    // block's least free amount follows, and its greatest is recomputed only where this agent
+    // held it.
+    for (size_t k = 0; k < unreserved.size(); ++k) {
+      if (unreserved[k] == 0) continue;
+      const int64_t now = engine.free_columns_[k][agent];
+      int64_t& lo = min_free[block * columns + k];
+      int64_t& hi = max_free[block * columns + k];
+      lo = std::min(lo, now);
+      if (now + unreserved[k] < hi) continue;
+      hi = std::numeric_limits<int64_t>::min();
+      const int64_t* free = engine.free_columns_[k].data() + block * kBlock;
+      for (uint64_t rest = plain[block]; rest != 0; rest &= rest - 1) {
+        hi = std::max(hi, free[std::countr_zero(rest)]);
+      }
+    }
+    return;
   }
-  RefreshBlock(engine, agent / 64);
+  // A special agent (placed on, so live and active) turns plain once no reserved scalar is
+  // free on it.
+  if (!HasReservedScalar(engine.agents_[agent].free_other)) {
+    special.erase(std::lower_bound(special.begin(), special.end(), agent));
+    plain[block] |= uint64_t{1} << (agent % kBlock);
+    RefreshBlock(engine, block);
+  }
 }
 
 void Engine::PlaceState::RefreshBlock(const Engine& engine, size_t block) {
@@ -144,22 +164,32 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
   uint32_t node = fw.roles[slot].role;
   const RoleNode& role = roles_[node];
   // Names of the demand in ascending name order (the scoring order).
-  std::vector<size_t> names;
+  // Scratch kept in the state: no allocation per request once warm.
+  std::vector<size_t>& names = state.names;
+  names.clear();
   for (size_t i : scalar_name_order_) {
     if (At(demand, i) > 0) names.push_back(i);
   }
-  std::vector<int64_t> unmet(names.size()), surplus(names.size());
+  std::vector<int64_t>& unmet = state.unmet;
+  std::vector<int64_t>& surplus = state.surplus;
+  unmet.resize(names.size());
+  surplus.resize(names.size());
   for (size_t k = 0; k < names.size(); ++k) {
     unmet[k] = MaxUnmet(node, names[k]);
     surplus[k] = Surplus(names[k]);
   }
-  std::vector<uint32_t> path;
+  std::vector<uint32_t>& path = state.path;
+  path.clear();
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) path.push_back(n);
   // taken[j * names + k]: what the split takes of name k from the pool reserved for path[j].
-  std::vector<int64_t> taken(path.size() * names.size());
+  std::vector<int64_t>& taken = state.taken;
+  taken.assign(path.size() * names.size(), 0);
   // Splits the demand on `agent` into reserved pools (nearest reservation first) and
   // unreserved; returns the per-name usable amounts in `usable`.
-  std::vector<int64_t> usable(names.size()), unreserved_part(names.size());
+  std::vector<int64_t>& usable = state.usable;
+  std::vector<int64_t>& unreserved_part = state.unreserved_part;
+  usable.resize(names.size());
+  unreserved_part.resize(names.size());
   std::vector<Resource> reserved_taken;
   auto split = [&](uint32_t agent, bool record) {
     const Agent& host = agents_[agent];
@@ -485,7 +515,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       decision.agent = AgentId(agent);
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
-      state.Refresh(*this, agent);
+      state.Refresh(*this, agent, unreserved);
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {
