@@ -21,12 +21,13 @@ using internal::At;
 // headroom checks of a request therefore give the same answer on every such agent. Those
 // "plain" agents (live, active, no reserved scalar in free_other) are scanned with the SIMD
 // kernels, a block of 64 agents at a time: the fit mask of the demand over the free columns,
-// then the policy's scores. Per block and per scalar name the index keeps the least and the
-// greatest free amount and total among its plain agents, so a block whose greatest free
-// amount of some name is short of the demand is skipped with one comparison per name, and a
-// block whose best possible score (a bound computed from those extremes with the score's own
-// operations in the score's own order, which floating point rounding keeps monotone) cannot
-// beat the best agent found so far is skipped without being scanned. The other agents (live,
+// then the policy's scores. For the scored policies the blocks hold agents grouped by their
+// totals (see `permuted`), for first-fit agents in id order. Per block and per scalar name the
+// index keeps the least and the greatest free amount and total among its plain agents, so a block
+// whose greatest free amount of some name is short of the demand is skipped with one comparison per
+// name, and a block whose best possible score (a bound computed from those extremes with the
+// score's own operations in the score's own order, which floating point rounding keeps monotone)
+// cannot beat the best agent found so far is skipped without being scanned. The other agents (live,
 // active, with reserved scalars free, the "special" ones) are evaluated one by one exactly as
 // the PLACE contract words it. Placing a task changes one agent: its block is refreshed.
 struct Engine::PlaceState {
@@ -38,11 +39,21 @@ struct Engine::PlaceState {
 
   static constexpr size_t kBlock = 64;
   size_t agents = 0;
-  size_t columns = 0;             // scalar names
-  std::vector<uint64_t> plain;    // bit per agent
-  std::vector<uint64_t> gpus;     // bit per agent: has GPUs
-  std::vector<uint32_t> special;  // ascending
+  size_t columns = 0;  // scalar names
+  // The index lists agents by position. For first-fit the position is the agent's id (so the
+  // first fit found is the answer); for the scored policies agents are grouped by their
+  // totals (ties by id), so that a block's agents are alike and its bounds are tight, and the
+  // free and total columns are copied in that order.
+  bool permuted = false;
+  std::vector<uint32_t> order;                              // position -> agent (permuted only)
+  std::vector<uint32_t> position;                           // agent -> position (permuted only)
+  std::vector<std::vector<int64_t>> local_free, local_cap;  // [name][position] (permuted only)
+  std::vector<const int64_t*> free_base, cap_base;          // [name]: columns by position
+  std::vector<uint64_t> plain;                              // bit per position
+  std::vector<uint64_t> gpus;                               // bit per position: has GPUs
+  std::vector<uint32_t> special;                            // agents, ascending
   std::vector<uint32_t> plain_in_block;
+  std::vector<uint32_t> min_id;  // by block: the least id of its plain agents
   // [block * columns + name], over the block's plain agents.
   std::vector<int64_t> min_free, max_free, min_cap, max_cap;
   // Scratch for TryPlace.
@@ -53,12 +64,13 @@ struct Engine::PlaceState {
   std::vector<uint32_t> path;
   double scores[kBlock];
 
-  bool IsPlain(uint32_t agent) const { return (plain[agent / 64] >> (agent % 64)) & 1; }
-  void Build(const Engine& engine);
+  uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
+  size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
+  void Build(const Engine& engine, PlacementPolicy policy);
   // Brings the index up to date after a placement took `unreserved` (and maybe reserved
   // resources) from `agent`.
   void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
-  void RefreshBlock(const Engine& engine, size_t block);
+  void RefreshBlock(size_t block);
 };
 
 namespace {
@@ -72,46 +84,85 @@ bool HasReservedScalar(const Resources& resources) {
 
 }  // namespace
 
-void Engine::PlaceState::Build(const Engine& engine) {
+void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy) {
   agents = engine.agents_.size();
   columns = engine.scalar_names_.size();
+  permuted = policy != PlacementPolicy::kFirstFit;
+  free_base.clear();
+  cap_base.clear();
+  if (permuted) {
+    order.resize(agents);
+    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      for (size_t k = 0; k < columns; ++k) {
+        const int64_t x = engine.total_columns_[k][a], y = engine.total_columns_[k][b];
+        if (x != y) return x < y;
+      }
+      return a < b;
+    });
+    position.resize(agents);
+    for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
+    local_free.resize(columns);
+    local_cap.resize(columns);
+    for (size_t k = 0; k < columns; ++k) {
+      local_free[k].resize(agents);
+      local_cap[k].resize(agents);
+      for (size_t p = 0; p < agents; ++p) {
+        local_free[k][p] = engine.free_columns_[k][order[p]];
+        local_cap[k][p] = engine.total_columns_[k][order[p]];
+      }
+      free_base.push_back(local_free[k].data());
+      cap_base.push_back(local_cap[k].data());
+    }
+  } else {
+    for (size_t k = 0; k < columns; ++k) {
+      free_base.push_back(engine.free_columns_[k].data());
+      cap_base.push_back(engine.total_columns_[k].data());
+    }
+  }
   const size_t words = internal::kernels::MaskWords(agents);
   plain.assign(words, 0);
   gpus.assign(words, 0);
   special.clear();
   for (uint32_t a = 0; a < agents; ++a) {
     const Agent& host = engine.agents_[a];
-    if (host.has_gpus) gpus[a / 64] |= uint64_t{1} << (a % 64);
+    const size_t p = PositionOf(a);
+    if (host.has_gpus) gpus[p / 64] |= uint64_t{1} << (p % 64);
     if (!host.live || !host.active) continue;
     if (HasReservedScalar(host.free_other)) {
       special.push_back(a);
     } else {
-      plain[a / 64] |= uint64_t{1} << (a % 64);
+      plain[p / 64] |= uint64_t{1} << (p % 64);
     }
   }
   plain_in_block.assign(words, 0);
+  min_id.assign(words, 0);
   min_free.assign(words * columns, 0);
   max_free.assign(words * columns, 0);
   min_cap.assign(words * columns, 0);
   max_cap.assign(words * columns, 0);
-  for (size_t block = 0; block < words; ++block) RefreshBlock(engine, block);
+  for (size_t block = 0; block < words; ++block) RefreshBlock(block);
 }
 
 void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
-  const size_t block = agent / kBlock;
-  if (IsPlain(agent)) {
+  const size_t pos = PositionOf(agent);
+  const size_t block = pos / kBlock;
+  if (permuted) {
+    for (size_t k = 0; k < columns; ++k) local_free[k][pos] = engine.free_columns_[k][agent];
+  }
+  if ((plain[block] >> (pos % kBlock)) & 1) {
     // A plain agent stays plain (a placement only takes), and only its free amounts fell: the
     // block's least free amount follows, and its greatest is recomputed only where this agent
     // held it.
     for (size_t k = 0; k < unreserved.size(); ++k) {
       if (unreserved[k] == 0) continue;
-      const int64_t now = engine.free_columns_[k][agent];
+      const int64_t now = free_base[k][pos];
       int64_t& lo = min_free[block * columns + k];
       int64_t& hi = max_free[block * columns + k];
       lo = std::min(lo, now);
       if (now + unreserved[k] < hi) continue;
       hi = std::numeric_limits<int64_t>::min();
-      const int64_t* free = engine.free_columns_[k].data() + block * kBlock;
+      const int64_t* free = free_base[k] + block * kBlock;
       for (uint64_t rest = plain[block]; rest != 0; rest &= rest - 1) {
         hi = std::max(hi, free[std::countr_zero(rest)]);
       }
@@ -122,20 +173,25 @@ void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec
   // free on it.
   if (!HasReservedScalar(engine.agents_[agent].free_other)) {
     special.erase(std::lower_bound(special.begin(), special.end(), agent));
-    plain[block] |= uint64_t{1} << (agent % kBlock);
-    RefreshBlock(engine, block);
+    plain[block] |= uint64_t{1} << (pos % kBlock);
+    RefreshBlock(block);
   }
 }
 
-void Engine::PlaceState::RefreshBlock(const Engine& engine, size_t block) {
+void Engine::PlaceState::RefreshBlock(size_t block) {
   const uint64_t bits = plain[block];
   plain_in_block[block] = static_cast<uint32_t>(std::popcount(bits));
   const size_t first = block * kBlock;
+  uint32_t least = std::numeric_limits<uint32_t>::max();
+  for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+    least = std::min(least, AgentAt(first + static_cast<size_t>(std::countr_zero(rest))));
+  }
+  min_id[block] = least;
   for (size_t k = 0; k < columns; ++k) {
     int64_t lo_free = kUnlimited, hi_free = std::numeric_limits<int64_t>::min();
     int64_t lo_cap = kUnlimited, hi_cap = std::numeric_limits<int64_t>::min();
-    const int64_t* free = engine.free_columns_[k].data() + first;
-    const int64_t* cap = engine.total_columns_[k].data() + first;
+    const int64_t* free = free_base[k] + first;
+    const int64_t* cap = cap_base[k] + first;
     for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
       const int i = std::countr_zero(rest);
       lo_free = std::min(lo_free, free[i]);
@@ -281,11 +337,11 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
       best_score = score;
     }
   };
-  // Would a block whose agents start at `first`, with score bound `bound`, lose to the best?
-  auto beaten = [&](double bound, uint32_t first) {
+  // Would a block whose least agent id is `least`, with score bound `bound`, lose to the best?
+  auto beaten = [&](double bound, uint32_t least) {
     if (best == kNoNode) return false;
     if (minimise ? bound > best_score : bound < best_score) return true;
-    return bound == best_score && first > best;
+    return bound == best_score && least > best;
   };
 
   for (uint32_t agent : state.special) {
@@ -306,8 +362,8 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
     state.cap_columns.clear();
     state.need.clear();
     for (size_t k = 0; k < num; ++k) {
-      state.free_columns.push_back(free_columns_[names[k]].data());
-      state.cap_columns.push_back(total_columns_[names[k]].data());
+      state.free_columns.push_back(state.free_base[names[k]]);
+      state.cap_columns.push_back(state.cap_base[names[k]]);
       state.need.push_back(At(demand, names[k]));
     }
     const int64_t* need = state.need.data();
@@ -342,7 +398,7 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
                   (static_cast<double>(need[k]) / cap) * (static_cast<double>(hi_free[i]) / cap);
             }
           }
-          if (beaten(bound, first)) continue;
+          if (beaten(bound, state.min_id[block])) continue;
         }
       }
       const size_t length = std::min(PlaceState::kBlock, state.agents - first);
@@ -359,7 +415,7 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
                                 length, state.scores);
       for (; mask != 0; mask &= mask - 1) {
         const int i = std::countr_zero(mask);
-        consider(first + static_cast<uint32_t>(i), state.scores[i]);
+        consider(state.AgentAt(first + static_cast<size_t>(i)), state.scores[i]);
       }
     }
   }
@@ -486,7 +542,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     }
     state.queues[fw].push_back(r);
   }
-  state.Build(*this);  // after ScalarSums: every demanded name has its columns
+  state.Build(*this, policy);  // after ScalarSums: every demanded name has its columns
   auto set_open = [&](uint32_t fw, bool open) {
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;

@@ -1,7 +1,8 @@
 // Direct placement on clusters that span many of the engine's 64-agent blocks: the engine's
 // Place (SIMD fit masks and scores over the plain agents, block bounds, reserved pools one by
 // one) against the reference engine's plain scan, decision by decision, over random clusters:
-// homogeneous ones (every score ties, so the lowest-id rule decides) and heterogeneous ones
+// homogeneous ones (every score ties, so the lowest-id rule decides), ones of three shapes
+// interleaved by id (ties across the engine's groups of alike agents), and heterogeneous ones
 // with GPUs, static and dynamic reservations, inactive and removed agents, quota guarantees
 // and limits, and large batches of requests under every policy.
 #include <algorithm>
@@ -42,9 +43,16 @@ class PlaceWorld {
     return options;
   }
 
-  void Build(int num_agents, bool homogeneous) {
+  // Homogeneous: every agent alike. Interleaved: three shapes in turn (agent i mod 3), so
+  // that agents of one shape are not adjacent by id and exact fits (score 0) tie across
+  // shapes. Otherwise random shapes, reservations, GPUs, quota, inactive and removed agents.
+  enum class Kind { kHomogeneous, kInterleaved, kRandom };
+  void Build(int num_agents, Kind kind) {
+    const bool homogeneous = kind != Kind::kRandom;
+    const char* interleaved[] = {"cpus:4;mem:2048", "cpus:8;mem:4096;disk:1024", "cpus:2;mem:1024"};
     for (int i = 0; i < num_agents; ++i) {
       std::string text = "cpus:8;mem:4096;disk:1024";
+      if (kind == Kind::kInterleaved) text = interleaved[i % 3];
       if (!homogeneous) {
         text = absl::StrCat("cpus:", 1 + Pick(16), ";mem:", 512 * (1 + Pick(16)),
                             ";disk:", 1024 * Pick(3), ";ports:[31000-", 31000 + Pick(50), "]");
@@ -156,12 +164,12 @@ class PlaceDifferentialTest : public ::testing::TestWithParam<SorterKind> {};
 TEST_P(PlaceDifferentialTest, LargeClustersAgreeWithTheReference) {
   Totals totals;
   const int sizes[] = {1, 7, 63, 64, 65, 130, 333, 700};
-  for (uint64_t seed = 0; seed < 24; ++seed) {
+  for (uint64_t seed = 0; seed < 36; ++seed) {
     const int agents = sizes[seed % std::size(sizes)];
-    const bool homogeneous = seed % 3 == 0;
-    SCOPED_TRACE(absl::StrCat("seed ", seed, " agents ", agents, " homogeneous ", homogeneous));
+    const auto kind = static_cast<PlaceWorld::Kind>(seed % 3);
+    SCOPED_TRACE(absl::StrCat("seed ", seed, " agents ", agents, " kind ", seed % 3));
     PlaceWorld world(seed, GetParam());
-    world.Build(agents, homogeneous);
+    world.Build(agents, kind);
     if (HasFatalFailure()) return;
     // Rounds until the cluster is mostly full: later rounds fail more and more requests.
     for (int round = 0; round < 6; ++round) {
