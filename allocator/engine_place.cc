@@ -41,9 +41,10 @@ struct Engine::PlaceState {
   size_t agents = 0;
   size_t columns = 0;  // scalar names
   // The index lists agents by position. For first-fit the position is the agent's id (so the
-  // first fit found is the answer); for the scored policies agents are grouped by their
-  // totals (ties by id), so that a block's agents are alike and its bounds are tight, and the
-  // free and total columns are copied in that order.
+  // first fit found is the answer); for the scored policies, in calls of kGroupMinRequests
+  // requests or more, agents are grouped by their totals (ties by id), so that a block's
+  // agents are alike and its bounds are tight, and the free and total columns are copied in
+  // that order.
   bool permuted = false;
   std::vector<uint32_t> order;                              // position -> agent (permuted only)
   std::vector<uint32_t> position;                           // agent -> position (permuted only)
@@ -66,7 +67,9 @@ struct Engine::PlaceState {
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
-  void Build(const Engine& engine, PlacementPolicy policy);
+  // Grouping costs a sort of the agents: worth it only for calls with many requests.
+  static constexpr size_t kGroupMinRequests = 32;
+  void Build(const Engine& engine, PlacementPolicy policy, size_t requests);
   // Brings the index up to date after a placement took `unreserved` (and maybe reserved
   // resources) from `agent`.
   void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
@@ -84,10 +87,10 @@ bool HasReservedScalar(const Resources& resources) {
 
 }  // namespace
 
-void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy) {
+void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, size_t requests) {
   agents = engine.agents_.size();
   columns = engine.scalar_names_.size();
-  permuted = policy != PlacementPolicy::kFirstFit;
+  permuted = policy != PlacementPolicy::kFirstFit && requests >= kGroupMinRequests;
   free_base.clear();
   cap_base.clear();
   if (permuted) {
@@ -542,7 +545,8 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     }
     state.queues[fw].push_back(r);
   }
-  state.Build(*this, policy);  // after ScalarSums: every demanded name has its columns
+  state.Build(*this, policy,
+              requests.size());  // after ScalarSums: every demanded name has its columns
   auto set_open = [&](uint32_t fw, bool open) {
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;
