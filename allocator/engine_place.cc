@@ -41,7 +41,7 @@ struct Engine::PlaceState {
   size_t agents = 0;
   size_t columns = 0;  // scalar names
   // The index lists agents by position. For first-fit the position is the agent's id (so the
-  // first fit found is the answer); for the scored policies, in calls of kGroupMinRequests
+  // first fit found is the answer); for the scored policies, in calls of kIndexMinRequests
   // requests or more, agents are grouped by their totals (ties by id), so that a block's
   // agents are alike and its bounds are tight, and the free and total columns are copied in
   // that order.
@@ -67,8 +67,12 @@ struct Engine::PlaceState {
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
-  // Grouping costs a sort of the agents: worth it only for calls with many requests.
-  static constexpr size_t kGroupMinRequests = 32;
+  // Building the index reads every agent, and grouping sorts them: worth it only for calls
+  // with many requests. A first-fit call with fewer requests goes without an index (agents one
+  // by one in id order, stopping at the first that qualifies: cheap while the low ids have
+  // room); a scored call with fewer keeps the index in id order (it scans every agent anyway).
+  static constexpr size_t kIndexMinRequests = 32;
+  bool indexed = false;
   void Build(const Engine& engine, PlacementPolicy policy, size_t requests);
   // Brings the index up to date after a placement took `unreserved` (and maybe reserved
   // resources) from `agent`.
@@ -90,7 +94,11 @@ bool HasReservedScalar(const Resources& resources) {
 void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, size_t requests) {
   agents = engine.agents_.size();
   columns = engine.scalar_names_.size();
-  permuted = policy != PlacementPolicy::kFirstFit && requests >= kGroupMinRequests;
+  const bool many = requests >= kIndexMinRequests;
+  indexed = policy != PlacementPolicy::kFirstFit || many;
+  permuted = policy != PlacementPolicy::kFirstFit && many;
+  special.clear();
+  if (!indexed) return;
   free_base.clear();
   cap_base.clear();
   if (permuted) {
@@ -126,7 +134,6 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   const size_t words = internal::kernels::MaskWords(agents);
   plain.assign(words, 0);
   gpus.assign(words, 0);
-  special.clear();
   for (uint32_t a = 0; a < agents; ++a) {
     const Agent& host = engine.agents_[a];
     const size_t p = PositionOf(a);
@@ -347,6 +354,18 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
     return bound == best_score && least > best;
   };
 
+  if (!state.indexed) {
+    // Every agent in id order, one by one.
+    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+      const Agent& host = agents_[agent];
+      if (!host.live || !host.active) continue;
+      double score = 0;
+      if (evaluate(agent, &score) != Miss::kNone) continue;
+      consider(agent, score);
+      if (first_fit) break;
+    }
+  }
+
   for (uint32_t agent : state.special) {
     double score = 0;
     if (evaluate(agent, &score) != Miss::kNone) continue;
@@ -358,7 +377,7 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
   // same for all of them.
   std::fill(taken.begin(), taken.end(), 0);
   for (size_t k = 0; k < names.size(); ++k) unreserved_part[k] = At(demand, names[k]);
-  if (quota_miss() == Miss::kNone) {
+  if (state.indexed && quota_miss() == Miss::kNone) {
     const size_t num = names.size();
     const size_t columns = state.columns;
     state.free_columns.clear();
@@ -575,7 +594,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       decision.agent = AgentId(agent);
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
-      state.Refresh(*this, agent, unreserved);
+      if (state.indexed) state.Refresh(*this, agent, unreserved);
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {
