@@ -536,8 +536,9 @@ class Engine final : public Allocator {
 
   // ---- direct placement (engine_place.cc) ----
   struct PlaceState;
-  Reason TryPlace(uint32_t framework, size_t slot, const Vec& demand, PlacementPolicy policy,
-                  uint32_t* chosen_agent, Vec* from_unreserved, Resources* from_reserved);
+  Reason TryPlace(PlaceState& state, uint32_t framework, size_t slot, const Vec& demand,
+                  PlacementPolicy policy, uint32_t* chosen_agent, Vec* from_unreserved,
+                  Resources* from_reserved);
   uint32_t NextPlacementFramework(PlaceState& state, uint64_t step);
 
   AllocatorOptions options_;

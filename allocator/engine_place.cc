@@ -1,22 +1,220 @@
 // Engine: direct placement (the PLACE paragraph of allocator.h).
 #include <algorithm>
+#include <bit>
 #include <deque>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
+#include "allocator/internal/kernels.h"
 #include "allocator/sort_key.h"
 
 namespace steward::allocator {
 
 using internal::At;
 
+// What Place keeps for the duration of one call: the requests' queues, and an index of the
+// agents for TryPlace.
+//
+// The index. Most agents have no reserved scalar free: there, what a role may use of a name is
+// the agent's free unreserved column, the whole demand is taken unreserved, and the limit and
+// headroom checks of a request therefore give the same answer on every such agent. Those
+// "plain" agents (live, active, no reserved scalar in free_other) are scanned with the SIMD
+// kernels, a block of 64 agents at a time: the fit mask of the demand over the free columns,
+// then the policy's scores. For the scored policies the blocks hold agents grouped by their
+// totals (see `permuted`), for first-fit agents in id order. Per block and per scalar name the
+// index keeps the least and the greatest free amount and total among its plain agents, so a block
+// whose greatest free amount of some name is short of the demand is skipped with one comparison per
+// name, and a block whose best possible score (a bound computed from those extremes with the
+// score's own operations in the score's own order, which floating point rounding keeps monotone)
+// cannot beat the best agent found so far is skipped without being scanned. The other agents (live,
+// active, with reserved scalars free, the "special" ones) are evaluated one by one exactly as
+// the PLACE contract words it. Placing a task changes one agent: its block is refreshed.
 struct Engine::PlaceState {
   std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
   std::vector<char> open;                  // framework still placing
   std::vector<Vec> demands;                // by request
   std::vector<uint32_t> roles;             // by request: role node
   int open_count = 0;
+
+  static constexpr size_t kBlock = 64;
+  size_t agents = 0;
+  size_t columns = 0;  // scalar names
+  // The index lists agents by position. For first-fit the position is the agent's id (so the
+  // first fit found is the answer); for the scored policies, in calls of kIndexMinRequests
+  // requests or more, agents are grouped by their totals (ties by id), so that a block's
+  // agents are alike and its bounds are tight, and the free and total columns are copied in
+  // that order.
+  bool permuted = false;
+  std::vector<uint32_t> order;                              // position -> agent (permuted only)
+  std::vector<uint32_t> position;                           // agent -> position (permuted only)
+  std::vector<std::vector<int64_t>> local_free, local_cap;  // [name][position] (permuted only)
+  std::vector<const int64_t*> free_base, cap_base;          // [name]: columns by position
+  std::vector<uint64_t> plain;                              // bit per position
+  std::vector<uint64_t> gpus;                               // bit per position: has GPUs
+  std::vector<uint32_t> special;                            // agents, ascending
+  std::vector<uint32_t> plain_in_block;
+  std::vector<uint32_t> min_id;  // by block: the least id of its plain agents
+  // [block * columns + name], over the block's plain agents.
+  std::vector<int64_t> min_free, max_free, min_cap, max_cap;
+  // Scratch for TryPlace.
+  std::vector<const int64_t*> free_columns, cap_columns;
+  std::vector<int64_t> need;
+  std::vector<size_t> names;
+  std::vector<int64_t> unmet, surplus, taken, usable, unreserved_part;
+  std::vector<uint32_t> path;
+  double scores[kBlock];
+
+  uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
+  size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
+  // Building the index reads every agent, and grouping sorts them: worth it only for calls
+  // with many requests. A first-fit call with fewer requests goes without an index (agents one
+  // by one in id order, stopping at the first that qualifies: cheap while the low ids have
+  // room); a scored call with fewer keeps the index in id order (it scans every agent anyway).
+  static constexpr size_t kIndexMinRequests = 32;
+  bool indexed = false;
+  void Build(const Engine& engine, PlacementPolicy policy, size_t requests);
+  // Brings the index up to date after a placement took `unreserved` (and maybe reserved
+  // resources) from `agent`.
+  void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
+  void RefreshBlock(size_t block);
 };
+
+namespace {
+
+bool HasReservedScalar(const Resources& resources) {
+  for (const Resource& entry : resources.entries()) {
+    if (entry.kind == ResourceKind::kScalar && !entry.unreserved()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, size_t requests) {
+  agents = engine.agents_.size();
+  columns = engine.scalar_names_.size();
+  const bool many = requests >= kIndexMinRequests;
+  indexed = policy != PlacementPolicy::kFirstFit || many;
+  permuted = policy != PlacementPolicy::kFirstFit && many;
+  special.clear();
+  if (!indexed) return;
+  free_base.clear();
+  cap_base.clear();
+  if (permuted) {
+    order.resize(agents);
+    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      for (size_t k = 0; k < columns; ++k) {
+        const int64_t x = engine.total_columns_[k][a], y = engine.total_columns_[k][b];
+        if (x != y) return x < y;
+      }
+      return a < b;
+    });
+    position.resize(agents);
+    for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
+    local_free.resize(columns);
+    local_cap.resize(columns);
+    for (size_t k = 0; k < columns; ++k) {
+      local_free[k].resize(agents);
+      local_cap[k].resize(agents);
+      for (size_t p = 0; p < agents; ++p) {
+        local_free[k][p] = engine.free_columns_[k][order[p]];
+        local_cap[k][p] = engine.total_columns_[k][order[p]];
+      }
+      free_base.push_back(local_free[k].data());
+      cap_base.push_back(local_cap[k].data());
+    }
+  } else {
+    for (size_t k = 0; k < columns; ++k) {
+      free_base.push_back(engine.free_columns_[k].data());
+      cap_base.push_back(engine.total_columns_[k].data());
+    }
+  }
+  const size_t words = internal::kernels::MaskWords(agents);
+  plain.assign(words, 0);
+  gpus.assign(words, 0);
+  for (uint32_t a = 0; a < agents; ++a) {
+    const Agent& host = engine.agents_[a];
+    const size_t p = PositionOf(a);
+    if (host.has_gpus) gpus[p / 64] |= uint64_t{1} << (p % 64);
+    if (!host.live || !host.active) continue;
+    if (HasReservedScalar(host.free_other)) {
+      special.push_back(a);
+    } else {
+      plain[p / 64] |= uint64_t{1} << (p % 64);
+    }
+  }
+  plain_in_block.assign(words, 0);
+  min_id.assign(words, 0);
+  min_free.assign(words * columns, 0);
+  max_free.assign(words * columns, 0);
+  min_cap.assign(words * columns, 0);
+  max_cap.assign(words * columns, 0);
+  for (size_t block = 0; block < words; ++block) RefreshBlock(block);
+}
+
+void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
+  const size_t pos = PositionOf(agent);
+  const size_t block = pos / kBlock;
+  if (permuted) {
+    for (size_t k = 0; k < columns; ++k) local_free[k][pos] = engine.free_columns_[k][agent];
+  }
+  if ((plain[block] >> (pos % kBlock)) & 1) {
+    // A plain agent stays plain (a placement only takes), and only its free amounts fell: the
+    // block's least free amount follows, and its greatest is recomputed only where this agent
+    // held it.
+    for (size_t k = 0; k < unreserved.size(); ++k) {
+      if (unreserved[k] == 0) continue;
+      const int64_t now = free_base[k][pos];
+      int64_t& lo = min_free[block * columns + k];
+      int64_t& hi = max_free[block * columns + k];
+      lo = std::min(lo, now);
+      if (now + unreserved[k] < hi) continue;
+      hi = std::numeric_limits<int64_t>::min();
+      const int64_t* free = free_base[k] + block * kBlock;
+      for (uint64_t rest = plain[block]; rest != 0; rest &= rest - 1) {
+        hi = std::max(hi, free[std::countr_zero(rest)]);
+      }
+    }
+    return;
+  }
+  // A special agent (placed on, so live and active) turns plain once no reserved scalar is
+  // free on it.
+  if (!HasReservedScalar(engine.agents_[agent].free_other)) {
+    special.erase(std::lower_bound(special.begin(), special.end(), agent));
+    plain[block] |= uint64_t{1} << (pos % kBlock);
+    RefreshBlock(block);
+  }
+}
+
+void Engine::PlaceState::RefreshBlock(size_t block) {
+  const uint64_t bits = plain[block];
+  plain_in_block[block] = static_cast<uint32_t>(std::popcount(bits));
+  const size_t first = block * kBlock;
+  uint32_t least = std::numeric_limits<uint32_t>::max();
+  for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+    least = std::min(least, AgentAt(first + static_cast<size_t>(std::countr_zero(rest))));
+  }
+  min_id[block] = least;
+  for (size_t k = 0; k < columns; ++k) {
+    int64_t lo_free = kUnlimited, hi_free = std::numeric_limits<int64_t>::min();
+    int64_t lo_cap = kUnlimited, hi_cap = std::numeric_limits<int64_t>::min();
+    const int64_t* free = free_base[k] + first;
+    const int64_t* cap = cap_base[k] + first;
+    for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+      const int i = std::countr_zero(rest);
+      lo_free = std::min(lo_free, free[i]);
+      hi_free = std::max(hi_free, free[i]);
+      lo_cap = std::min(lo_cap, cap[i]);
+      hi_cap = std::max(hi_cap, cap[i]);
+    }
+    min_free[block * columns + k] = lo_free;
+    max_free[block * columns + k] = hi_free;
+    min_cap[block * columns + k] = lo_cap;
+    max_cap[block * columns + k] = hi_cap;
+  }
+}
 
 namespace {
 
@@ -25,28 +223,39 @@ enum class Miss { kNone, kInsufficient, kGpu, kLimit, kHeadroom };
 
 }  // namespace
 
-Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, PlacementPolicy policy,
-                        uint32_t* chosen_agent, Vec* from_unreserved, Resources* from_reserved) {
+Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, const Vec& demand,
+                        PlacementPolicy policy, uint32_t* chosen_agent, Vec* from_unreserved,
+                        Resources* from_reserved) {
   const Framework& fw = frameworks_[framework];
   uint32_t node = fw.roles[slot].role;
   const RoleNode& role = roles_[node];
   // Names of the demand in ascending name order (the scoring order).
-  std::vector<size_t> names;
+  // Scratch kept in the state: no allocation per request once warm.
+  std::vector<size_t>& names = state.names;
+  names.clear();
   for (size_t i : scalar_name_order_) {
     if (At(demand, i) > 0) names.push_back(i);
   }
-  std::vector<int64_t> unmet(names.size()), surplus(names.size());
+  std::vector<int64_t>& unmet = state.unmet;
+  std::vector<int64_t>& surplus = state.surplus;
+  unmet.resize(names.size());
+  surplus.resize(names.size());
   for (size_t k = 0; k < names.size(); ++k) {
     unmet[k] = MaxUnmet(node, names[k]);
     surplus[k] = Surplus(names[k]);
   }
-  std::vector<uint32_t> path;
+  std::vector<uint32_t>& path = state.path;
+  path.clear();
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) path.push_back(n);
   // taken[j * names + k]: what the split takes of name k from the pool reserved for path[j].
-  std::vector<int64_t> taken(path.size() * names.size());
+  std::vector<int64_t>& taken = state.taken;
+  taken.assign(path.size() * names.size(), 0);
   // Splits the demand on `agent` into reserved pools (nearest reservation first) and
   // unreserved; returns the per-name usable amounts in `usable`.
-  std::vector<int64_t> usable(names.size()), unreserved_part(names.size());
+  std::vector<int64_t>& usable = state.usable;
+  std::vector<int64_t>& unreserved_part = state.unreserved_part;
+  usable.resize(names.size());
+  unreserved_part.resize(names.size());
   std::vector<Resource> reserved_taken;
   auto split = [&](uint32_t agent, bool record) {
     const Agent& host = agents_[agent];
@@ -92,56 +301,156 @@ Reason Engine::TryPlace(uint32_t framework, size_t slot, const Vec& demand, Plac
     }
     return true;
   };
-
-  Miss best_miss = Miss::kNone;
-  uint32_t best = kNoNode;
-  double best_score = 0;
-  for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+  // The limit and headroom checks on the split just made.
+  auto quota_miss = [&]() {
+    if (!within_limits()) return Miss::kLimit;
+    for (size_t k = 0; k < names.size(); ++k) {
+      int64_t excess = unreserved_part[k] - std::min(unreserved_part[k], unmet[k]);
+      if (excess > surplus[k]) return Miss::kHeadroom;
+    }
+    return Miss::kNone;
+  };
+  // One agent as the contract words it: how it fails, or its score.
+  auto evaluate = [&](uint32_t agent, double* score) {
     const Agent& host = agents_[agent];
-    if (!host.live || !host.active) continue;
     split(agent, false);
     bool fits = true;
     for (size_t k = 0; k < names.size() && fits; ++k) fits = usable[k] >= At(demand, names[k]);
-    Miss miss = Miss::kNone;
-    if (!fits) {
-      miss = Miss::kInsufficient;
-    } else if (host.has_gpus && !fw.gpu_capable) {
-      miss = Miss::kGpu;
-    } else {
-      if (!within_limits()) miss = Miss::kLimit;
-      if (miss == Miss::kNone) {
-        for (size_t k = 0; k < names.size(); ++k) {
-          int64_t excess = unreserved_part[k] - std::min(unreserved_part[k], unmet[k]);
-          if (excess > surplus[k]) miss = Miss::kHeadroom;
-        }
-      }
-    }
-    if (miss != Miss::kNone) {
-      best_miss = std::max(best_miss, miss);
-      continue;
-    }
-    if (policy == PlacementPolicy::kFirstFit) {
-      best = agent;
-      break;
-    }
-    double score = 0;
+    if (!fits) return Miss::kInsufficient;
+    if (host.has_gpus && !fw.gpu_capable) return Miss::kGpu;
+    if (Miss miss = quota_miss(); miss != Miss::kNone) return miss;
+    *score = 0;
     for (size_t k = 0; k < names.size(); ++k) {
       double cap = static_cast<double>(total_columns_[names[k]][agent]);
       int64_t d = At(demand, names[k]);
       if (policy == PlacementPolicy::kDotProduct) {
-        score += (static_cast<double>(d) / cap) * (static_cast<double>(usable[k]) / cap);
+        *score += (static_cast<double>(d) / cap) * (static_cast<double>(usable[k]) / cap);
       } else {
-        score += static_cast<double>(usable[k] - d) / cap;
+        *score += static_cast<double>(usable[k] - d) / cap;
       }
     }
-    bool better = best == kNoNode ||
-                  (policy == PlacementPolicy::kBestFit ? score < best_score : score > best_score);
+    return Miss::kNone;
+  };
+
+  // The policy's choice: the best score, ties to the lowest id (first-fit: the lowest id).
+  const bool first_fit = policy == PlacementPolicy::kFirstFit;
+  const bool minimise = policy == PlacementPolicy::kBestFit;
+  uint32_t best = kNoNode;
+  double best_score = 0;
+  auto consider = [&](uint32_t agent, double score) {
+    bool better =
+        best == kNoNode || (first_fit ? agent < best
+                                      : (minimise ? score < best_score : score > best_score) ||
+                                            (score == best_score && agent < best));
     if (better) {
       best = agent;
       best_score = score;
     }
+  };
+  // Would a block whose least agent id is `least`, with score bound `bound`, lose to the best?
+  auto beaten = [&](double bound, uint32_t least) {
+    if (best == kNoNode) return false;
+    if (minimise ? bound > best_score : bound < best_score) return true;
+    return bound == best_score && least > best;
+  };
+
+  if (!state.indexed) {
+    // Every agent in id order, one by one.
+    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+      const Agent& host = agents_[agent];
+      if (!host.live || !host.active) continue;
+      double score = 0;
+      if (evaluate(agent, &score) != Miss::kNone) continue;
+      consider(agent, score);
+      if (first_fit) break;
+    }
   }
+
+  for (uint32_t agent : state.special) {
+    double score = 0;
+    if (evaluate(agent, &score) != Miss::kNone) continue;
+    consider(agent, score);
+    if (first_fit) break;
+  }
+
+  // Plain agents: the split takes the whole demand unreserved, so the quota checks are the
+  // same for all of them.
+  std::fill(taken.begin(), taken.end(), 0);
+  for (size_t k = 0; k < names.size(); ++k) unreserved_part[k] = At(demand, names[k]);
+  if (state.indexed && quota_miss() == Miss::kNone) {
+    const size_t num = names.size();
+    const size_t columns = state.columns;
+    state.free_columns.clear();
+    state.cap_columns.clear();
+    state.need.clear();
+    for (size_t k = 0; k < num; ++k) {
+      state.free_columns.push_back(state.free_base[names[k]]);
+      state.cap_columns.push_back(state.cap_base[names[k]]);
+      state.need.push_back(At(demand, names[k]));
+    }
+    const int64_t* need = state.need.data();
+    const auto kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
+                                                             : internal::kernels::ScoreKind::kSlack;
+    for (size_t block = 0; block < state.plain_in_block.size(); ++block) {
+      const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
+      if (first_fit && best != kNoNode && first > best) break;
+      if (state.plain_in_block[block] == 0) continue;
+      const int64_t* lo_free = &state.min_free[block * columns];
+      const int64_t* hi_free = &state.max_free[block * columns];
+      const int64_t* lo_cap = &state.min_cap[block * columns];
+      const int64_t* hi_cap = &state.max_cap[block * columns];
+      bool possible = true;
+      for (size_t k = 0; k < num && possible; ++k) possible = hi_free[names[k]] >= need[k];
+      if (!possible) continue;
+      if (!first_fit && best != kNoNode) {
+        bool bounded = true;
+        for (size_t k = 0; k < num && bounded; ++k) bounded = lo_cap[names[k]] > 0;
+        if (bounded) {
+          double bound = 0;
+          for (size_t k = 0; k < num; ++k) {
+            const size_t i = names[k];
+            if (policy == PlacementPolicy::kBestFit) {
+              const int64_t slack = lo_free[i] > need[k] ? lo_free[i] - need[k] : 0;
+              bound += static_cast<double>(slack) / static_cast<double>(hi_cap[i]);
+            } else if (policy == PlacementPolicy::kWorstFit) {
+              bound += static_cast<double>(hi_free[i] - need[k]) / static_cast<double>(lo_cap[i]);
+            } else {
+              const double cap = static_cast<double>(lo_cap[i]);
+              bound +=
+                  (static_cast<double>(need[k]) / cap) * (static_cast<double>(hi_free[i]) / cap);
+            }
+          }
+          if (beaten(bound, state.min_id[block])) continue;
+        }
+      }
+      const size_t length = std::min(PlaceState::kBlock, state.agents - first);
+      uint64_t mask = 0;
+      internal::kernels::FitMask(state.free_columns, state.need, first, length, &mask);
+      mask &= state.plain[block];
+      if (!fw.gpu_capable) mask &= ~state.gpus[block];
+      if (mask == 0) continue;
+      if (first_fit) {
+        consider(first + static_cast<uint32_t>(std::countr_zero(mask)), 0);
+        break;
+      }
+      internal::kernels::Scores(kind, state.free_columns, state.cap_columns, state.need, first,
+                                length, state.scores);
+      for (; mask != 0; mask &= mask - 1) {
+        const int i = std::countr_zero(mask);
+        consider(state.AgentAt(first + static_cast<size_t>(i)), state.scores[i]);
+      }
+    }
+  }
+
   if (best == kNoNode) {
+    // Why not: the best explanation over every agent.
+    Miss best_miss = Miss::kNone;
+    for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
+      const Agent& host = agents_[agent];
+      if (!host.live || !host.active) continue;
+      double score = 0;
+      best_miss = std::max(best_miss, evaluate(agent, &score));
+    }
     switch (best_miss) {
       case Miss::kHeadroom:
         return Reason::kHeldForHeadroom;
@@ -255,6 +564,8 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     }
     state.queues[fw].push_back(r);
   }
+  state.Build(*this, policy,
+              requests.size());  // after ScalarSums: every demanded name has its columns
   auto set_open = [&](uint32_t fw, bool open) {
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;
@@ -274,7 +585,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     Vec unreserved;
     Resources reserved;
     Reason reason =
-        TryPlace(fw, slot, state.demands[request], policy, &agent, &unreserved, &reserved);
+        TryPlace(state, fw, slot, state.demands[request], policy, &agent, &unreserved, &reserved);
     set_open(fw, false);
     PlacementDecision& decision = decisions[request];
     decision.reason = reason;
@@ -283,6 +594,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       decision.agent = AgentId(agent);
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
+      if (state.indexed) state.Refresh(*this, agent, unreserved);
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {

@@ -68,6 +68,7 @@
 #include "allocator/quantities.h"
 #include "allocator/reference.h"
 #include "allocator/resources.h"
+#include "bench/process_memory.h"
 #include "benchmark/benchmark.h"
 
 namespace steward::allocator {
@@ -439,6 +440,44 @@ void BM_FullCycle(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * num_agents);
 }
 
+// ---- Memory ----
+
+// Args: agents, frameworks. The engine's memory for the FullCycle cluster at this size, in
+// three states: built (agents and frameworks added), offered (one cycle ran and its offers,
+// one per agent, are outstanding) and declined (every offer declined with a filter that never
+// expires: one filter per agent). Figures are the process's resident memory (VmRSS) in MB
+// after each step less the resident memory before the cluster was built (malloc_trim and
+// the high-water mark reset first, bench/process_memory.h), and the peak over the three
+// steps less the same baseline. The timed part is the cycle.
+template <typename A>
+void BM_Memory(benchmark::State& state) {
+  const int num_agents = static_cast<int>(state.range(0));
+  const int num_frameworks = static_cast<int>(state.range(1));
+  for (auto _ : state) {
+    const bool reset = bench::ResetPeakRss();
+    const double baseline = bench::BaselineRssMb();
+    absl::StatusOr<std::unique_ptr<A>> cluster =
+        BuildFullCycleCluster<A>(num_agents, num_frameworks);
+    if (!cluster.ok()) return Skip(state, cluster.status());
+    A& allocator = **cluster;
+    state.counters["built_mb"] = bench::BaselineRssMb() - baseline;
+    double seconds = 0;
+    absl::StatusOr<std::vector<Offer>> offers = TimedAllocate(allocator, 0.0, seconds);
+    state.SetIterationTime(seconds);
+    if (!offers.ok()) return Skip(state, offers.status());
+    state.counters["offered_mb"] = bench::BaselineRssMb() - baseline;
+    if (absl::Status status = ReturnAll(allocator, *offers, kRefuseForever, 0.0); !status.ok()) {
+      return Skip(state, status);
+    }
+    state.counters["declined_mb"] = bench::BaselineRssMb() - baseline;
+    state.counters["peak_mb"] = bench::PeakRssMb() - baseline;
+    state.counters["peak_reset"] = reset ? 1 : 0;
+    state.counters["offers"] = static_cast<double>(offers->size());
+  }
+  state.counters["agents"] = num_agents;
+  state.counters["frameworks"] = num_frameworks;
+}
+
 // ---- Registration ----
 
 // DeclineOffers rounds per size, the same for both engines: a round's cost depends on how many
@@ -534,6 +573,32 @@ void RegisterFullCycle(const std::string& engine, Budget budget) {
   }
 }
 
+// Scaling of the engine's cycle time: FullCycle and DeclineOffers with agents doubled (10k,
+// 20k, 40k at 1k frameworks) and frameworks doubled (1k, 2k, 4k at 10k agents), the same
+// iterations at every size (DeclineOffers: its first 3 rounds, in which every agent is still
+// offered) so the rows compare like for like. Engine only: the reference needs seconds per
+// cycle at these sizes (FullCycle and DeclineOffers above give it next to the engine).
+void RegisterScaling() {
+  const std::pair<int, int> sizes[] = {
+      {10'000, 1'000}, {20'000, 1'000}, {40'000, 1'000}, {10'000, 2'000}, {10'000, 4'000}};
+  for (const auto& [agents, frameworks] : sizes) {
+    benchmark::RegisterBenchmark("BM_FullCycleScaling_Engine", BM_FullCycle<Engine>)
+        ->ArgNames({"agents", "frameworks"})
+        ->Args({agents, frameworks})
+        ->Iterations(10)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto& [agents, frameworks] : sizes) {
+    benchmark::RegisterBenchmark("BM_DeclineOffersScaling_Engine", BM_DeclineOffers<Engine>)
+        ->ArgNames({"agents", "frameworks"})
+        ->Args({agents, frameworks})
+        ->Iterations(3)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
 // Google Benchmark runs registrations in order: each scenario's Engine rows, then its
 // Reference rows.
 bool RegisterAll() {
@@ -545,6 +610,17 @@ bool RegisterAll() {
   RegisterLargeAndSmallQuota<ReferenceAllocator>("Reference", reference);
   RegisterFullCycle<Engine>("Engine", engine);
   RegisterFullCycle<ReferenceAllocator>("Reference", reference);
+  RegisterScaling();
+  // The engine's memory at the size (50k agents, 10k frameworks) and at FullCycle's
+  // largest (50k x 1k). Engine only: the reference's first cycle at 50k x 10k takes minutes.
+  for (int frameworks : {1'000, 10'000}) {
+    benchmark::RegisterBenchmark("BM_Memory_Engine", BM_Memory<Engine>)
+        ->ArgNames({"agents", "frameworks"})
+        ->Args({50'000, frameworks})
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   return true;
 }
 
