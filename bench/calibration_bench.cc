@@ -8,11 +8,11 @@
 //   - memory: a dependent pseudo-random walk over a 256 KiB array (one random cycle through
 //     all of its 64Ki slots, built once, untimed, with Sattolo's algorithm from a fixed seed,
 //     so the prefetcher cannot follow it). Every step is a load whose address depends on the
-//     previous load and misses L1 but hits the core's L2, which is where the tracked
-//     benchmarks' hot data lives: under heavy memory contention from other processes they
-//     moved by 0-12% in CPU time, a 256 KiB walk by 7%, a 1 MiB walk by 49% and a 4 MiB walk
-//     (L3) by 270% (docs/perf-check.md), so a larger array would mostly measure the
-//     neighbours.
+//     previous load and misses L1 but hits the core's L2, which is where most of the tracked
+//     benchmarks' hot data lives: under heavy memory contention from other processes most of
+//     them moved by under 5% in CPU time (the LargeAndSmallQuota 250/50 rows by up to 34%),
+//     a 256 KiB walk by 7%, a 1 MiB walk by 49% and a 4 MiB walk (L3) by 270%
+//     (docs/perf-check.md), so a larger array would mostly measure the neighbours.
 //   - branches: at each step a data-dependent, unpredictable two-way branch (on a bit of a
 //     hash of the slot) chooses between two arithmetic updates.
 //   - integer arithmetic: a multiply-xorshift hash per step, as in hash-map probing.
