@@ -337,6 +337,10 @@ class RunTest(FakeBinaries):
                 if c["binary"] == "steward-allocator-bench"]
 
     def test_steady_figures_pass_in_one_pass(self):
+        stale = os.path.join(self.files.dir.name, "out", "raw", "confirm2-steward-sim-bench.json")
+        os.makedirs(os.path.dirname(stale))
+        with open(stale, "w", encoding="utf-8") as f:
+            f.write("{}")
         result, calls, comparison = self.run_gate(
             {"BM_Calibration": [40.0], DECLINE: [0.2], FULL: [2.6], SIM: [160.0]})
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -347,6 +351,10 @@ class RunTest(FakeBinaries):
                           "steward-sim-bench", "steward-calibration-bench"])
         self.assertEqual(len(comparison["measurements"]), 1)
         self.assertTrue(all(os.path.exists(p) for p in comparison["raw_files"]))
+        # The raw folder holds this run's files only.
+        self.assertFalse(os.path.exists(stale))
+        self.assertEqual(sorted(os.listdir(os.path.dirname(stale))),
+                         sorted(os.path.basename(p) for p in comparison["raw_files"]))
 
     def test_noisy_spike_is_cleared_by_re_measuring(self):
         # FULL looks 60% slower in the first pass only: a burst of load, not a regression.
