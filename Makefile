@@ -8,7 +8,8 @@ JOBS        ?= $(shell nproc)
 PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build demo test test-fast test-asan test-tsan bench format clean
+.PHONY: all deps build demo test test-fast test-asan test-tsan bench perf-build perf-check \
+  perf-baseline format clean
 
 all: build
 
@@ -67,6 +68,24 @@ bench: deps
 	  --benchmark_out_format=json
 	$(BUILD_BENCH)/bench/steward-master-bench --benchmark_out=$(BUILD_BENCH)/master-bench.json \
 	  --benchmark_out_format=json
+
+# The CI performance gate (docs/perf-check.md): a fast subset of the allocator engine's
+# benchmarks and the openb DIRECT simulator run, normalised by a calibration kernel measured in
+# the same run, against the committed bench/baseline/perf-baseline.json. Fails when a tracked
+# figure is slower than its threshold in the first measurement and in two re-measurements.
+# Results (Google Benchmark JSON and the comparison) go to $(BUILD_BENCH)/perf.
+# `make perf-baseline` re-measures the baseline (8 runs, a few minutes): commit the file it
+# writes with the change that justifies it. PERF_ARGS passes options to scripts/perf-check.
+PERF_TARGETS := steward-calibration-bench steward-allocator-bench steward-sim-bench
+perf-build: deps
+	cmake -S . -B $(BUILD_BENCH) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSTEWARD_BUILD_TESTS=OFF
+	cmake --build $(BUILD_BENCH) -j $(JOBS) --target $(PERF_TARGETS)
+
+perf-check: perf-build
+	$(PYTHON) scripts/perf-check run --build $(BUILD_BENCH) $(PERF_ARGS)
+
+perf-baseline: perf-build
+	$(PYTHON) scripts/perf-check baseline --build $(BUILD_BENCH) $(PERF_ARGS)
 
 # A local cluster on 127.0.0.1 (scripts/cluster): one master (5050) and two agents (5051, 5052).
 .PHONY: cluster cluster-stop

@@ -11,6 +11,8 @@ trap 'rm -rf "$work"' EXIT
 
 "$sim" run "$src/tests/notebooks/small.textproto" --out "$work/run" --quiet > "$work/run.log"
 export STEWARD_RUN_DIR="$work/run"
+# perf_check.ipynb: the committed perf-gate fixture, not whatever build-release/perf holds.
+export STEWARD_PERF_COMPARISON="$src/tests/perf/fixtures/comparison.json"
 export PYTHONPATH="$src/notebooks"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 export MPLBACKEND=Agg
