@@ -15,6 +15,8 @@
 namespace steward::allocator {
 namespace {
 
+using test_util::DescribeOffers;
+using test_util::DescribeState;
 using test_util::R;
 
 // An equal bag that shares nothing with `bag`.
@@ -24,30 +26,6 @@ Resources CopyOf(const Resources& bag) {
   EXPECT_TRUE(*copy == bag);
   EXPECT_TRUE(bag.empty() || !copy->SharesEntriesWith(bag));
   return *copy;
-}
-
-std::string Describe(const Engine& engine, const std::vector<Offer>& offers) {
-  std::string out;
-  for (const Offer& offer : offers) {
-    absl::StrAppend(&out, *engine.FrameworkName(offer.framework), "@",
-                    *engine.AgentName(offer.agent), "/", engine.RoleName(offer.role), "=",
-                    offer.resources.ToString(), "\n");
-  }
-  return out;
-}
-
-// Free and allocated resources of every agent, and every role's consumption.
-std::string State(const Engine& engine, const std::vector<std::string>& roles) {
-  std::string out;
-  for (AgentId agent : engine.Agents()) {
-    absl::StrAppend(&out, *engine.AgentName(agent), " free ", engine.Free(agent)->ToString(),
-                    " allocated ", engine.Allocated(agent)->ToString(), "\n");
-  }
-  for (const std::string& path : roles) {
-    absl::StatusOr<RoleId> role = engine.FindRole(path);
-    if (role.ok()) absl::StrAppend(&out, path, " ", engine.Consumption(*role)->ToString(), "\n");
-  }
-  return out;
 }
 
 AgentId AddAgent(Engine& engine, const std::string& name, std::string_view resources) {
@@ -79,12 +57,12 @@ TEST(EngineDeclineTest, OfferedBagNoLongerHeldIsRefused) {
   ASSERT_TRUE(engine.Recover(f, agent, offer.role, R("cpus:1")).ok());
   // ... so the offered bag itself is no longer held: Decline and Recover refuse it and
   // change nothing.
-  const std::string before = State(engine, {"r"});
+  const std::string before = DescribeState(engine, {"r"});
   EXPECT_EQ(engine.Decline(f, agent, offer.role, offer.resources, 5, 0).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(engine.Recover(f, agent, offer.role, offer.resources).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(State(engine, {"r"}), before);
+  EXPECT_EQ(DescribeState(engine, {"r"}), before);
   EXPECT_EQ(engine.Allocated(agent)->ToString(), "cpus:3;mem:1024;ports:[31000-31009]");
   ASSERT_TRUE(engine.Recover(f, agent, offer.role, R("cpus:3;mem:1024;ports:[31000-31009]")).ok());
   EXPECT_TRUE(engine.Allocated(agent)->empty());
@@ -181,7 +159,7 @@ void RunSharedAgainstCopies(SorterKind sorter, uint64_t seed) {
     now += pick(4) == 0 ? 0 : 1;
     std::vector<Offer> from_shared = Allocate(shared, now);
     std::vector<Offer> from_copies = Allocate(copies, now);
-    ASSERT_EQ(Describe(shared, from_shared), Describe(copies, from_copies));
+    ASSERT_EQ(DescribeOffers(shared, from_shared), DescribeOffers(copies, from_copies));
     offered += static_cast<int>(from_shared.size());
     for (size_t i = 0; i < from_shared.size(); ++i) {
       const Offer& offer = from_shared[i];
@@ -223,7 +201,7 @@ void RunSharedAgainstCopies(SorterKind sorter, uint64_t seed) {
       ASSERT_TRUE(shared.Revive(framework, role).ok());
       ASSERT_TRUE(copies.Revive(framework, role).ok());
     }
-    ASSERT_EQ(State(shared, roles), State(copies, roles));
+    ASSERT_EQ(DescribeState(shared, roles), DescribeState(copies, roles));
   }
   EXPECT_GT(offered, 600);  // two offers a cycle at least: the bags went round
 }

@@ -18,6 +18,8 @@
 namespace steward::allocator {
 namespace {
 
+using test_util::DescribeOffers;
+using test_util::DescribeState;
 using test_util::R;
 
 // The framework model: a queue of cpus demands (milli), launched in order while the offer's
@@ -101,31 +103,6 @@ class ModelScreen final : public OfferScreen {
   const Engine& engine_;
   std::vector<Model>& models_;
 };
-
-std::string Describe(const Engine& engine, const std::vector<Offer>& offers) {
-  std::string out;
-  for (const Offer& offer : offers) {
-    absl::StrAppend(&out, *engine.FrameworkName(offer.framework), "@",
-                    *engine.AgentName(offer.agent), "/", engine.RoleName(offer.role), "=",
-                    offer.resources.ToString(), "\n");
-  }
-  return out;
-}
-
-std::string State(const Engine& engine, const std::vector<std::string>& roles) {
-  std::string out;
-  for (AgentId agent : engine.Agents()) {
-    absl::StrAppend(&out, *engine.AgentName(agent), " free ", engine.Free(agent)->ToString(),
-                    " allocated ", engine.Allocated(agent)->ToString(), "\n");
-  }
-  for (const std::string& path : roles) {
-    absl::StatusOr<RoleId> role = engine.FindRole(path);
-    if (!role.ok()) continue;
-    absl::StrAppend(&out, path, " ", engine.Consumption(*role)->ToString(), " share ",
-                    *engine.RoleShare(*role), "\n");
-  }
-  return out;
-}
 
 struct Held {
   Offer offer;
@@ -276,7 +253,7 @@ void RunScreenedAgainstPlain(const Setup& setup, int64_t* plain_offers) {
     absl::StatusOr<std::vector<Offer>> screened_kept = screened.AllocateScreened(now, &screen);
     ASSERT_TRUE(screened_kept.ok()) << screened_kept.status();
     if (setup.quota) {
-      ASSERT_EQ(Describe(plain, *plain_offers_now), Describe(screened, *screened_kept));
+      ASSERT_EQ(DescribeOffers(plain, *plain_offers_now), DescribeOffers(screened, *screened_kept));
       std::vector<Offer> kept;
       for (size_t i = 0; i < screened_kept->size(); ++i) {
         const Offer& s = (*screened_kept)[i];
@@ -295,7 +272,7 @@ void RunScreenedAgainstPlain(const Setup& setup, int64_t* plain_offers) {
       *screened_kept = std::move(kept);
       screened_models = plain_models;  // the same answers were given to both engines
     }
-    ASSERT_EQ(Describe(plain, plain_kept), Describe(screened, *screened_kept));
+    ASSERT_EQ(DescribeOffers(plain, plain_kept), DescribeOffers(screened, *screened_kept));
     if (!setup.quota) {
       ASSERT_EQ(screen.kept_answers, plain_answers);
     }
@@ -315,7 +292,7 @@ void RunScreenedAgainstPlain(const Setup& setup, int64_t* plain_offers) {
       ASSERT_TRUE(plain.Decline(p.framework, p.agent, p.role, p.resources, refuse, now).ok());
       ASSERT_TRUE(screened.Decline(s.framework, s.agent, s.role, s.resources, refuse, now).ok());
     }
-    ASSERT_EQ(State(plain, roles), State(screened, roles));
+    ASSERT_EQ(DescribeState(plain, roles), DescribeState(screened, roles));
     for (FrameworkId f : frameworks) {
       for (const std::string& role : roles) {
         absl::StatusOr<RoleId> id = plain.FindRole(role);
