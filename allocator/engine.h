@@ -287,6 +287,7 @@ class Engine final : public Allocator {
 
   // What (framework, role) holds on an agent, split like the free pools.
   struct Allocation {
+    Allocation(uint32_t framework_id, uint32_t role_id) : framework(framework_id), role(role_id) {}
     uint32_t framework;
     uint32_t role;
     Vec unreserved;  // unreserved scalars
