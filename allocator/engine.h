@@ -588,6 +588,9 @@ class Engine final : public Allocator {
       expiries_;
   uint64_t filter_sequence_ = 0;
   uint64_t cycle_ = 0;
+  // The last cycle in which stage one made an offer: stage two of any other cycle has none
+  // to merge into and skips reading the agent's stage_one_cycle.
+  uint64_t stage_one_offer_cycle_ = 0;
 
   // The screened cycle in progress (AllocateScreened), else screen_ is null.
   OfferScreen* screen_ = nullptr;
