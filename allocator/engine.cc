@@ -308,9 +308,9 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
     if (allocation.framework == framework && allocation.role == entry.role) record = &allocation;
   }
   if (record == nullptr) {
-    record = &host.allocations.emplace_back();
-    record->framework = framework;
-    record->role = entry.role;
+    // Constructed from its ids, not value-initialised: that would first zero the whole record,
+    // inline storage included, with a `rep stos` that cost more than the rest of the call.
+    record = &host.allocations.emplace_back(framework, entry.role);
   }
   AddVec(record->unreserved, unreserved);
 

@@ -287,6 +287,7 @@ class Engine final : public Allocator {
 
   // What (framework, role) holds on an agent, split like the free pools.
   struct Allocation {
+    Allocation(uint32_t framework_id, uint32_t role_id) : framework(framework_id), role(role_id) {}
     uint32_t framework;
     uint32_t role;
     Vec unreserved;  // unreserved scalars
@@ -587,6 +588,9 @@ class Engine final : public Allocator {
       expiries_;
   uint64_t filter_sequence_ = 0;
   uint64_t cycle_ = 0;
+  // The last cycle in which stage one made an offer: stage two of any other cycle has none
+  // to merge into and skips reading the agent's stage_one_cycle.
+  uint64_t stage_one_offer_cycle_ = 0;
 
   // The screened cycle in progress (AllocateScreened), else screen_ is null.
   OfferScreen* screen_ = nullptr;

@@ -220,7 +220,7 @@ bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
   Agent& host = agents_[agent];
   uint64_t key = (uint64_t{framework} << 32) | node;
-  if (stage == 2 && host.stage_one_cycle == cycle_) {
+  if (stage == 2 && stage_one_offer_cycle_ == cycle_ && host.stage_one_cycle == cycle_) {
     for (const auto& [made, index] : host.stage_one_offers) {
       if (made != key) continue;
       STEWARD_CHECK_OK((*offers)[index].resources.Add(offered));
@@ -228,6 +228,7 @@ bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int sta
     }
   }
   if (stage == 1) {
+    stage_one_offer_cycle_ = cycle_;
     if (host.stage_one_cycle != cycle_) {
       host.stage_one_cycle = cycle_;
       host.stage_one_offers.clear();

@@ -9,6 +9,12 @@
 // is logarithmic; they move back below kFlatLimit / 2 (the gap keeps a set that hovers around
 // the limit from moving back and forth).
 //
+// In flat mode the live entries are flat_[head_, end): the engine's commonest re-key moves the
+// first client (the one just offered an agent) to the back (its share now the largest), and
+// with a movable front that is one step of head_ and an append instead of shifting every
+// other entry down. The dead prefix is dropped once it outgrows the live entries, so that
+// costs one move per entry per removal, amortised.
+//
 // Keys must be totally ordered by operator< and distinct. erase() and Rekey() take a key that
 // is present. Iteration never sees a change: the engine changes an order only between walks.
 #ifndef STEWARD_ALLOCATOR_INTERNAL_ORDERED_KEYS_H_
@@ -64,23 +70,24 @@ class OrderedKeys {
     typename absl::btree_set<Key>::const_iterator tree_;
   };
 
-  size_t size() const { return tree_mode_ ? tree_.size() : flat_.size(); }
+  size_t size() const { return tree_mode_ ? tree_.size() : flat_.size() - head_; }
   bool empty() const { return size() == 0; }
-  const Key& front() const { return tree_mode_ ? *tree_.begin() : flat_.front(); }
+  const Key& front() const { return tree_mode_ ? *tree_.begin() : flat_[head_]; }
 
   // In flat mode an empty set iterates over [data, data): data() may be null for an empty
   // vector, and a null flat pointer means tree mode, so the empty flat case uses a sentinel.
   const_iterator begin() const {
     if (tree_mode_) return const_iterator(tree_.begin());
-    return const_iterator(flat_.empty() ? &sentinel_ : flat_.data());
+    return const_iterator(empty() ? &sentinel_ : flat_.data() + head_);
   }
   const_iterator end() const {
     if (tree_mode_) return const_iterator(tree_.end());
-    return const_iterator(flat_.empty() ? &sentinel_ : flat_.data() + flat_.size());
+    return const_iterator(empty() ? &sentinel_ : flat_.data() + flat_.size());
   }
 
   void clear() {
     flat_.clear();
+    head_ = 0;
     tree_.clear();
     tree_mode_ = false;
   }
@@ -90,18 +97,24 @@ class OrderedKeys {
       tree_.insert(key);
       return;
     }
-    flat_.insert(std::lower_bound(flat_.begin(), flat_.end(), key), key);
-    if (flat_.size() > kFlatLimit) {
-      tree_.insert(flat_.begin(), flat_.end());
+    flat_.insert(std::lower_bound(flat_.begin() + head_, flat_.end(), key), key);
+    if (size() > kFlatLimit) {
+      tree_.insert(flat_.begin() + head_, flat_.end());
       flat_.clear();
+      head_ = 0;
       tree_mode_ = true;
     }
   }
 
   void erase(const Key& key) {
     if (!tree_mode_) {
-      auto it = std::lower_bound(flat_.begin(), flat_.end(), key);
-      if (it != flat_.end() && !(key < *it)) flat_.erase(it);
+      auto it = std::lower_bound(flat_.begin() + head_, flat_.end(), key);
+      if (it == flat_.end() || key < *it) return;
+      if (it == flat_.begin() + head_) {
+        DropFront();
+      } else {
+        flat_.erase(it);
+      }
       return;
     }
     tree_.erase(key);
@@ -121,34 +134,71 @@ class OrderedKeys {
     }
     // The re-keyed client is usually near the front (a walk offers to the first clients in
     // order and stops), so its old place is found by galloping from the front.
+    const size_t n = size();
+    Key* first = flat_.data() + head_;
+    Key* last = first + n;
     size_t lo = 0;
     size_t hi = 1;
-    while (hi < flat_.size() && flat_[hi - 1] < old_key) {
+    while (hi < n && first[hi - 1] < old_key) {
       lo = hi;
       hi *= 2;
     }
-    auto at =
-        std::lower_bound(flat_.begin() + lo, flat_.begin() + std::min(hi, flat_.size()), old_key);
-    if (at == flat_.end() || old_key < *at) {  // absent: plain insert
+    Key* at = std::lower_bound(first + lo, first + std::min(hi, n), old_key);
+    if (at == last || old_key < *at) {  // absent: plain insert
       insert(new_key);
       return;
     }
     if (old_key < new_key) {
-      // Entries in (at, to) are below new_key: shift them down one place.
-      auto to = std::lower_bound(at + 1, flat_.end(), new_key);
+      // Its new place `to` is usually at or near the back (the client's share only grew, and
+      // a walk's first client is the one whose share was the least): gallop from the back,
+      // which settles the commonest case, a new last key, in two comparisons instead of a
+      // binary search's mispredicted branches.
+      Key* bound = last;
+      std::ptrdiff_t step = 1;
+      while (bound - (at + 1) > step && new_key < *(bound - step)) {
+        bound -= step;
+        step *= 2;
+      }
+      Key* to = std::lower_bound(bound - (at + 1) > step ? bound - step : at + 1, bound, new_key);
+      // Entries in (at, to) are below new_key. Either shift them down one place, or drop
+      // `at` by moving the entries before it (the front moves up) and open a place at `to`
+      // by moving the entries from `to` on up: whichever moves fewer.
+      if ((at - first) + (last - to) < to - at - 1) {
+        const size_t to_index = static_cast<size_t>(to - flat_.data());
+        std::move_backward(first, at, at + 1);
+        ++head_;
+        flat_.push_back(new_key);  // may reallocate: indexes from here on
+        std::move_backward(flat_.begin() + static_cast<std::ptrdiff_t>(to_index), flat_.end() - 1,
+                           flat_.end());
+        flat_[to_index] = new_key;
+        MaybeCompact();
+        return;
+      }
       std::move(at + 1, to, at);
       *(to - 1) = new_key;
     } else {
       // Entries in [to, at) are above new_key: shift them up one place.
-      auto to = std::lower_bound(flat_.begin(), at, new_key);
+      Key* to = std::lower_bound(first, at, new_key);
       std::move_backward(to, at, at + 1);
       *to = new_key;
     }
   }
 
  private:
+  void DropFront() {
+    ++head_;
+    MaybeCompact();
+  }
+  // Drops the dead prefix once it is at least as long as the live entries (and not tiny).
+  void MaybeCompact() {
+    if (head_ < 16 || head_ < size()) return;
+    flat_.erase(flat_.begin(), flat_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+
   bool tree_mode_ = false;
   std::vector<Key> flat_;
+  size_t head_ = 0;  // flat mode: flat_[0, head_) are dead
   absl::btree_set<Key> tree_;
   Key sentinel_{};
 };

@@ -99,5 +99,51 @@ TEST(OrderedKeysTest, MatchesStdSetAcrossRepresentations) {
   EXPECT_TRUE(saw_flat_after_tree) << "the test never shrank back below half the limit";
 }
 
+// The engine's commonest re-key: the first key moves to (or near) the back, which moves the
+// front instead of shifting the rest. Mixed with front erases, inserts before the front and
+// re-keys downwards, so that the moved front, its compaction and the plain paths interleave.
+TEST(OrderedKeysTest, FrontToBackRekeysMatchStdSet) {
+  std::mt19937_64 rng(7);
+  Keys keys;
+  std::set<Key> oracle;
+  std::vector<double> share_of(400, 0.0);
+  uint32_t next_id = 0;
+  for (; next_id < 100; ++next_id) {
+    keys.insert({0.0, next_id});
+    oracle.insert({0.0, next_id});
+  }
+  for (int step = 0; step < 20000; ++step) {
+    const int op = static_cast<int>(rng() % 20);
+    const Key first = *oracle.begin();
+    const double top = oracle.rbegin()->share;
+    if (op < 14) {  // front to the back, or just before the last few keys
+      const double share = op < 10 ? top + 1.0 : top - static_cast<double>(rng() % 3);
+      keys.Rekey(first, {share, first.id});
+      oracle.erase(first);
+      oracle.insert({share, first.id});
+      share_of[first.id] = share;
+    } else if (op < 16 && oracle.size() > 1) {  // drop the front
+      keys.erase(first);
+      oracle.erase(first);
+    } else if (op < 18 && next_id < share_of.size()) {  // a newcomer in front
+      const uint32_t id = next_id++;
+      share_of[id] = first.share - 1.0;
+      keys.insert({share_of[id], id});
+      oracle.insert({share_of[id], id});
+    } else {  // some key moves down to the front
+      auto it = oracle.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(rng() % oracle.size()));
+      const Key old_key = *it;
+      const Key new_key{first.share - 0.5, old_key.id};
+      keys.Rekey(old_key, new_key);
+      oracle.erase(old_key);
+      oracle.insert(new_key);
+    }
+    ASSERT_EQ(keys.size(), oracle.size()) << "step " << step;
+    ASSERT_EQ(Contents(keys), Contents(oracle)) << "step " << step;
+    ASSERT_EQ(keys.front(), *oracle.begin()) << "step " << step;
+  }
+}
+
 }  // namespace
 }  // namespace steward::allocator::internal
