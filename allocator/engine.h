@@ -48,7 +48,8 @@ namespace steward::allocator {
 // framework models with no think time. Most of such a caller's offers are declined whole (a
 // framework with one queued task is offered every free agent); screening lets the engine
 // decline those inside the cycle without building them, and skip the walk for frameworks that
-// will decline everything.
+// will decline everything. The screen is called from inside the cycle: it must not call the
+// engine.
 class OfferScreen {
  public:
   struct Shown {
