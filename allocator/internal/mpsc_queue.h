@@ -1,5 +1,5 @@
 // MpscQueue<T>: an unbounded, lock-free multi-producer single-consumer FIFO (Dmitry Vyukov's
-// intrusive MPSC node queue, with a stub node), written for the allocator's event intake.
+// intrusive MPSC node queue, with a sentinel node), written for the allocator's event intake.
 //
 // WHY THIS QUEUE
 //   Producers are the master's network threads and sweep workers; they must never block and
@@ -48,7 +48,7 @@
 //   next producer writes `node->next` through its own exchange result: its acquire on `back_` reads
 //   our release, so our initialising store of `next` happens before its link store (no race).
 //   The consumer's back_.load(acquire) in the empty check pairs with (A) the same way when it
-//   re-pushes the stub.
+//   re-pushes the sentinel.
 //
 // THREADS
 //   Push: any number of threads at once. TryPop, the destructor: one thread at a time (the
@@ -75,8 +75,8 @@ class MpscQueue {
   explicit MpscQueue(uint32_t max_chunks = 4096)
       : max_chunks_(max_chunks),
         chunks_(new std::atomic<Node*>[max_chunks == 0 ? 1 : max_chunks]()),
-        back_(&stub_),
-        front_(&stub_) {}
+        back_(&sentinel_),
+        front_(&sentinel_) {}
   ~MpscQueue() {
     T discarded;
     while (TryPop(&discarded)) {
@@ -100,9 +100,9 @@ class MpscQueue {
   bool TryPop(T* out) {
     Node* front = front_;
     Node* next = front->next.load(std::memory_order_acquire);
-    if (front == &stub_) {
+    if (front == &sentinel_) {
       if (next == nullptr) return false;
-      front_ = next;  // skip the stub
+      front_ = next;  // skip the sentinel
       front = next;
       next = next->next.load(std::memory_order_acquire);
     }
@@ -113,10 +113,11 @@ class MpscQueue {
     // `front` is the last linked node. If a producer has already exchanged past it, its link
     // is on the way: report "not ready" rather than wait.
     if (front != back_.load(std::memory_order_acquire)) return false;
-    // Re-insert the stub behind `front` so that `front` gets a successor and can be unlinked.
-    PushNode(&stub_);
+    // Re-insert the sentinel behind `front` so that `front` gets a successor and can be unlinked.
+    PushNode(&sentinel_);
     next = front->next.load(std::memory_order_acquire);
-    if (next == nullptr) return false;  // a producer slipped in before the stub; link pending
+    // A producer slipped in before the sentinel; its link is still on the way.
+    if (next == nullptr) return false;
     front_ = next;
     return Take(front, out);
   }
@@ -124,8 +125,8 @@ class MpscQueue {
  private:
   struct Node {
     std::atomic<Node*> next{nullptr};
-    std::optional<T> value;              // empty in the stub and in free pool nodes
-    uint32_t pool_index = 0;             // 1-based pool slot, 0 for the stub and heap nodes
+    std::optional<T> value;              // empty in the sentinel and in free pool nodes
+    uint32_t pool_index = 0;             // 1-based pool slot, 0 for the sentinel and heap nodes
     std::atomic<uint32_t> next_free{0};  // free list link (pool_index of the next), 0 = end
   };
 
@@ -219,7 +220,7 @@ class MpscQueue {
   std::atomic<uint32_t> chunk_count_{0};
   // Free pool nodes; producers pop (and push whole new chunks), the consumer pushes.
   alignas(64) std::atomic<uint64_t> free_head_{0};
-  Node stub_;
+  Node sentinel_;
   // Producers' end. Alone on its cache line: every push writes it.
   alignas(64) std::atomic<Node*> back_;
   // Consumer's end, private to the consumer.

@@ -65,8 +65,8 @@ TEST(MpscQueueTest, SingleProducerIsFifo) {
   EXPECT_FALSE(queue.TryPop(&out));
 }
 
-TEST(MpscQueueTest, InterleavedPushAndPopKeepOrderAcrossTheStub) {
-  // Draining to empty re-inserts the stub; order must survive every such round.
+TEST(MpscQueueTest, InterleavedPushAndPopKeepOrderAcrossTheSentinel) {
+  // Draining to empty re-inserts the sentinel; order must survive every such round.
   MpscQueue<int> queue;
   int next_in = 0;
   int next_out = 0;
