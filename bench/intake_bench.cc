@@ -107,13 +107,38 @@ class MutexDequeIntake {
   std::deque<AllocatorEvent> queue_;
 };
 
+// Starts `producers` threads together, each running produce(p); returns the wall time until
+// the last one finished and adds each producer's own CPU time to *producer_seconds.
+template <typename Produce>
+double RunProducers(int producers, Produce produce, double* producer_seconds) {
+  std::atomic<bool> go{false};
+  std::atomic<int> done{0};
+  std::vector<double> spent(producers, 0);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      const double start = ThreadCpuSeconds();
+      produce(p);
+      spent[p] = ThreadCpuSeconds() - start;
+      done.fetch_add(1, std::memory_order_release);
+    });
+  }
+  const auto start = Clock::now();
+  go.store(true, std::memory_order_release);
+  while (done.load(std::memory_order_acquire) < producers) std::this_thread::yield();
+  const double seconds = Seconds(Clock::now() - start);
+  for (std::thread& t : threads) t.join();
+  for (double s : spent) *producer_seconds += s;
+  return seconds;
+}
+
 // One round: `producers` threads each push kPerProducer events while a consumer drains.
 // Returns the wall time until the last producer finished; adds each producer's own time to
 // *producer_seconds.
 template <typename Intake>
 double IntakeRound(Intake& intake, int producers, double* producer_seconds, bool* lost) {
-  std::atomic<bool> go{false};
-  std::atomic<int> done{0};
   std::atomic<int64_t> consumed{0};
   const int64_t total = int64_t{producers} * kPerProducer;
   std::thread consumer([&] {
@@ -127,29 +152,17 @@ double IntakeRound(Intake& intake, int producers, double* producer_seconds, bool
     }
     consumed.store(got);
   });
-  std::vector<double> spent(producers, 0);
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
-      while (!go.load(std::memory_order_acquire)) {
-      }
-      const double start = ThreadCpuSeconds();
-      for (int i = 0; i < kPerProducer; ++i) {
-        intake.Push(events::Suppress{FrameworkId(static_cast<uint32_t>(p)),
-                                     RoleId(static_cast<uint32_t>(i & 7))});
-      }
-      spent[p] = ThreadCpuSeconds() - start;
-      done.fetch_add(1, std::memory_order_release);
-    });
-  }
-  const auto start = Clock::now();
-  go.store(true, std::memory_order_release);
-  while (done.load(std::memory_order_acquire) < producers) std::this_thread::yield();
-  const double seconds = Seconds(Clock::now() - start);
-  for (std::thread& t : threads) t.join();
+  const double seconds = RunProducers(
+      producers,
+      [&](int p) {
+        for (int i = 0; i < kPerProducer; ++i) {
+          intake.Push(events::Suppress{FrameworkId(static_cast<uint32_t>(p)),
+                                       RoleId(static_cast<uint32_t>(i & 7))});
+        }
+      },
+      producer_seconds);
   consumer.join();
   if (consumed.load() != total) *lost = true;
-  for (double s : spent) *producer_seconds += s;
   return seconds;
 }
 
@@ -225,33 +238,18 @@ int64_t RunLoop(ConcurrentAllocator& driver, const std::atomic<bool>& stop,
 double DriverRound(ConcurrentAllocator& driver, const std::vector<FrameworkId>& frameworks,
                    const std::vector<RoleId>& roles, double* producer_seconds) {
   const int producers = static_cast<int>(frameworks.size());
-  std::atomic<bool> go{false};
-  std::atomic<int> done{0};
-  std::vector<double> spent(producers, 0);
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
-      while (!go.load(std::memory_order_acquire)) {
-      }
-      const double start = ThreadCpuSeconds();
-      for (int i = 0; i < kPerProducer; ++i) {
-        if (i & 1) {
-          driver.Submit(events::Revive{frameworks[p], roles[p]});
-        } else {
-          driver.Submit(events::Suppress{frameworks[p], roles[p]});
+  return RunProducers(
+      producers,
+      [&](int p) {
+        for (int i = 0; i < kPerProducer; ++i) {
+          if (i & 1) {
+            driver.Submit(events::Revive{frameworks[p], roles[p]});
+          } else {
+            driver.Submit(events::Suppress{frameworks[p], roles[p]});
+          }
         }
-      }
-      spent[p] = ThreadCpuSeconds() - start;
-      done.fetch_add(1, std::memory_order_release);
-    });
-  }
-  const auto start = Clock::now();
-  go.store(true, std::memory_order_release);
-  while (done.load(std::memory_order_acquire) < producers) std::this_thread::yield();
-  const double seconds = Seconds(Clock::now() - start);
-  for (std::thread& t : threads) t.join();
-  for (double s : spent) *producer_seconds += s;
-  return seconds;
+      },
+      producer_seconds);
 }
 
 void BM_Driver_Submit(benchmark::State& state) {
