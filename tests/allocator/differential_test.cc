@@ -35,14 +35,9 @@ Stats global_stats;
 class World {
  public:
   World(uint64_t seed, SorterKind sorter)
-      : rng_(seed), engine_(Options(seed, sorter)), reference_(Options(seed, sorter)) {}
-
-  static AllocatorOptions Options(uint64_t seed, SorterKind sorter) {
-    AllocatorOptions options;
-    options.seed = seed;
-    options.sorter = sorter;
-    return options;
-  }
+      : rng_(seed),
+        engine_({.sorter = sorter, .seed = seed}),
+        reference_({.sorter = sorter, .seed = seed}) {}
 
   // Runs one random step; returns a description for failure messages.
   std::string Step() {

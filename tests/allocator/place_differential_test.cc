@@ -34,14 +34,9 @@ struct Totals {
 class PlaceWorld {
  public:
   PlaceWorld(uint64_t seed, SorterKind sorter)
-      : rng_(seed), engine_(Options(seed, sorter)), reference_(Options(seed, sorter)) {}
-
-  static AllocatorOptions Options(uint64_t seed, SorterKind sorter) {
-    AllocatorOptions options;
-    options.seed = seed;
-    options.sorter = sorter;
-    return options;
-  }
+      : rng_(seed),
+        engine_({.sorter = sorter, .seed = seed}),
+        reference_({.sorter = sorter, .seed = seed}) {}
 
   // Homogeneous: every agent alike. Interleaved: three shapes in turn (agent i mod 3), so
   // that agents of one shape are not adjacent by id and exact fits (score 0) tie across
