@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -153,7 +155,8 @@ Master::Impl::Impl(MasterOptions options, std::unique_ptr<Registrar> registrar)
       registrar_(std::move(registrar)),
       random_(std::random_device{}()) {
   if (options_.hostname.empty()) options_.hostname = options_.ip;
-  allocator_ = std::make_unique<allocator::Engine>();
+  allocator_ =
+      std::make_unique<allocator::ConcurrentAllocator>(std::make_unique<allocator::Engine>());
   master_id_ = UuidText(NewUuidBytes());
   RegisterMetrics();
 }
@@ -218,9 +221,11 @@ absl::Status Master::Impl::Recover() {
   registry_version_ = reg.version();
   std::lock_guard<std::mutex> lock(mu_);
   for (const v1::WeightInfo& weight : reg.weights()) {
-    if (absl::Status s = allocator_->SetWeight(weight.role(), weight.weight()); !s.ok()) {
+    const allocator::EventOutcome set =
+        ApplyLocked(allocator::events::SetWeight{weight.role(), weight.weight()});
+    if (!set.status.ok()) {
       return absl::DataLossError(
-          absl::StrCat("registry weight of '", weight.role(), "': ", s.message()));
+          absl::StrCat("registry weight of '", weight.role(), "': ", set.status.message()));
     }
     weights_[weight.role()] = weight.weight();
   }
@@ -276,18 +281,19 @@ absl::StatusOr<FrameworkEntry*> Master::Impl::EnsureRecoveredFrameworkLocked(
       alloc_info.gpu_capable = true;
     }
   }
-  absl::StatusOr<allocator::FrameworkId> alloc = allocator_->AddFramework(alloc_info);
-  if (!alloc.ok()) return alloc.status();
-  (void)allocator_->DeactivateFramework(*alloc);
+  const allocator::EventOutcome added = ApplyLocked(allocator::events::AddFramework{alloc_info});
+  if (!added.status.ok()) return added.status;
+  const allocator::FrameworkId alloc = added.framework();
+  SubmitLocked(allocator::events::DeactivateFramework{alloc});
   auto entry = std::make_unique<FrameworkEntry>();
   entry->info = info;
-  entry->alloc = *alloc;
+  entry->alloc = alloc;
   entry->roles = alloc_info.roles;
   entry->recovered = true;
   // A recovered framework gets at least ten minutes to resubscribe after a master restart.
   entry->failover_deadline = Now() + std::max(info.failover_timeout(), 600.0);
   FrameworkEntry* raw = AddFrameworkLocked(id, std::move(entry));
-  framework_by_alloc_[alloc->value()] = id;
+  framework_by_alloc_[alloc.value()] = id;
   return raw;
 }
 
@@ -406,7 +412,7 @@ void Master::Impl::RegistrarLoop() {
       for (auto it = answered.rbegin(); it != answered.rend(); ++it) (*it)(status);
     }
     UnlockAndRunDeferred(lock);
-    wake_.notify_all();
+    KickLoop();
     lock.lock();
   }
   registrar_running_ = false;
@@ -433,7 +439,6 @@ absl::Status Master::Impl::Start() {
   if (absl::Status status = server_->Start(); !status.ok()) return status;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    next_allocation_ = Now();
     next_heartbeat_ = Now() + std::chrono::duration<double>(options_.heartbeat_interval).count();
     // The registry records this master as its writer; recovered agents and frameworks keep
     // their state until they reconnect or time out.
@@ -443,9 +448,15 @@ absl::Status Master::Impl::Start() {
     }
     registrar_writes_->Increment();
     registrar_running_ = true;
+    // What Recover applied becomes visible to readers; from here on the loop thread holds the
+    // loop role (the thread's creation orders our use of the engine before its).
+    allocator_->Drain(std::numeric_limits<size_t>::max());
+    PublishFromLoop();
+    next_allocation_ = Now();
+    loop_running_ = true;
   }
   registrar_thread_ = std::thread([this] { RegistrarLoop(); });
-  ticker_ = std::thread([this] { TickerLoop(); });
+  ticker_ = std::thread([this] { LoopMain(); });
   STEWARD_LOG(INFO) << "Master " << master_id_ << " listening on " << options_.ip << ":" << port()
                     << " (work_dir " << options_.work_dir << ")";
   return absl::OkStatus();
@@ -457,7 +468,8 @@ void Master::Impl::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_.notify_all();
+  loop_stop_.store(true);
+  KickLoop();
   registrar_wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   // The writer finishes what was asked for (answering the waiting subscriptions) and ends.
@@ -465,23 +477,213 @@ void Master::Impl::Stop() {
   if (server_) server_->Stop();
 }
 
-void Master::Impl::TickerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    TickLocked();
-    const double next = std::min(next_allocation_, next_heartbeat_);
-    const double wait = std::clamp(next - Now(), 0.001, 0.1);
-    wake_.wait_for(lock, std::chrono::duration<double>(wait));
+namespace {
+
+// Role paths an event names, with their ancestors ("a/b" names "a" and "a/b"): the role nodes
+// it may create.
+std::vector<std::string> RolePathsNamed(const allocator::AllocatorEvent& event) {
+  std::vector<std::string> named;
+  if (const auto* framework = std::get_if<allocator::events::AddFramework>(&event)) {
+    named = framework->info.roles;
+  } else if (const auto* agent = std::get_if<allocator::events::AddAgent>(&event)) {
+    for (const allocator::Resource& r : agent->info.total.entries()) {
+      if (!r.reservation.empty()) named.push_back(r.reservation);
+    }
+  } else if (const auto* weight = std::get_if<allocator::events::SetWeight>(&event)) {
+    named.push_back(weight->role);
+  } else if (const auto* quota = std::get_if<allocator::events::SetQuota>(&event)) {
+    named.push_back(quota->role);
+  } else if (const auto* reserve = std::get_if<allocator::events::Reserve>(&event)) {
+    named.push_back(reserve->role);
+  }
+  std::vector<std::string> out;
+  for (const std::string& path : named) {
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      out.push_back(path.substr(0, slash));
+    }
+    out.push_back(path);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// An outcome the loop fills in, with the ids of the role paths the event named.
+struct AppliedState {
+  std::atomic<uint32_t> ready{0};
+  allocator::EventOutcome outcome;
+  std::vector<std::pair<std::string, allocator::RoleId>> roles;
+};
+
+}  // namespace
+
+void Master::Impl::SubmitLocked(allocator::AllocatorEvent event) {
+  events_submitted_.fetch_add(1);
+  allocator_->Submit(std::move(event));
+  // Without a running loop the holder of mu_ holds the loop role and applies it now.
+  if (!loop_running_) allocator_->Drain(std::numeric_limits<size_t>::max());
+}
+
+allocator::EventOutcome Master::Impl::ApplyLocked(allocator::AllocatorEvent event) {
+  auto state = std::make_shared<AppliedState>();
+  std::vector<std::string> paths = RolePathsNamed(event);
+  events_submitted_.fetch_add(1);
+  // The callback runs in the loop role (right after the event is applied), so it may read the
+  // engine; it touches nothing of the master's but `state`.
+  allocator_->Submit(std::move(event), [this, state, paths = std::move(paths)](
+                                           const allocator::EventOutcome& outcome) {
+    state->outcome = outcome;
+    if (outcome.status.ok()) {
+      for (const std::string& path : paths) {
+        absl::StatusOr<allocator::RoleId> id = allocator_->allocator().FindRole(path);
+        if (id.ok()) state->roles.emplace_back(path, *id);
+      }
+    }
+    // release: the outcome and roles written above are visible to the waiter's acquire.
+    state->ready.store(1, std::memory_order_release);
+    state->ready.notify_all();
+  });
+  if (loop_running_) {
+    // Safe while holding mu_: the loop thread never blocks on mu_ (LockFromLoop keeps
+    // applying events while mu_ is taken), so it applies this event and wakes us.
+    KickLoop();
+    while (state->ready.load(std::memory_order_acquire) == 0) state->ready.wait(0);
+  } else {
+    allocator_->Drain(std::numeric_limits<size_t>::max());
+  }
+  for (const auto& [path, id] : state->roles) {
+    role_ids_[path] = id;
+    role_names_[id.value()] = path;
+  }
+  return state->outcome;
+}
+
+void Master::Impl::WaitPublishedLocked(const allocator::EventOutcome& outcome) {
+  if (!loop_running_) {
+    PublishFromLoop();  // we hold the loop role
+    return;
+  }
+  KickLoop();
+  // The loop publishes after every drain (LockFromLoop, or when kicked) and every cycle.
+  for (uint64_t seen = published_seen_.load(); seen <= outcome.sequence;
+       seen = published_seen_.load()) {
+    published_seen_.wait(seen);
   }
 }
 
-void Master::Impl::TickLocked() {
-  const double now = Now();
-  if (now >= next_allocation_) {
-    AllocateLocked();
-    const double interval = std::chrono::duration<double>(options_.allocation_interval).count();
-    next_allocation_ = std::max(next_allocation_ + interval, now);
+absl::StatusOr<allocator::RoleId> Master::Impl::FindRoleLocked(const std::string& path) const {
+  auto it = role_ids_.find(path);
+  if (it == role_ids_.end()) return absl::NotFoundError(absl::StrCat("Unknown role '", path, "'"));
+  return it->second;
+}
+
+std::string Master::Impl::RoleNameLocked(allocator::RoleId role) const {
+  auto it = role_names_.find(role.value());
+  return it == role_names_.end() ? std::string() : it->second;
+}
+
+void Master::Impl::KickLoop() {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    loop_kicked_ = true;
   }
+  loop_cv_.notify_one();
+}
+
+void Master::Impl::NotePublished() {
+  allocator::ConcurrentAllocator::SnapshotRef snapshot = allocator_->Acquire();
+  const allocator::IntakeCounters& counters = allocator_->counters();
+  events_done_.store(counters.events_applied + counters.events_rejected);
+  snapshots_pending_.store(allocator_->snapshots_pending());
+  published_seen_.store(snapshot->events_seen);
+  published_seen_.notify_all();
+}
+
+void Master::Impl::PublishFromLoop() {
+  allocator_->Publish();
+  NotePublished();
+}
+
+std::unique_lock<std::mutex> Master::Impl::LockFromLoop() {
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  while (!lock.owns_lock()) {
+    // The holder of mu_ may be waiting for an event it submitted: apply what is queued (and
+    // publish it, in case it waits for the snapshot) instead of blocking on mu_.
+    if (allocator_->Drain(std::numeric_limits<size_t>::max()) > 0) {
+      PublishFromLoop();
+    } else {
+      std::unique_lock<std::mutex> wait(loop_mu_);
+      loop_cv_.wait_for(wait, std::chrono::microseconds(200), [this] { return loop_kicked_; });
+      loop_kicked_ = false;
+    }
+    lock.try_lock();
+  }
+  return lock;
+}
+
+void Master::Impl::LoopMain() {
+  const double interval = std::chrono::duration<double>(options_.allocation_interval).count();
+  double next_tick = 0;
+  while (true) {
+    {
+      // Sleep until the next allocation or tick, or until kicked; never with mu_.
+      std::unique_lock<std::mutex> wait(loop_mu_);
+      const double until = std::min(next_allocation_, next_tick);
+      const double seconds = std::clamp(until - Now(), 0.0, 0.1);
+      loop_cv_.wait_for(wait, std::chrono::duration<double>(seconds),
+                        [this] { return loop_kicked_ || loop_stop_.load(); });
+      loop_kicked_ = false;
+    }
+    if (loop_stop_.load()) break;
+    const double now = Now();
+    const bool allocate = now >= next_allocation_;
+    if (!allocate && allocator_->Drain(std::numeric_limits<size_t>::max()) > 0) {
+      PublishFromLoop();  // answers waiting producers before the next cycle
+    }
+    std::optional<absl::StatusOr<std::vector<allocator::Offer>>> offers;
+    if (allocate) {
+      if (options_.cycle_hook) options_.cycle_hook(MasterOptions::CycleStage::kBeforeCycle, 0);
+      const auto begin = std::chrono::steady_clock::now();
+      offers = allocator_->RunCycle(now);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+              .count();
+      allocation_run_ms_->Record(ms);
+      last_cycle_ms_.store(ms);
+      allocation_runs_->Increment();
+      NotePublished();
+      next_allocation_ = std::max(next_allocation_ + interval, now);
+      if (options_.cycle_hook) {
+        options_.cycle_hook(MasterOptions::CycleStage::kAfterCycle,
+                            offers->ok() ? (*offers)->size() : 0);
+      }
+    }
+    if (!allocate && now < next_tick) continue;
+    std::unique_lock<std::mutex> lock = LockFromLoop();
+    if (offers) {
+      if (offers->ok()) {
+        MakeOffersLocked(**std::move(offers));
+      } else {
+        STEWARD_LOG(ERROR) << "Allocation failed: " << offers->status().message();
+      }
+    }
+    TickLocked(now);
+    next_tick = std::min(next_heartbeat_, next_liveness_check_);
+    // Not UnlockAndRunDeferred: deferred work may take mu_ (blocking), which the loop must
+    // never do. Nothing the loop runs defers work (only subscription answers do, and their
+    // threads run it before they release mu_), so after_unlock_ is empty here.
+    lock.unlock();
+  }
+  // Hand the loop role to the holders of mu_: what is queued now is applied here, what is
+  // submitted later by whoever submits it (under mu_, see SubmitLocked).
+  std::unique_lock<std::mutex> lock = LockFromLoop();
+  loop_running_ = false;
+  allocator_->Drain(std::numeric_limits<size_t>::max());
+  PublishFromLoop();
+}
+
+void Master::Impl::TickLocked(double now) {
   if (now >= next_heartbeat_) {
     v1::scheduler::Event heartbeat;
     heartbeat.set_type(v1::scheduler::Event::HEARTBEAT);
@@ -519,26 +721,41 @@ void Master::Impl::TickLocked() {
 // ---------------------------------------------------------------------------------------
 // Allocation and offers
 
-void Master::Impl::AllocateLocked() {
-  const auto begin = std::chrono::steady_clock::now();
-  absl::StatusOr<std::vector<allocator::Offer>> offers = allocator_->Allocate(Now());
-  allocation_run_ms_->Record(
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count());
-  allocation_runs_->Increment();
-  if (!offers.ok()) {
-    STEWARD_LOG(ERROR) << "Allocation failed: " << offers.status().message();
-    return;
-  }
+void Master::Impl::MakeOffersLocked(std::vector<allocator::Offer> offers) {
   std::map<std::string, v1::scheduler::Event> events;
-  for (allocator::Offer& offer : *offers) {
-    const std::string& framework_id = framework_by_alloc_.at(offer.framework.value());
-    const std::string& agent_id = agent_by_alloc_.at(offer.agent.value());
-    FrameworkEntry* framework = FindFramework(framework_id);
-    AgentEntry* agent = FindAgent(agent_id);
-    if (framework == nullptr || agent == nullptr || !framework->connected) {
-      (void)allocator_->Recover(offer.framework, offer.agent, offer.role, offer.resources);
+  for (allocator::Offer& offer : offers) {
+    // The cycle ran without mu_: what changed in the master since its events were drained
+    // makes an offer stale (framework or agent removed or disconnected, role suppressed or no
+    // longer subscribed). Those go back to the allocator.
+    auto framework_it = framework_by_alloc_.find(offer.framework.value());
+    auto agent_it = agent_by_alloc_.find(offer.agent.value());
+    FrameworkEntry* framework =
+        framework_it == framework_by_alloc_.end() ? nullptr : FindFramework(framework_it->second);
+    AgentEntry* agent = agent_it == agent_by_alloc_.end() ? nullptr : FindAgent(agent_it->second);
+    const std::string role = RoleNameLocked(offer.role);
+    if (framework == nullptr || agent == nullptr || !framework->connected || !agent->connected ||
+        framework->alloc != offer.framework || agent->alloc != offer.agent ||
+        std::find(framework->roles.begin(), framework->roles.end(), role) ==
+            framework->roles.end() ||
+        framework->suppressed_roles.contains(role)) {
+      events_submitted_.fetch_add(1);
+      allocator_->Submit(
+          allocator::events::Recover{offer.framework, offer.agent, offer.role,
+                                     std::move(offer.resources)},
+          [this](const allocator::EventOutcome& outcome) {
+            if (outcome.status.ok()) {
+              stale_offers_recovered_->Increment();
+            } else if (absl::IsNotFound(outcome.status)) {
+              stale_offers_gone_->Increment();  // the framework or agent left the allocator
+            } else {
+              STEWARD_LOG(ERROR) << "Recovering a stale offer: " << outcome.status.message();
+            }
+          });
+      KickLoop();
       continue;
     }
+    const std::string& framework_id = framework_it->second;
+    const std::string& agent_id = agent_it->second;
     OfferEntry entry;
     entry.id = absl::StrCat(master_id_, "-O", next_offer_++);
     entry.framework_id = framework_id;
@@ -561,7 +778,7 @@ void Master::Impl::AllocateLocked() {
 
 void Master::Impl::OfferProto(const OfferEntry& entry, const AgentEntry& agent,
                               v1::Offer* out) const {
-  const std::string role = allocator_->RoleName(entry.role);
+  const std::string role = RoleNameLocked(entry.role);
   out->mutable_id()->set_value(entry.id);
   out->mutable_framework_id()->set_value(entry.framework_id);
   out->mutable_agent_id()->set_value(entry.agent_id);
@@ -614,8 +831,8 @@ void Master::Impl::RescindOfferLocked(const std::string& offer_id, bool send_eve
   OfferEntry entry = TakeOfferLocked(offer_id);
   FrameworkEntry* framework = FindFramework(entry.framework_id);
   if (framework != nullptr) {
-    (void)allocator_->Recover(framework->alloc, FindAgent(entry.agent_id)->alloc, entry.role,
-                              entry.resources);
+    SubmitLocked(allocator::events::Recover{framework->alloc, FindAgent(entry.agent_id)->alloc,
+                                            entry.role, entry.resources});
     if (send_event && framework->connected) {
       v1::scheduler::Event event;
       event.set_type(v1::scheduler::Event::RESCIND);
@@ -676,13 +893,18 @@ void Master::Impl::ReleaseTaskResourcesLocked(FrameworkEntry& framework, TaskEnt
   task.released = true;
   AgentEntry* agent = FindAgent(task.task.agent_id().value());
   if (agent == nullptr || task.used.empty()) return;
-  absl::StatusOr<allocator::RoleId> role = allocator_->FindRole(task.role);
+  absl::StatusOr<allocator::RoleId> role = FindRoleLocked(task.role);
   if (!role.ok()) return;
-  if (absl::Status s = allocator_->Recover(framework.alloc, agent->alloc, *role, task.used);
-      !s.ok()) {
-    STEWARD_LOG(WARNING) << "Recovering resources of task " << task.task.task_id().value() << ": "
-                         << s.message();
-  }
+  events_submitted_.fetch_add(1);
+  allocator_->Submit(
+      allocator::events::Recover{framework.alloc, agent->alloc, *role, task.used},
+      [task_id = task.task.task_id().value()](const allocator::EventOutcome& outcome) {
+        if (!outcome.status.ok()) {
+          STEWARD_LOG(WARNING) << "Recovering resources of task " << task_id << ": "
+                               << outcome.status.message();
+        }
+      });
+  if (!loop_running_) allocator_->Drain(std::numeric_limits<size_t>::max());
 }
 
 void Master::Impl::UpdateTaskLocked(FrameworkEntry& framework, TaskEntry& task,
@@ -793,13 +1015,13 @@ void Master::Impl::DisconnectFrameworkLocked(FrameworkEntry& framework,
   framework.stream.responder.reset();
   framework.unregistered_time = WallNow();
   framework.failover_deadline = Now() + framework.info.failover_timeout();
-  (void)allocator_->DeactivateFramework(framework.alloc);
+  SubmitLocked(allocator::events::DeactivateFramework{framework.alloc});
   RemoveFrameworkOffersLocked(framework, /*send_events=*/false);
   STEWARD_LOG(INFO) << "Framework " << framework.info.id().value() << " (" << framework.info.name()
                     << ") disconnected; failover timeout " << framework.info.failover_timeout()
                     << " s";
   PersistThenLocked(nullptr);
-  wake_.notify_all();
+  KickLoop();
 }
 
 void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const std::string& why,
@@ -830,7 +1052,7 @@ void Master::Impl::RemoveFrameworkLocked(const std::string& framework_id, const 
     }
     CompleteTaskLocked(framework, task_id);
   }
-  (void)allocator_->RemoveFramework(framework.alloc);
+  SubmitLocked(allocator::events::RemoveFramework{framework.alloc});
   framework_by_alloc_.erase(framework.alloc.value());
   if (framework.connected && framework.stream.responder) {
     v1::scheduler::Event error;
@@ -854,7 +1076,7 @@ void Master::Impl::DisconnectAgentLocked(AgentEntry& agent, const std::string& s
   if (!agent.connected || agent.stream.id != stream_id) return;
   agent.connected = false;
   agent.stream.responder.reset();
-  (void)allocator_->DeactivateAgent(agent.alloc);
+  SubmitLocked(allocator::events::DeactivateAgent{agent.alloc});
   RescindAgentOffersLocked(agent);
   STEWARD_LOG(INFO) << "Agent " << agent.info.id().value() << " (" << agent.info.hostname()
                     << ") disconnected; its offers were rescinded";
@@ -883,7 +1105,7 @@ void Master::Impl::MarkAgentUnreachableLocked(AgentEntry& agent) {
     CompleteTaskLocked(*framework, task_id);
   }
   if (agent.alloc.valid()) {
-    (void)allocator_->RemoveAgent(agent.alloc);
+    SubmitLocked(allocator::events::RemoveAgent{agent.alloc});
     agent_by_alloc_.erase(agent.alloc.value());
   }
   if (agent.connected && agent.stream.responder) agent.stream.responder->Close();

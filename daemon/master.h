@@ -26,7 +26,9 @@
 #define STEWARD_DAEMON_MASTER_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +55,12 @@ struct MasterOptions {
   int http_threads = 4;
   size_t max_body_bytes = 16 * 1024 * 1024;
   int max_json_depth = 64;
+  // Tests only: called on the allocation loop thread, without the master's lock, with
+  // kBeforeCycle just before a cycle and kAfterCycle (and the number of offers it made) after
+  // it, before the master takes its lock to turn the offers into Mesos offers. A hook that
+  // blocks holds up allocation only.
+  enum class CycleStage { kBeforeCycle, kAfterCycle };
+  std::function<void(CycleStage stage, size_t offers)> cycle_hook;
 };
 
 class Master {

@@ -253,7 +253,7 @@ void Master::Impl::AgentSubscribe(const agent::Call& call, const std::string& pe
     FinishAgentSubscribeLocked(agent_id, status);
   });
   UnlockAndRunDeferred(lock);
-  wake_.notify_all();
+  KickLoop();
 }
 
 absl::StatusOr<allocator::AgentId> Master::Impl::AddAgentToAllocatorLocked(
@@ -275,9 +275,10 @@ absl::StatusOr<allocator::AgentId> Master::Impl::AddAgentToAllocatorLocked(
     }
     alloc_info.attributes.emplace_back(attribute.name(), value);
   }
-  absl::StatusOr<allocator::AgentId> alloc = allocator_->AddAgent(alloc_info);
-  if (alloc.ok()) (void)allocator_->DeactivateAgent(*alloc);
-  return alloc;
+  const allocator::EventOutcome added = ApplyLocked(allocator::events::AddAgent{alloc_info});
+  if (!added.status.ok()) return added.status;
+  SubmitLocked(allocator::events::DeactivateAgent{added.agent()});
+  return added.agent();
 }
 
 void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
@@ -287,7 +288,7 @@ void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
   AgentAdmission& admission = node.mapped();
   Responder& responder = *admission.responder;
   if (!status.ok()) {
-    if (admission.alloc.valid()) (void)allocator_->RemoveAgent(admission.alloc);
+    if (admission.alloc.valid()) SubmitLocked(allocator::events::RemoveAgent{admission.alloc});
     responder.Reply(
         503, absl::StrCat("Agent ", agent_id,
                           " was not admitted: the registry write failed: ", status.message()));
@@ -314,7 +315,8 @@ void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
   }
   if (alloc.valid()) {
     if (agent->alloc.valid()) {
-      (void)allocator_->RemoveAgent(alloc);  // cannot happen: one admission per id at a time
+      // Cannot happen: one admission per id at a time.
+      SubmitLocked(allocator::events::RemoveAgent{alloc});
     } else {
       agent->alloc = alloc;
       agent_by_alloc_[alloc.value()] = agent_id;
@@ -326,7 +328,7 @@ void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
   agent->ip = AgentIp(info.hostname(), admission.peer);
   agent->total = admission.total;
   agent->version = admission.subscribe.version();
-  (void)allocator_->ActivateAgent(agent->alloc);
+  SubmitLocked(allocator::events::ActivateAgent{agent->alloc});
   if (admission.reregister) {
     agent->reregistered_time = WallNow();
     agent_reregistrations_->Increment();
@@ -368,7 +370,7 @@ void Master::Impl::FinishAgentSubscribeLocked(const std::string& agent_id,
   STEWARD_LOG(INFO) << (admission.reregister ? "Reregistered" : "Registered") << " agent "
                     << agent_id << " at " << info.hostname() << ":" << info.port() << " with "
                     << admission.total.ToString();
-  wake_.notify_all();
+  KickLoop();
   // Registered without the lock: the callback takes it, and runs inline if the server stopped.
   after_unlock_.push_back([this, responder, agent_id, stream_id]() mutable {
     responder.OnDisconnect([this, agent_id, stream_id] {
@@ -428,9 +430,10 @@ void Master::Impl::ReconcileAgentTasksLocked(AgentEntry& agent,
     entry.role = role;
     entry.released = true;
     if (used.ok() && !common::IsTerminalState(task.state())) {
-      absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
+      absl::StatusOr<allocator::RoleId> role_id = FindRoleLocked(role);
       if (role_id.ok() &&
-          allocator_->AddInUse(framework->alloc, agent.alloc, *role_id, *used).ok()) {
+          ApplyLocked(allocator::events::AddInUse{framework->alloc, agent.alloc, *role_id, *used})
+              .status.ok()) {
         entry.used = *used;
         entry.released = false;
       } else {

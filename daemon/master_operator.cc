@@ -419,21 +419,35 @@ absl::Status Master::Impl::UpdateQuotaLocked(const Call::UpdateQuota& update) {
     changes.push_back(std::move(change));
   }
   // Apply all or nothing: on a failure, restore the quotas already changed.
-  std::vector<std::pair<std::string, allocator::Quota>> previous;
-  for (const Change& change : changes) {
-    allocator::Quota old;
-    if (absl::StatusOr<allocator::RoleId> role = allocator_->FindRole(change.role); role.ok()) {
-      if (absl::StatusOr<allocator::Quota> q = allocator_->GetQuota(*role); q.ok()) old = *q;
+  // Each SetQuota's outcome is waited for (the loop applies it; see ApplyLocked).
+  auto set_quota = [this](const std::string& role, const allocator::Quota& quota) {
+    allocator::EventOutcome outcome = ApplyLocked(allocator::events::SetQuota{role, quota});
+    if (outcome.status.ok()) {
+      if (quota.guarantee.empty() && quota.limit.empty()) {
+        allocator_quotas_.erase(role);
+      } else {
+        allocator_quotas_[role] = quota;
+      }
     }
-    if (absl::Status s = allocator_->SetQuota(change.role, change.quota); !s.ok()) {
+    return outcome;
+  };
+  std::vector<std::pair<std::string, allocator::Quota>> previous;
+  allocator::EventOutcome last;
+  for (const Change& change : changes) {
+    auto old = allocator_quotas_.find(change.role);
+    allocator::Quota before = old == allocator_quotas_.end() ? allocator::Quota() : old->second;
+    last = set_quota(change.role, change.quota);
+    if (!last.status.ok()) {
       for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
-        (void)allocator_->SetQuota(it->first, it->second);
+        (void)set_quota(it->first, it->second);
       }
       return absl::InvalidArgumentError(
-          absl::StrCat("Quota for role '", change.role, "': ", s.message()));
+          absl::StrCat("Quota for role '", change.role, "': ", last.status.message()));
     }
-    previous.emplace_back(change.role, old);
+    previous.emplace_back(change.role, before);
   }
+  // Read-your-writes: the allocator section of /master/state and the metrics show it.
+  if (!changes.empty()) WaitPublishedLocked(last);
   for (const Change& change : changes) {
     quotas_.erase(
         std::remove_if(quotas_.begin(), quotas_.end(),
@@ -443,7 +457,7 @@ absl::Status Master::Impl::UpdateQuotaLocked(const Call::UpdateQuota& update) {
       quotas_.push_back(change.config);
     }
   }
-  wake_.notify_all();
+  KickLoop();
   return absl::OkStatus();
 }
 
@@ -457,10 +471,12 @@ absl::Status Master::Impl::UpdateWeightsLocked(const Call::UpdateWeights& update
           absl::StrCat("Weight of role '", info.role(), "' must be a positive finite number"));
     }
   }
+  allocator::EventOutcome last;
   for (const v1::WeightInfo& info : update.weight_infos()) {
-    if (absl::Status s = allocator_->SetWeight(info.role(), info.weight()); !s.ok()) {
+    last = ApplyLocked(allocator::events::SetWeight{info.role(), info.weight()});
+    if (!last.status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("Weight of role '", info.role(), "': ", s.message()));
+          absl::StrCat("Weight of role '", info.role(), "': ", last.status.message()));
     }
     if (info.weight() == 1.0) {
       weights_.erase(info.role());
@@ -468,7 +484,8 @@ absl::Status Master::Impl::UpdateWeightsLocked(const Call::UpdateWeights& update
       weights_[info.role()] = info.weight();
     }
   }
-  wake_.notify_all();
+  if (update.weight_infos_size() > 0) WaitPublishedLocked(last);
+  KickLoop();
   return absl::OkStatus();
 }
 
@@ -496,25 +513,30 @@ absl::Status Master::Impl::ReserveLocked(const Call::ReserveResources& request, 
   }
   // Offers on the agent hold its free resources: take them back first, as Mesos does.
   RescindAgentOffersLocked(*agent);
+  allocator::EventOutcome last;
   if (reserve_op) {
     std::vector<std::pair<std::string, allocator::Resources>> done;
     for (const auto& [role, bag] : by_role) {
-      if (absl::Status s = allocator_->Reserve(agent->alloc, role, bag.WithReservation(""));
-          !s.ok()) {
-        for (const auto& [r, b] : done) (void)allocator_->Unreserve(agent->alloc, b);
+      last = ApplyLocked(allocator::events::Reserve{agent->alloc, role, bag.WithReservation("")});
+      if (!last.status.ok()) {
+        for (const auto& [r, b] : done) {
+          (void)ApplyLocked(allocator::events::Unreserve{agent->alloc, b});
+        }
         return absl::FailedPreconditionError(
-            absl::StrCat("Cannot reserve ", bag.ToString(), ": ", s.message()));
+            absl::StrCat("Cannot reserve ", bag.ToString(), ": ", last.status.message()));
       }
       done.emplace_back(role, bag);
     }
     (void)agent->dynamic_reservations.Add(*resources);
   } else {
-    if (absl::Status s = allocator_->Unreserve(agent->alloc, *resources); !s.ok()) {
+    last = ApplyLocked(allocator::events::Unreserve{agent->alloc, *resources});
+    if (!last.status.ok()) {
       return absl::FailedPreconditionError(
-          absl::StrCat("Cannot unreserve ", resources->ToString(), ": ", s.message()));
+          absl::StrCat("Cannot unreserve ", resources->ToString(), ": ", last.status.message()));
     }
     (void)agent->dynamic_reservations.Subtract(*resources);
   }
+  WaitPublishedLocked(last);
   agent::Event event;
   event.set_type(reserve_op ? agent::Event::RESERVE : agent::Event::UNRESERVE);
   common::ResourceList wire = common::ToProto(*resources, v1::Resource::ReservationInfo::DYNAMIC);
@@ -524,7 +546,7 @@ absl::Status Master::Impl::ReserveLocked(const Call::ReserveResources& request, 
     *event.mutable_unreserve()->mutable_resources() = wire;
   }
   SendAgentEvent(*agent, event);
-  wake_.notify_all();
+  KickLoop();
   return absl::OkStatus();
 }
 
@@ -952,9 +974,91 @@ std::string Master::Impl::StateJsonLocked(bool summary) const {
     w.Key("unregistered_frameworks");
     w.BeginArray();
     w.EndArray();
+    WriteAllocatorSnapshot(w);
   }
   w.EndObject();
   return w.str();
+}
+
+void Master::Impl::WriteAllocatorSnapshot(JsonWriter& w) const {
+  // Steward's addition: the allocator as its latest published snapshot shows it. It may lag
+  // the rest of the document by the events not applied yet: `events_submitted` (as of this
+  // document) minus `events_seen` (as of the snapshot).
+  allocator::ConcurrentAllocator::SnapshotRef snapshot = allocator_->Acquire();
+  auto quantities = [&w](const allocator::ResourceQuantities& q) {
+    w.BeginObject();
+    for (const auto& [name, milli] : q.entries()) {
+      w.Key(name);
+      w.Number(static_cast<double>(milli) / allocator::kMilliPerUnit);
+    }
+    w.EndObject();
+  };
+  w.Key("allocator");
+  w.BeginObject();
+  w.Key("cycle");
+  w.Int(static_cast<int64_t>(snapshot->cycle));
+  w.Key("time");
+  w.Number(snapshot->time);
+  w.Key("events_seen");
+  w.Int(static_cast<int64_t>(snapshot->events_seen));
+  w.Key("events_submitted");
+  w.Int(static_cast<int64_t>(events_submitted_.load()));
+  w.Key("events_rejected");
+  w.Int(static_cast<int64_t>(snapshot->counters.events_rejected));
+  w.Key("agents");
+  w.BeginArray();
+  for (const auto& agent : snapshot->agents) {
+    w.BeginObject();
+    w.Key("id");
+    w.String(agent->name);  // the Mesos agent id
+    w.Key("active");
+    w.Bool(agent->active);
+    w.Key("total");
+    quantities(agent->total);
+    w.Key("free");
+    quantities(agent->free);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("frameworks");
+  w.BeginArray();
+  for (const auto& framework : snapshot->frameworks) {
+    w.BeginObject();
+    w.Key("id");
+    w.String(framework->name);  // the Mesos framework id
+    w.Key("role");
+    w.String(framework->role_path);
+    w.Key("active");
+    w.Bool(framework->active);
+    w.Key("suppressed");
+    w.Bool(framework->suppressed);
+    w.Key("allocated");
+    quantities(framework->allocated);
+    w.Key("offered");
+    quantities(framework->offered);
+    w.Key("dominant_share");
+    w.Number(framework->dominant_share);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("roles");
+  w.BeginArray();
+  for (const auto& role : snapshot->roles) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(role->path);
+    w.Key("share");
+    w.Number(role->share);
+    w.Key("consumed");
+    quantities(role->allocated);
+    w.Key("guarantee");
+    quantities(role->quota.guarantee);
+    w.Key("limit");
+    quantities(role->quota.limit);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1062,6 +1166,14 @@ void Master::Impl::RegisterMetrics() {
       metrics_.GetCounter("master/invalid_framework_to_master_calls", "Refused scheduler calls.");
   allocation_runs_ =
       metrics_.GetCounter("allocator/mesos/allocation_runs", "Allocation cycles run.");
+  stale_offers_recovered_ = metrics_.GetCounter(
+      "allocator/steward/stale_offers_recovered",
+      "Offers of a cycle that were stale when the master turned them into Mesos offers and "
+      "went back to the allocator.");
+  stale_offers_gone_ = metrics_.GetCounter(
+      "allocator/steward/stale_offers_gone",
+      "Stale offers whose framework or agent had already left the allocator (nothing to "
+      "recover).");
   allocation_run_ms_ = metrics_.GetTimer("allocator/mesos/allocation_run_ms",
                                          "Time of one allocation cycle, in milliseconds.");
   agent_registrations_ =
@@ -1125,15 +1237,30 @@ void Master::Impl::RefreshGaugesLocked() {
   auto share_name = [](const std::string& role) {
     return absl::StrCat("allocator/mesos/roles/", role, "/shares/dominant");
   };
+  // Allocator figures come from its latest snapshot (never from the engine, which the loop
+  // may be using right now).
+  allocator::ConcurrentAllocator::SnapshotRef snapshot = allocator_->Acquire();
   std::set<std::string> shown;
   for (const std::string& role : KnownRolesLocked()) {
-    absl::StatusOr<allocator::RoleId> id = allocator_->FindRole(role);
-    if (!id.ok()) continue;
-    absl::StatusOr<double> share = allocator_->RoleShare(*id);
-    if (!share.ok()) continue;
-    set(share_name(role), *share);
+    const allocator::RoleView* view = snapshot->FindRole(role);
+    if (view == nullptr) continue;
+    set(share_name(role), view->share);
     shown.insert(role);
   }
+  // The allocation loop and its event intake.
+  const allocator::IntakeCounters& counters = snapshot->counters;
+  set("allocator/steward/cycle", static_cast<double>(snapshot->cycle));
+  set("allocator/steward/last_cycle_ms", last_cycle_ms_.load());
+  set("allocator/steward/events_applied", static_cast<double>(counters.events_applied));
+  set("allocator/steward/events_rejected", static_cast<double>(counters.events_rejected));
+  set("allocator/steward/event_batches", static_cast<double>(counters.batches));
+  set("allocator/steward/snapshots_published", static_cast<double>(counters.snapshots_published));
+  set("allocator/steward/snapshots_freed", static_cast<double>(counters.snapshots_freed));
+  set("allocator/steward/snapshots_pending", static_cast<double>(snapshots_pending_.load()));
+  // Applied first, then submitted: every applied event was submitted before, so the
+  // difference is never negative.
+  const uint64_t done = events_done_.load();
+  set("allocator/steward/event_queue_depth", static_cast<double>(events_submitted_.load() - done));
   // Roles no framework, quota or weight names any more lose their gauge.
   for (const std::string& role : share_gauge_roles_) {
     if (!shown.contains(role)) metrics_.Remove(share_name(role));

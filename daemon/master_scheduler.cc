@@ -327,17 +327,17 @@ void Master::Impl::FinishSubscribeLocked(const std::string& framework_id,
   framework->stream.id = UuidText(NewUuidBytes());
   framework->stream.encoding = admission.encoding;
   framework->stream.responder = responder;
-  (void)allocator_->ActivateFramework(framework->alloc);
+  SubmitLocked(allocator::events::ActivateFramework{framework->alloc});
   framework->suppressed_roles.clear();
   const auto& suppressed = admission.subscribe.suppressed_roles();
   for (const std::string& role : framework->roles) {
-    absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
+    absl::StatusOr<allocator::RoleId> role_id = FindRoleLocked(role);
     if (!role_id.ok()) continue;
     if (std::find(suppressed.begin(), suppressed.end(), role) != suppressed.end()) {
-      (void)allocator_->Suppress(framework->alloc, *role_id);
+      SubmitLocked(allocator::events::Suppress{framework->alloc, *role_id});
       framework->suppressed_roles.insert(role);
     } else {
-      (void)allocator_->Revive(framework->alloc, *role_id);
+      SubmitLocked(allocator::events::Revive{framework->alloc, *role_id});
     }
   }
   const std::string stream_id = framework->stream.id;
@@ -355,7 +355,7 @@ void Master::Impl::FinishSubscribeLocked(const std::string& framework_id,
   STEWARD_LOG(INFO) << (admission.resubscribe ? "Resubscribed" : "Subscribed") << " framework "
                     << framework_id << " (" << info.name() << ") with roles "
                     << absl::StrJoin(framework->roles, ",");
-  wake_.notify_all();
+  KickLoop();
   // Registered without the lock: the callback takes it, and runs inline if the server stopped.
   after_unlock_.push_back([this, responder, framework_id, stream_id]() mutable {
     responder.OnDisconnect([this, framework_id, stream_id] {
@@ -393,7 +393,7 @@ absl::Status Master::Impl::HandleAccept(FrameworkEntry& framework, const Call::A
       return absl::InvalidArgumentError("Offers of one ACCEPT must all be on the same agent");
     }
     agent_id = it->second.agent_id;
-    (void)offered[allocator_->RoleName(it->second.role)].Add(it->second.resources);
+    (void)offered[RoleNameLocked(it->second.role)].Add(it->second.resources);
   }
   AgentEntry* agent = FindAgent(agent_id);
   // 2. The operations: only LAUNCH; every task's resources parse, have a role, and fit.
@@ -511,9 +511,10 @@ absl::Status Master::Impl::HandleAccept(FrameworkEntry& framework, const Call::A
     allocator::Resources left = resources;
     if (used.contains(role)) (void)left.Subtract(used[role]);
     if (left.empty()) continue;
-    absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
+    absl::StatusOr<allocator::RoleId> role_id = FindRoleLocked(role);
     if (!role_id.ok()) continue;
-    (void)allocator_->Decline(framework.alloc, agent->alloc, *role_id, left, *refuse, now);
+    SubmitLocked(
+        allocator::events::Decline{framework.alloc, agent->alloc, *role_id, left, *refuse, now});
   }
   return absl::OkStatus();
 }
@@ -536,8 +537,8 @@ absl::Status Master::Impl::HandleDecline(FrameworkEntry& framework, const Call::
   for (const std::string& id : ids) {
     OfferEntry offer = TakeOfferLocked(id);
     AgentEntry* agent = FindAgent(offer.agent_id);
-    (void)allocator_->Decline(framework.alloc, agent->alloc, offer.role, offer.resources, *refuse,
-                              now);
+    SubmitLocked(allocator::events::Decline{framework.alloc, agent->alloc, offer.role,
+                                            std::move(offer.resources), *refuse, now});
     offers_declined_->Increment();
   }
   return absl::OkStatus();
@@ -555,17 +556,17 @@ absl::Status Master::Impl::HandleReviveSuppress(
     }
   }
   for (const std::string& role : targets) {
-    absl::StatusOr<allocator::RoleId> role_id = allocator_->FindRole(role);
+    absl::StatusOr<allocator::RoleId> role_id = FindRoleLocked(role);
     if (!role_id.ok()) continue;
     if (revive) {
-      (void)allocator_->Revive(framework.alloc, *role_id);
+      SubmitLocked(allocator::events::Revive{framework.alloc, *role_id});
       framework.suppressed_roles.erase(role);
     } else {
-      (void)allocator_->Suppress(framework.alloc, *role_id);
+      SubmitLocked(allocator::events::Suppress{framework.alloc, *role_id});
       framework.suppressed_roles.insert(role);
     }
   }
-  if (revive) wake_.notify_all();
+  if (revive) KickLoop();
   return absl::OkStatus();
 }
 

@@ -4,10 +4,21 @@
 //   master_scheduler.cc POST /api/v1/scheduler
 //   master_agent.cc     POST /api/v1/agent (Steward's agent protocol)
 //   master_operator.cc  POST /api/v1 (operator API), GET endpoints, metrics, status page
-// Every member below `mu_` is guarded by it.
+// Every member below `mu_` is guarded by it, except where a comment says otherwise.
+//
+// The allocator is a ConcurrentAllocator (allocator/concurrent.h) around an Engine. Master code
+// changes it only by submitting events, always while holding mu_, so the queue's order is the
+// order of the master's own state changes. The engine is private to whoever holds the "loop
+// role": the allocation loop thread while `loop_running_` is true (it drains, allocates and
+// publishes without mu_), otherwise the holder of mu_ (Recover before Start, and the registry
+// writer and stray handlers after Stop), who then applies events itself. Readers (state and
+// metrics endpoints) read the published AllocatorSnapshot and the master-side role mirrors,
+// never the engine. docs/concurrency.md, "The master", explains why waiting for an event's
+// outcome while holding mu_ cannot deadlock.
 #ifndef STEWARD_DAEMON_INTERNAL_MASTER_IMPL_H_
 #define STEWARD_DAEMON_INTERNAL_MASTER_IMPL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -26,8 +37,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "allocator/concurrent.h"
 #include "allocator/engine.h"
 #include "common/http_server.h"
+#include "common/json_writer.h"
 #include "common/mesos_resources.h"
 #include "common/metrics.h"
 #include "daemon/master.h"
@@ -159,9 +172,35 @@ class Master::Impl {
  private:
   // ---- master.cc ----
   void RegisterRoutes();
-  void TickerLoop();
-  void TickLocked();
-  void AllocateLocked();
+  // The allocation loop thread (see the class comment): sleeps without mu_, drains events,
+  // runs cycles without mu_, then takes mu_ (LockFromLoop) to turn offers into Mesos offers,
+  // send heartbeats and check timeouts.
+  void LoopMain();
+  // mu_ for the loop thread: try_lock, and while that fails keep applying queued events (the
+  // holder of mu_ may be waiting for one of them) and wait briefly for a kick.
+  std::unique_lock<std::mutex> LockFromLoop();
+  // Heartbeats and liveness checks, under mu_ (from the loop thread).
+  void TickLocked(double now);
+  // Turns a cycle's allocator offers into offer events; hands stale ones back (Recover).
+  void MakeOffersLocked(std::vector<allocator::Offer> offers);
+  // Loop role: publishes a snapshot and announces how many events it covers.
+  void PublishFromLoop();
+  void NotePublished();
+  // Wakes the loop thread now (an event to apply, an early tick).
+  void KickLoop();
+
+  // ---- Allocator events (all under mu_) ----
+  // Fire and forget: the outcome is only counted (allocator/steward/events_rejected).
+  void SubmitLocked(allocator::AllocatorEvent event);
+  // Submits and waits for the outcome (the loop applies it; without a running loop the caller
+  // applies it). Role paths the event names (and their ancestors) enter the role mirror.
+  allocator::EventOutcome ApplyLocked(allocator::AllocatorEvent event);
+  // Waits until a snapshot that includes the event of `outcome` is published (read-your-writes
+  // for operator calls whose effects the state endpoints show).
+  void WaitPublishedLocked(const allocator::EventOutcome& outcome);
+  // The role mirror (filled by ApplyLocked): NotFound if no applied event named the role yet.
+  absl::StatusOr<allocator::RoleId> FindRoleLocked(const std::string& path) const;
+  std::string RoleNameLocked(allocator::RoleId role) const;
   // Seconds on the monotonic clock since the master started (the allocator's clock).
   double Now() const;
   // Seconds since the epoch.
@@ -291,6 +330,8 @@ class Master::Impl {
   absl::Status UpdateWeightsLocked(const v1::master::Call::UpdateWeights& update);
   absl::Status ReserveLocked(const v1::master::Call::ReserveResources& reserve, bool reserve_op);
   std::string StateJsonLocked(bool summary) const;
+  // The "allocator" object of /master/state, from the latest snapshot.
+  void WriteAllocatorSnapshot(common::JsonWriter& w) const;
   std::string StatusPageLocked() const;
   void RegisterMetrics();
   // Sets the gauges derived from the state (task counts, resources, shares) before a snapshot.
@@ -311,11 +352,32 @@ class Master::Impl {
   const double start_wall_ = WallNow();
   std::string master_id_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread ticker_;
+  // The allocator. Its producer side (Submit) is used under mu_; its loop side belongs to the
+  // loop role (class comment); Acquire() from any thread.
+  std::unique_ptr<allocator::ConcurrentAllocator> allocator_;
+  // Loop-thread wake-ups: `loop_kicked_` under loop_mu_ (a leaf lock: taken under mu_ or
+  // alone, never the other way round).
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool loop_kicked_ = false;
+  std::atomic<bool> loop_stop_{false};
+  // Loop thread only.
   double next_allocation_ = 0;
+  // Published by the loop role, read by anyone: events covered by the latest snapshot
+  // (AllocatorSnapshot::events_seen), events applied so far (ok or not), the duration of the
+  // last cycle in ms and the retired snapshots still held by readers.
+  std::atomic<uint64_t> published_seen_{0};
+  std::atomic<uint64_t> events_done_{0};
+  std::atomic<double> last_cycle_ms_{0};
+  std::atomic<uint64_t> snapshots_pending_{0};
+  // Incremented under mu_ by every submit; read by metrics.
+  std::atomic<uint64_t> events_submitted_{0};
+
+  std::mutex mu_;
+  bool stopping_ = false;
+  // True from Start until the loop thread ends: the loop thread holds the loop role.
+  bool loop_running_ = false;
+  std::thread ticker_;
   double next_heartbeat_ = 0;
   // Agents' ping windows and frameworks' failover deadlines are checked at most this often,
   // not at every tick: a scan of every agent and framework under the lock 50 times a second
@@ -323,7 +385,12 @@ class Master::Impl {
   double next_liveness_check_ = 0;
 
   std::mt19937_64 random_;
-  std::unique_ptr<allocator::Engine> allocator_;
+  // Role mirror: every role node an applied event named, with its allocator id (role ids are
+  // never reused). Filled by ApplyLocked from the loop thread's answer.
+  absl::flat_hash_map<std::string, allocator::RoleId> role_ids_;
+  absl::flat_hash_map<uint32_t, std::string> role_names_;
+  // Quotas as set in the allocator, by role (for undoing a multi-role UPDATE_QUOTA).
+  std::map<std::string, allocator::Quota> allocator_quotas_;
   // Frameworks and agents by id. The ordered maps own them (the state endpoints list them in
   // id order); every lookup goes through the hash indexes instead, because ids share the
   // master id as a 36-character prefix, which a tree compares again at every level. Change
@@ -383,6 +450,11 @@ class Master::Impl {
   common::Counter* valid_framework_calls_ = nullptr;
   common::Counter* invalid_framework_calls_ = nullptr;
   common::Counter* allocation_runs_ = nullptr;
+  // Offers of a cycle that were stale when the master turned them into Mesos offers, handed
+  // back with Recover: applied, or NotFound because the framework or agent had already left
+  // the allocator (harmless).
+  common::Counter* stale_offers_recovered_ = nullptr;
+  common::Counter* stale_offers_gone_ = nullptr;
   common::Timer* allocation_run_ms_ = nullptr;
   common::Counter* agent_registrations_ = nullptr;
   common::Counter* agent_reregistrations_ = nullptr;
