@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +21,7 @@
 #include "common/json.h"
 #include "common/mesos_resources.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/mesos/v1/master/master.pb.h"
@@ -1201,6 +1205,396 @@ TEST_F(MasterTest, RegistryWriteDoesNotHoldTheMaster) {
   registrar_control_->hold = false;
   ASSERT_TRUE(agent.Next(agent::Event::SUBSCRIBED).has_value());
   EXPECT_EQ(Operator(R"({"type":"GET_AGENTS"})").get_agents().agents_size(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// The allocation loop: cycles run without the master's lock; handlers read snapshots.
+
+// Parks the allocation loop thread inside a cycle (MasterOptions::cycle_hook) on request, so a
+// test can act while a cycle is in progress, deterministically.
+class CycleGate {
+ public:
+  // The next time the loop reaches `stage` (and, for kAfterCycle, the cycle made at least one
+  // offer), it parks until Release().
+  void ArmAt(MasterOptions::CycleStage stage) {
+    std::lock_guard<std::mutex> lock(mu_);
+    armed_ = true;
+    stage_ = stage;
+  }
+  bool WaitParked(std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return parked_; });
+  }
+  bool parked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return parked_;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  void Hook(MasterOptions::CycleStage stage, size_t offers) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!armed_ || stage != stage_) return;
+    if (stage == MasterOptions::CycleStage::kAfterCycle && offers == 0) return;
+    armed_ = false;
+    parked_ = true;
+    released_ = false;
+    cv_.notify_all();
+    // Bounded, so that a failing test cannot hang the loop (and the master's Stop) forever.
+    cv_.wait_for(lock, 20s, [this] { return released_; });
+    parked_ = false;
+  }
+  std::function<void(MasterOptions::CycleStage, size_t)> AsHook() {
+    return [this](MasterOptions::CycleStage stage, size_t offers) { Hook(stage, offers); };
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  MasterOptions::CycleStage stage_ = MasterOptions::CycleStage::kBeforeCycle;
+  bool parked_ = false;
+  bool released_ = false;
+};
+
+// /master/state as a protobuf Struct.
+google::protobuf::Struct StateOf(uint16_t port) {
+  common::HttpClient client("127.0.0.1", port);
+  auto response = client.Get("/master/state");
+  google::protobuf::Struct state;
+  EXPECT_TRUE(response.ok());
+  if (!response.ok()) return state;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(common::JsonToMessage(response->body, &state).ok()) << response->body;
+  return state;
+}
+
+const google::protobuf::Value& Field(const google::protobuf::Struct& s, const std::string& key) {
+  static const google::protobuf::Value kNull;
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? kNull : it->second;
+}
+
+double Number(const google::protobuf::Struct& s, const std::string& key) {
+  return Field(s, key).number_value();
+}
+
+// The agents and frameworks the master and its allocator snapshot show, and whether they
+// agree. `why` says how they differ.
+bool MasterAndAllocatorAgree(const google::protobuf::Struct& state, std::string* why) {
+  const google::protobuf::Struct& alloc = Field(state, "allocator").struct_value();
+  if (Number(alloc, "events_seen") != Number(alloc, "events_submitted")) {
+    *why = "the snapshot lags the master's events";
+    return false;
+  }
+  // Agents: same ids, active = connected; what frameworks hold = total - free.
+  std::map<std::string, bool> master_agents, alloc_agents;
+  for (const auto& a : Field(state, "slaves").list_value().values()) {
+    master_agents[Field(a.struct_value(), "id").string_value()] =
+        Field(a.struct_value(), "active").bool_value();
+  }
+  double held_on_agents = 0;
+  for (const auto& a : Field(alloc, "agents").list_value().values()) {
+    const auto& agent = a.struct_value();
+    alloc_agents[Field(agent, "id").string_value()] = Field(agent, "active").bool_value();
+    held_on_agents += Number(Field(agent, "total").struct_value(), "cpus") -
+                      Number(Field(agent, "free").struct_value(), "cpus");
+  }
+  if (master_agents != alloc_agents) {
+    *why = "agents differ";
+    return false;
+  }
+  // Frameworks: same ids and activity; allocated = used + offered in the master.
+  std::map<std::string, std::pair<bool, double>> master_fws, alloc_fws;
+  for (const auto& f : Field(state, "frameworks").list_value().values()) {
+    const auto& fw = f.struct_value();
+    master_fws[Field(fw, "id").string_value()] = {
+        Field(fw, "active").bool_value(),
+        Number(Field(fw, "used_resources").struct_value(), "cpus") +
+            Number(Field(fw, "offered_resources").struct_value(), "cpus")};
+  }
+  double held_by_frameworks = 0;
+  for (const auto& f : Field(alloc, "frameworks").list_value().values()) {
+    const auto& fw = f.struct_value();
+    auto& entry = alloc_fws[Field(fw, "id").string_value()];
+    entry.first = Field(fw, "active").bool_value();
+    entry.second += Number(Field(fw, "allocated").struct_value(), "cpus");
+    held_by_frameworks += Number(Field(fw, "allocated").struct_value(), "cpus");
+  }
+  if (master_fws != alloc_fws) {
+    *why = "frameworks (activity or allocation) differ";
+    return false;
+  }
+  if (std::abs(held_on_agents - held_by_frameworks) > 1e-9) {
+    *why = "what agents miss is not what frameworks hold";
+    return false;
+  }
+  return true;
+}
+
+// Polls until the master and its allocator snapshot agree (offers of a cycle reach the master
+// shortly after its snapshot), at most 10 s. Returns the last difference, or "".
+std::string AwaitAgreement(uint16_t port) {
+  std::string why;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (MasterAndAllocatorAgree(StateOf(port), &why)) return "";
+    std::this_thread::sleep_for(5ms);
+  }
+  return why;
+}
+
+// While the loop is parked inside a cycle (the allocator is busy and the loop holds no lock),
+// state and metrics endpoints, operator reads and scheduler calls that need no allocator
+// answer are served; their events are applied once the cycle ends.
+TEST_F(MasterTest, HandlersAreServedWhileACycleRuns) {
+  CycleGate gate;
+  MasterOptions options;
+  options.cycle_hook = gate.AsHook();
+  StartMaster(options);
+  auto framework = Framework("busy");
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+  auto offers = framework->Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+
+  gate.ArmAt(MasterOptions::CycleStage::kBeforeCycle);
+  ASSERT_TRUE(gate.WaitParked());
+  const double cycle = Number(Field(StateOf(port_), "allocator").struct_value(), "cycle");
+  common::HttpClient client("127.0.0.1", port_);
+  for (const char* path :
+       {"/master/state", "/master/state-summary", "/metrics/snapshot", "/metrics", "/"}) {
+    auto response = client.Get(path);
+    ASSERT_TRUE(response.ok()) << path;
+    EXPECT_EQ(response->status, 200) << path;
+  }
+  EXPECT_EQ(Operator(R"({"type":"GET_ROLES"})").get_roles().roles_size(), 1);
+  EXPECT_EQ(Operator(R"({"type":"GET_FRAMEWORKS"})").get_frameworks().frameworks_size(), 1);
+  Operator(R"({"type":"GET_QUOTA"})");
+  // A decline (with a long filter) and a suppress are accepted while the cycle runs.
+  Call decline;
+  decline.set_type(Call::DECLINE);
+  *decline.mutable_framework_id() = IdOf(framework.get());
+  *decline.mutable_decline()->add_offer_ids() = offers->offers().offers(0).id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(1000);
+  EXPECT_EQ(framework->Call(decline).status, 202);
+  Call suppress;
+  suppress.set_type(Call::SUPPRESS);
+  *suppress.mutable_framework_id() = IdOf(framework.get());
+  EXPECT_EQ(framework->Call(suppress).status, 202);
+  // All of that happened inside the one parked cycle.
+  EXPECT_TRUE(gate.parked());
+  EXPECT_EQ(Number(Field(StateOf(port_), "allocator").struct_value(), "cycle"), cycle);
+  gate.Release();
+
+  // Once the cycle ends the loop applies the events: the allocator shows the framework
+  // suppressed, nothing allocated, and the two views agree.
+  EXPECT_EQ(AwaitAgreement(port_), "");
+  const auto alloc = Field(StateOf(port_), "allocator").struct_value();
+  ASSERT_EQ(Field(alloc, "frameworks").list_value().values_size(), 1);
+  const auto& fw = Field(alloc, "frameworks").list_value().values(0).struct_value();
+  EXPECT_TRUE(Field(fw, "suppressed").bool_value());
+  EXPECT_EQ(Number(Field(fw, "allocated").struct_value(), "cpus"), 0);
+  EXPECT_GT(Number(alloc, "cycle"), cycle);
+  EXPECT_FALSE(framework->Next(Event::OFFERS, 200ms).has_value());
+  EXPECT_GT(Metric("allocator/steward/cycle"), cycle);
+  EXPECT_GE(Metric("allocator/steward/events_applied"), 6);
+  EXPECT_GE(Metric("allocator/steward/last_cycle_ms"), 0);
+  EXPECT_EQ(Metric("allocator/steward/event_queue_depth"), 0);
+}
+
+// Offers computed by a cycle whose framework suppressed its role, or left, before the master
+// turned them into Mesos offers go back to the allocator (NotFound for a gone framework is
+// counted, not an error); nothing stays allocated.
+TEST_F(MasterTest, StaleOffersAreRecovered) {
+  CycleGate gate;
+  MasterOptions options;
+  options.cycle_hook = gate.AsHook();
+  StartMaster(options);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
+
+  // 1. The framework suppresses while its offer is computed: recovered.
+  gate.ArmAt(MasterOptions::CycleStage::kAfterCycle);
+  auto first = Framework("suppressor");
+  ASSERT_TRUE(gate.WaitParked());
+  Call suppress;
+  suppress.set_type(Call::SUPPRESS);
+  *suppress.mutable_framework_id() = IdOf(first.get());
+  ASSERT_EQ(first->Call(suppress).status, 202);
+  gate.Release();
+  EXPECT_FALSE(first->Next(Event::OFFERS, 300ms).has_value());
+  EXPECT_EQ(Metric("allocator/steward/stale_offers_recovered"), 1);
+  EXPECT_EQ(Metric("allocator/steward/stale_offers_gone"), 0);
+  EXPECT_EQ(AwaitAgreement(port_), "");
+  EXPECT_EQ(Metric("master/outstanding_offers"), 0);
+
+  // 2. The framework tears itself down meanwhile: the allocator forgot it, NotFound.
+  gate.ArmAt(MasterOptions::CycleStage::kAfterCycle);
+  auto second = Framework("leaver");
+  ASSERT_TRUE(gate.WaitParked());
+  Call teardown;
+  teardown.set_type(Call::TEARDOWN);
+  *teardown.mutable_framework_id() = IdOf(second.get());
+  ASSERT_EQ(second->Call(teardown).status, 202);
+  gate.Release();
+  for (int i = 0; i < 500 && Metric("allocator/steward/stale_offers_gone") < 1; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(Metric("allocator/steward/stale_offers_gone"), 1);
+  EXPECT_EQ(Metric("allocator/steward/stale_offers_recovered"), 1);
+  EXPECT_EQ(AwaitAgreement(port_), "");
+  const auto alloc = Field(StateOf(port_), "allocator").struct_value();
+  ASSERT_EQ(Field(alloc, "agents").list_value().values_size(), 1);
+  const auto& a = Field(alloc, "agents").list_value().values(0).struct_value();
+  EXPECT_EQ(Number(Field(a, "free").struct_value(), "cpus"), 2);
+  EXPECT_EQ(Metric("master/outstanding_offers"), 0);
+}
+
+// Many threads subscribe frameworks (each waits for the allocator's id while holding the
+// master's lock), register agents and decline offers while cycles run every millisecond:
+// nothing deadlocks, and at the end the master's view and the allocator snapshot agree.
+TEST_F(MasterTest, ConcurrentSubscriptionsAndDeclinesDuringCycles) {
+  MasterOptions options;
+  options.allocation_interval = std::chrono::milliseconds(1);
+  StartMaster(options);
+  constexpr int kFrameworkThreads = 4;
+  constexpr int kFrameworksPerThread = 3;
+  constexpr int kAgentThreads = 2;
+  constexpr int kAgentsPerThread = 5;
+  std::atomic<int> failures{0};
+  std::mutex keep_mu;
+  std::vector<std::unique_ptr<TestFramework>> keep_frameworks;
+  std::vector<std::unique_ptr<FakeAgent>> keep_agents;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAgentThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAgentsPerThread; ++i) {
+        auto agent = std::make_unique<FakeAgent>(
+            port_, AgentSubscribe(absl::StrCat("host-", t, "-", i), "cpus:1;mem:256"));
+        if (!agent->Next(agent::Event::SUBSCRIBED, 30s).has_value()) ++failures;
+        std::lock_guard<std::mutex> lock(keep_mu);
+        keep_agents.push_back(std::move(agent));
+      }
+    });
+  }
+  for (int t = 0; t < kFrameworkThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kFrameworksPerThread; ++i) {
+        auto framework = std::make_unique<TestFramework>(
+            port_, SubscribeCall(absl::StrCat("fw-", t, "-", i), absl::StrCat("role", t % 2)),
+            true);
+        auto subscribed = framework->Next(Event::SUBSCRIBED, 30s);
+        if (!subscribed.has_value()) {
+          ++failures;
+          continue;
+        }
+        const v1::FrameworkID id = subscribed->subscribed().framework_id();
+        // Decline a few offers at once (refuse 0: they come back), and one bad decline.
+        for (int round = 0; round < 3; ++round) {
+          auto offers = framework->Next(Event::OFFERS, 30s);
+          if (!offers.has_value()) break;  // the cluster may be busy with the others' offers
+          Call decline;
+          decline.set_type(Call::DECLINE);
+          *decline.mutable_framework_id() = id;
+          for (const auto& offer : offers->offers().offers()) {
+            *decline.mutable_decline()->add_offer_ids() = offer.id();
+          }
+          decline.mutable_decline()->mutable_filters()->set_refuse_seconds(0);
+          if (framework->Call(decline).status != 202) ++failures;
+        }
+        Call bad;
+        bad.set_type(Call::DECLINE);
+        *bad.mutable_framework_id() = id;
+        bad.mutable_decline()->add_offer_ids()->set_value("no-such-offer");
+        auto refused = framework->Call(bad);
+        if (refused.status != 400 || refused.body.find("not outstanding") == std::string::npos) {
+          ++failures;
+        }
+        // Done: no more offers for it, so the cluster settles at the end.
+        Call suppress;
+        suppress.set_type(Call::SUPPRESS);
+        *suppress.mutable_framework_id() = id;
+        if (framework->Call(suppress).status != 202) ++failures;
+        std::lock_guard<std::mutex> lock(keep_mu);
+        keep_frameworks.push_back(std::move(framework));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  ASSERT_EQ(keep_frameworks.size(), static_cast<size_t>(kFrameworkThreads * kFrameworksPerThread));
+  ASSERT_EQ(keep_agents.size(), static_cast<size_t>(kAgentThreads * kAgentsPerThread));
+  EXPECT_EQ(AwaitAgreement(port_), "");
+  const auto state = StateOf(port_);
+  EXPECT_EQ(Field(state, "frameworks").list_value().values_size(),
+            kFrameworkThreads * kFrameworksPerThread);
+  EXPECT_EQ(Field(state, "slaves").list_value().values_size(), kAgentThreads * kAgentsPerThread);
+  EXPECT_GT(Number(Field(state, "allocator").struct_value(), "cycle"), 10);
+  // Every bad decline was refused by the master itself (no event); the allocator rejected
+  // nothing.
+  EXPECT_EQ(Number(Field(state, "allocator").struct_value(), "events_rejected"), 0);
+}
+
+// Operator changes answer with the allocator's real outcome and are visible to the same
+// client at once (read-your-writes through the snapshot); refused ones change nothing.
+TEST_F(MasterTest, OperatorChangesAreReadBackAndBadOnesLoseNothing) {
+  MasterOptions options;
+  options.allocation_interval = std::chrono::milliseconds(5);
+  StartMaster(options);
+  std::string agent_id;
+  auto agent = Agent("host-a", "cpus:4;mem:1024", &agent_id);
+  auto framework = Framework("reader", true, "eng");
+  auto role_view = [this](const std::string& name) {
+    const auto alloc = Field(StateOf(port_), "allocator").struct_value();
+    for (const auto& r : Field(alloc, "roles").list_value().values()) {
+      if (Field(r.struct_value(), "name").string_value() == name) return r.struct_value();
+    }
+    return google::protobuf::Struct();
+  };
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+      {"role":"eng","guarantees":{"cpus":{"value":2}},"limits":{"cpus":{"value":3}}}]}})");
+  // No polling: the answer came after a snapshot with the change was published.
+  EXPECT_EQ(Number(Field(role_view("eng"), "guarantee").struct_value(), "cpus"), 2);
+  EXPECT_EQ(Number(Field(role_view("eng"), "limit").struct_value(), "cpus"), 3);
+  // Two roles, the second refused by the allocator (guarantee above limit): all or nothing.
+  Operator(R"({"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+      {"role":"eng","guarantees":{"cpus":{"value":1}}},
+      {"role":"ops","guarantees":{"cpus":{"value":2}},"limits":{"cpus":{"value":1}}}]}})",
+           400);
+  EXPECT_EQ(Number(Field(role_view("eng"), "guarantee").struct_value(), "cpus"), 2);
+  EXPECT_EQ(Number(Field(role_view("ops"), "guarantee").struct_value(), "cpus"), 0);
+  auto quota = Operator(R"({"type":"GET_QUOTA"})");
+  ASSERT_EQ(quota.get_quota().status().configs_size(), 1);
+  EXPECT_EQ(quota.get_quota().status().configs(0).role(), "eng");
+  // A weight: refused when invalid, applied (new role node) when valid.
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"web","weight":-1}]}})",
+           400);
+  EXPECT_TRUE(role_view("web").fields().empty());
+  Operator(R"({"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[
+      {"role":"web","weight":2}]}})");
+  EXPECT_FALSE(role_view("web").fields().empty());
+  // A reservation beyond what is free is refused with the allocator's reason; a fitting one
+  // is applied and at once visible as the role's consumption.
+  {
+    common::HttpClient client("127.0.0.1", port_);
+    auto refused = client.Post(
+        "/api/v1", R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")" +
+                       agent_id + R"("},"resources":[{"name":"cpus","type":"SCALAR",
+                       "scalar":{"value":10},"reservations":[{"type":"DYNAMIC","role":"ops"}]}]}})");
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status, 409);
+    EXPECT_THAT(refused->body, HasSubstr("Cannot reserve"));
+  }
+  Operator(R"({"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":")" + agent_id +
+               R"("},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1},
+               "reservations":[{"type":"DYNAMIC","role":"ops"}]}]}})",
+           202);
+  EXPECT_EQ(Number(Field(role_view("ops"), "consumed").struct_value(), "cpus"), 1);
+  EXPECT_EQ(AwaitAgreement(port_), "");
 }
 
 }  // namespace
