@@ -17,7 +17,10 @@
 //   acks_per_second       frameworks' ACKNOWLEDGE calls
 // plus, from the master's /metrics/snapshot after the window, alloc_p50_ms and alloc_p99_ms
 // (allocator/mesos/allocation_run_ms/p50 and /p99, over the timer's last 1,000 cycles),
-// allocation_runs in the window, master_cpu_cores and loadgen_cpu_cores (CPU time used in the
+// allocation_runs in the window, probe_p50_ms / probe_p99_ms / probe_max_ms (the latency of a
+// GET /metrics/snapshot sent every 10 ms during the window by a probe thread: a handler that
+// needs the master's lock, so it shows how long handlers wait behind an allocation cycle),
+// master_cpu_cores and loadgen_cpu_cores (CPU time used in the
 // window by the master's threads and by the load generator's, per second of window),
 // master_cpu_us_per_launch (the master's CPU time per launch: the figure that does not depend
 // on how many cores the machine lent us), setup_seconds (subscribing everyone), errors (calls not
@@ -32,8 +35,11 @@
 //   --setup_timeout_seconds=S [300]  --announce_window (print when the window begins and ends,
 //   to attach a profiler to the measured part only)
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -43,6 +49,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -172,6 +179,60 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// CPU time of the calling thread so far.
+double ThreadCpuSeconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Sends GET /metrics/snapshot every 10 ms until stopped and records each answer's latency.
+class LatencyProbe {
+ public:
+  explicit LatencyProbe(uint16_t port)
+      : thread_([this, port] {
+          const double cpu_begin = ThreadCpuSeconds();
+          while (!stop_.load()) {
+            common::HttpClient client("127.0.0.1", port);
+            const auto begin = std::chrono::steady_clock::now();
+            absl::StatusOr<common::HttpResponse> response = client.Get("/metrics/snapshot");
+            const double ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+                    .count();
+            if (response.ok() && response->status == 200) {
+              latencies_ms_.push_back(ms);
+            } else {
+              ++errors_;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          cpu_seconds_ = ThreadCpuSeconds() - cpu_begin;
+        }) {}
+  // Stops the probe; the figures below are valid afterwards.
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    std::sort(latencies_ms_.begin(), latencies_ms_.end());
+  }
+  ~LatencyProbe() { Stop(); }
+  double Quantile(double q) const {
+    if (latencies_ms_.empty()) return 0;
+    const size_t at = std::min(latencies_ms_.size() - 1,
+                               static_cast<size_t>(q * static_cast<double>(latencies_ms_.size())));
+    return latencies_ms_[at];
+  }
+  size_t count() const { return latencies_ms_.size(); }
+  int errors() const { return errors_; }
+  double cpu_seconds() const { return cpu_seconds_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<double> latencies_ms_;  // probe thread until Stop, then the caller
+  int errors_ = 0;
+  double cpu_seconds_ = 0;
+  std::thread thread_;  // last: starts after the members above exist
+};
+
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -242,11 +303,15 @@ void BM_Master_Throughput(benchmark::State& state) {
     const double load_cpu_before = (*generator)->CpuSeconds();
     const auto begin = std::chrono::steady_clock::now();
     if (flags.announce_window) std::cerr << "steward-master-bench: window begins" << std::endl;
+    LatencyProbe probe((*master)->port());
     SleepSeconds(flags.window_seconds);
     const LoadCounters after = (*generator)->counters();
     const double elapsed = Seconds(std::chrono::steady_clock::now() - begin);
+    probe.Stop();
     const double load_cpu = (*generator)->CpuSeconds() - load_cpu_before;
-    const double master_cpu = ProcessCpuSeconds() - process_cpu_before - load_cpu;
+    // The probe's own CPU time is not the master's.
+    const double master_cpu =
+        ProcessCpuSeconds() - process_cpu_before - load_cpu - probe.cpu_seconds();
     if (flags.announce_window) std::cerr << "steward-master-bench: window ends" << std::endl;
     absl::StatusOr<std::map<std::string, double>> metrics = MetricsSnapshot((*master)->port());
     state.SetIterationTime(elapsed);
@@ -275,12 +340,16 @@ void BM_Master_Throughput(benchmark::State& state) {
     state.counters["alloc_p99_ms"] = (*metrics)["allocator/mesos/allocation_run_ms/p99"];
     state.counters["allocation_runs"] = (*metrics)["allocator/mesos/allocation_runs"] -
                                         (*metrics_before)["allocator/mesos/allocation_runs"];
+    state.counters["probe_p50_ms"] = probe.Quantile(0.5);
+    state.counters["probe_p99_ms"] = probe.Quantile(0.99);
+    state.counters["probe_max_ms"] = probe.Quantile(1.0);
+    state.counters["probes"] = static_cast<double>(probe.count());
     state.counters["setup_seconds"] = setup_seconds;
     state.counters["master_cpu_cores"] = master_cpu / elapsed;
     state.counters["loadgen_cpu_cores"] = load_cpu / elapsed;
     const double launched = static_cast<double>(after.launches - before.launches);
     state.counters["master_cpu_us_per_launch"] = launched > 0 ? master_cpu * 1e6 / launched : 0;
-    state.counters["errors"] = static_cast<double>(after.errors);
+    state.counters["errors"] = static_cast<double>(after.errors + probe.errors());
     double load_average[1] = {0};
     if (getloadavg(load_average, 1) == 1) state.counters["loadavg_1m"] = load_average[0];
     for (const std::string& message : (*generator)->errors()) {
