@@ -4,11 +4,19 @@
 //
 // Architecture: one HttpServer serves every API on the master's port. All master state lives
 // in this object behind one mutex (`mu_`); HTTP handlers, the agents' and frameworks' stream
-// callbacks and the ticker thread take it briefly and never block under it (event streams are
-// written through non-blocking Responder::Write). The ticker runs the allocation cycle every
-// `allocation_interval`, sends heartbeats, and enforces the agent ping timeout and
-// frameworks' failover timeouts. The allocator (steward::allocator::Engine) is called only
-// under the lock. Durable state goes through a Registrar (standalone: a file in work_dir),
+// callbacks and the allocation loop take it briefly (event streams are written through
+// non-blocking Responder::Write). The allocator is a ConcurrentAllocator
+// (allocator/concurrent.h) around an Engine: the master changes it only by submitting events
+// to its lock-free queue, under mu_, so the queue's order is the order of the master's state
+// changes. Calls that need the allocator's answer (a new agent's or framework's allocator id,
+// an operator change's outcome) wait for it while holding mu_; see docs/concurrency.md ("The
+// master") for why that cannot deadlock. The allocation loop thread runs the cycle (drain
+// events, allocate, publish a snapshot) every `allocation_interval` without mu_, then takes
+// mu_ to turn the cycle's offers into Mesos offers (stale ones go back to the allocator),
+// send heartbeats, and enforce the agent ping timeout and frameworks' failover timeouts. It
+// never blocks on mu_: while mu_ is taken it keeps applying queued events. State and metrics
+// endpoints read allocator figures from the published snapshot, never from the engine.
+// Durable state goes through a Registrar (standalone: a file in work_dir),
 // written by a registry writer thread without the lock: changes made while one write is in
 // flight share the next write (group commit), and what must be durable before it is
 // confirmed (an agent's or a framework's SUBSCRIBED, an operator call's answer) waits for it.
