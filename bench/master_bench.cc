@@ -17,9 +17,10 @@
 //   acks_per_second       frameworks' ACKNOWLEDGE calls
 // plus, from the master's /metrics/snapshot after the window, alloc_p50_ms and alloc_p99_ms
 // (allocator/mesos/allocation_run_ms/p50 and /p99, over the timer's last 1,000 cycles),
-// allocation_runs in the window, probe_p50_ms / probe_p99_ms / probe_max_ms (the latency of a
-// GET /metrics/snapshot sent every 10 ms during the window by a probe thread: a handler that
-// needs the master's lock, so it shows how long handlers wait behind an allocation cycle),
+// allocation_runs in the window, probe_p50_ms / probe_p99_ms / probe_max_ms (the latency of an
+// operator GET_HEALTH call sent every 10 ms during the window by a probe thread: a handler that
+// takes the master's lock and does nearly nothing under it, so its latency is the HTTP round
+// trip plus the wait for the lock, e.g. behind an allocation cycle),
 // master_cpu_cores and loadgen_cpu_cores (CPU time used in the
 // window by the master's threads and by the load generator's, per second of window),
 // master_cpu_us_per_launch (the master's CPU time per launch: the figure that does not depend
@@ -186,7 +187,7 @@ double ThreadCpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// Sends GET /metrics/snapshot every 10 ms until stopped and records each answer's latency.
+// Sends an operator GET_HEALTH every 10 ms until stopped and records each answer's latency.
 class LatencyProbe {
  public:
   explicit LatencyProbe(uint16_t port)
@@ -195,7 +196,8 @@ class LatencyProbe {
           while (!stop_.load()) {
             common::HttpClient client("127.0.0.1", port);
             const auto begin = std::chrono::steady_clock::now();
-            absl::StatusOr<common::HttpResponse> response = client.Get("/metrics/snapshot");
+            absl::StatusOr<common::HttpResponse> response =
+                client.Post("/api/v1", R"({"type":"GET_HEALTH"})");
             const double ms =
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
                     .count();
