@@ -533,7 +533,15 @@ allocator::EventOutcome Master::Impl::ApplyLocked(allocator::AllocatorEvent even
   // engine; it touches nothing of the master's but `state`.
   allocator_->Submit(std::move(event), [this, state, paths = std::move(paths)](
                                            const allocator::EventOutcome& outcome) {
-    state->outcome = outcome;
+    // A status of its own (a copy of the message, not a shared reference), which the waiter
+    // moves out: only the waiter ever releases it. Sharing absl::Status's reference-counted
+    // representation across threads is correct, but its count lives in Debian's libabsl,
+    // which is not built with ThreadSanitizer, so TSan reports the final release as a race.
+    state->outcome.status = outcome.status.ok()
+                                ? absl::OkStatus()
+                                : absl::Status(outcome.status.code(), outcome.status.message());
+    state->outcome.id = outcome.id;
+    state->outcome.sequence = outcome.sequence;
     if (outcome.status.ok()) {
       for (const std::string& path : paths) {
         absl::StatusOr<allocator::RoleId> id = allocator_->allocator().FindRole(path);
@@ -556,7 +564,7 @@ allocator::EventOutcome Master::Impl::ApplyLocked(allocator::AllocatorEvent even
     role_ids_[path] = id;
     role_names_[id.value()] = path;
   }
-  return state->outcome;
+  return std::move(state->outcome);
 }
 
 void Master::Impl::WaitPublishedLocked(const allocator::EventOutcome& outcome) {

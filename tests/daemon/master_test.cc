@@ -1246,8 +1246,11 @@ class CycleGate {
     cv_.wait_for(lock, 20s, [this] { return released_; });
     parked_ = false;
   }
-  std::function<void(MasterOptions::CycleStage, size_t)> AsHook() {
-    return [this](MasterOptions::CycleStage stage, size_t offers) { Hook(stage, offers); };
+  // The hook shares ownership of the gate: the master's loop may call it until the master
+  // is destroyed, which the fixture does after the test body's locals are gone.
+  static std::function<void(MasterOptions::CycleStage, size_t)> HookOf(
+      std::shared_ptr<CycleGate> gate) {
+    return [gate](MasterOptions::CycleStage stage, size_t offers) { gate->Hook(stage, offers); };
   }
 
  private:
@@ -1355,9 +1358,9 @@ std::string AwaitAgreement(uint16_t port) {
 // state and metrics endpoints, operator reads and scheduler calls that need no allocator
 // answer are served; their events are applied once the cycle ends.
 TEST_F(MasterTest, HandlersAreServedWhileACycleRuns) {
-  CycleGate gate;
+  auto gate = std::make_shared<CycleGate>();
   MasterOptions options;
-  options.cycle_hook = gate.AsHook();
+  options.cycle_hook = CycleGate::HookOf(gate);
   StartMaster(options);
   auto framework = Framework("busy");
   std::string agent_id;
@@ -1365,8 +1368,8 @@ TEST_F(MasterTest, HandlersAreServedWhileACycleRuns) {
   auto offers = framework->Next(Event::OFFERS);
   ASSERT_TRUE(offers.has_value());
 
-  gate.ArmAt(MasterOptions::CycleStage::kBeforeCycle);
-  ASSERT_TRUE(gate.WaitParked());
+  gate->ArmAt(MasterOptions::CycleStage::kBeforeCycle);
+  ASSERT_TRUE(gate->WaitParked());
   const double cycle = Number(Obj(StateOf(port_), "allocator"), "cycle");
   common::HttpClient client("127.0.0.1", port_);
   for (const char* path :
@@ -1390,9 +1393,9 @@ TEST_F(MasterTest, HandlersAreServedWhileACycleRuns) {
   *suppress.mutable_framework_id() = IdOf(framework.get());
   EXPECT_EQ(framework->Call(suppress).status, 202);
   // All of that happened inside the one parked cycle.
-  EXPECT_TRUE(gate.parked());
+  EXPECT_TRUE(gate->parked());
   EXPECT_EQ(Number(Obj(StateOf(port_), "allocator"), "cycle"), cycle);
-  gate.Release();
+  gate->Release();
 
   // Once the cycle ends the loop applies the events: the allocator shows the framework
   // suppressed, nothing allocated, and the two views agree.
@@ -1414,22 +1417,22 @@ TEST_F(MasterTest, HandlersAreServedWhileACycleRuns) {
 // turned them into Mesos offers go back to the allocator (NotFound for a gone framework is
 // counted, not an error); nothing stays allocated.
 TEST_F(MasterTest, StaleOffersAreRecovered) {
-  CycleGate gate;
+  auto gate = std::make_shared<CycleGate>();
   MasterOptions options;
-  options.cycle_hook = gate.AsHook();
+  options.cycle_hook = CycleGate::HookOf(gate);
   StartMaster(options);
   std::string agent_id;
   auto agent = Agent("host-a", "cpus:2;mem:512", &agent_id);
 
   // 1. The framework suppresses while its offer is computed: recovered.
-  gate.ArmAt(MasterOptions::CycleStage::kAfterCycle);
+  gate->ArmAt(MasterOptions::CycleStage::kAfterCycle);
   auto first = Framework("suppressor");
-  ASSERT_TRUE(gate.WaitParked());
+  ASSERT_TRUE(gate->WaitParked());
   Call suppress;
   suppress.set_type(Call::SUPPRESS);
   *suppress.mutable_framework_id() = IdOf(first.get());
   ASSERT_EQ(first->Call(suppress).status, 202);
-  gate.Release();
+  gate->Release();
   EXPECT_FALSE(first->Next(Event::OFFERS, 300ms).has_value());
   EXPECT_EQ(Metric("allocator/steward/stale_offers_recovered"), 1);
   EXPECT_EQ(Metric("allocator/steward/stale_offers_gone"), 0);
@@ -1437,14 +1440,14 @@ TEST_F(MasterTest, StaleOffersAreRecovered) {
   EXPECT_EQ(Metric("master/outstanding_offers"), 0);
 
   // 2. The framework tears itself down meanwhile: the allocator forgot it, NotFound.
-  gate.ArmAt(MasterOptions::CycleStage::kAfterCycle);
+  gate->ArmAt(MasterOptions::CycleStage::kAfterCycle);
   auto second = Framework("leaver");
-  ASSERT_TRUE(gate.WaitParked());
+  ASSERT_TRUE(gate->WaitParked());
   Call teardown;
   teardown.set_type(Call::TEARDOWN);
   *teardown.mutable_framework_id() = IdOf(second.get());
   ASSERT_EQ(second->Call(teardown).status, 202);
-  gate.Release();
+  gate->Release();
   for (int i = 0; i < 500 && Metric("allocator/steward/stale_offers_gone") < 1; ++i) {
     std::this_thread::sleep_for(5ms);
   }
