@@ -3,6 +3,8 @@
 #include <bit>
 #include <deque>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
@@ -30,6 +32,20 @@ using internal::At;
 // cannot beat the best agent found so far is skipped without being scanned. The other agents (live,
 // active, with reserved scalars free, the "special" ones) are evaluated one by one exactly as
 // the PLACE contract words it. Placing a task changes one agent: its block is refreshed.
+//
+// The scored policies also remember demands. Requests of a call often repeat a few shapes, and
+// placing one task changes one agent: for a demand seen before (its names, the amounts, and
+// whether the framework may use GPU agents; a scored call's plain-agent result depends on
+// nothing else), the index keeps every plain agent's score (or none, where the agent does not
+// fit), each block's best agent (best score, ties to the lowest id) and a tournament tree over
+// the blocks. A later request with that demand rescores only the agents changed since its last
+// use (the log of changed agents), rescans a block's stored scores only where its best agent
+// got worse, and updates the paths to the root, which holds the best plain agent of the whole
+// cluster. The scores come from the same kernels (the scalar version for one agent, which is
+// bit-identical), and a fitting agent's scores are finite (its total is at least the positive
+// demand), so (score, id) is a total order and the tree's answer is the one a scan in any order
+// gives. A demand's tree is built on its second sighting (a one-off demand keeps the bounded
+// scan), and at most kDemandCaches demands are remembered (the least recently used is forgotten).
 struct Engine::PlaceState {
   std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
   std::vector<char> open;                  // framework still placing
@@ -64,6 +80,52 @@ struct Engine::PlaceState {
   std::vector<int64_t> unmet, surplus, taken, usable, unreserved_part;
   std::vector<uint32_t> path;
   double scores[kBlock];
+
+  // Remembered demands (scored policies only).
+  struct DemandCache {
+    std::vector<size_t> names;  // the demand's names in scoring order
+    std::vector<int64_t> need;  // by name
+    bool gpu_capable = false;
+    std::vector<const int64_t*> free, caps;  // the index's columns, by name
+    bool built = false;                      // the tree holds the answer as of `synced`
+    uint64_t used = 0;                       // `clock` at the last lookup
+    size_t synced = 0;                       // entries of `changed` already applied
+    std::vector<double> scores;              // by position; `none` where the agent does not fit
+    std::vector<double> score;    // tree nodes [2 * leaves]: node 1 the root, leaf b at leaves + b
+    std::vector<uint32_t> agent;  // the node's best agent, kNoNode for none
+  };
+  static constexpr size_t kDemandCaches = 16;
+  std::vector<DemandCache> caches;
+  uint64_t clock = 0;
+  size_t leaves = 1;              // blocks rounded up to a power of two
+  std::vector<uint32_t> changed;  // positions of agents changed by placements, in order
+  bool minimise = false;          // best-fit
+  double none = 0;  // the stored score of an agent that does not fit: worse than any score
+  internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
+  // By block: max_free may be above the block's greatest free amount (a placement took from
+  // the agent that held it); FreshMaxFree recomputes it before it is read.
+  std::vector<char> max_free_stale;
+  // By block: the agents' ids ascend with their positions (always so in id order).
+  std::vector<char> ascending;
+
+  // Is (s, a) better than (t, b) for the call's policy (kNoNode: no agent)?
+  bool Better(double s, uint32_t a, double t, uint32_t b) const {
+    if (a == kNoNode) return false;
+    if (b == kNoNode) return true;
+    if (minimise ? s < t : s > t) return true;
+    return s == t && a < b;
+  }
+  // The block's greatest free amounts, by name (recomputed where stale).
+  const int64_t* FreshMaxFree(size_t block);
+  // Scores the cache's demand over `block` into cache.scores and sets its leaf.
+  void ScoreBlock(DemandCache& cache, size_t block);
+  // Sets the block's leaf from the stored scores.
+  void RescanBlock(DemandCache& cache, size_t block);
+  // The cache for this demand, or nullptr on its first sighting (then remembered).
+  DemandCache* Lookup(std::span<const size_t> demand_names, std::span<const int64_t> demand_need,
+                      bool gpu_capable);
+  // Brings the cache's tree up to date with the changed agents.
+  void Sync(DemandCache& cache);
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
@@ -151,31 +213,212 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   max_free.assign(words * columns, 0);
   min_cap.assign(words * columns, 0);
   max_cap.assign(words * columns, 0);
+  max_free_stale.assign(words, 0);
+  ascending.assign(words, 1);
+  if (permuted) {
+    for (size_t p = 1; p < agents; ++p) {
+      if (p % kBlock != 0 && order[p - 1] > order[p]) ascending[p / kBlock] = 0;
+    }
+  }
   for (size_t block = 0; block < words; ++block) RefreshBlock(block);
+  caches.clear();
+  changed.clear();
+  clock = 0;
+  leaves = std::bit_ceil(std::max<size_t>(words, 1));
+  minimise = policy == PlacementPolicy::kBestFit;
+  none =
+      minimise ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
+                                                : internal::kernels::ScoreKind::kSlack;
+}
+
+const int64_t* Engine::PlaceState::FreshMaxFree(size_t block) {
+  int64_t* hi = &max_free[block * columns];
+  if (max_free_stale[block]) {
+    max_free_stale[block] = 0;
+    const uint64_t bits = plain[block];
+    for (size_t k = 0; k < columns; ++k) {
+      int64_t greatest = std::numeric_limits<int64_t>::min();
+      const int64_t* free = free_base[k] + block * kBlock;
+      for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+        greatest = std::max(greatest, free[std::countr_zero(rest)]);
+      }
+      hi[k] = greatest;
+    }
+  }
+  return hi;
+}
+
+void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
+  const size_t first = block * kBlock;
+  const size_t length = std::min(kBlock, agents - first);
+  double* out = &cache.scores[first];
+  std::fill(out, out + kBlock, none);
+  uint64_t mask = 0;
+  if (plain_in_block[block] != 0) {
+    bool possible = true;
+    const int64_t* hi_free = FreshMaxFree(block);
+    for (size_t k = 0; k < cache.names.size() && possible; ++k) {
+      possible = hi_free[cache.names[k]] >= cache.need[k];
+    }
+    if (possible) {
+      internal::kernels::FitMask(cache.free, cache.need, first, length, &mask);
+      mask &= plain[block];
+      if (!cache.gpu_capable) mask &= ~gpus[block];
+    }
+  }
+  if (mask != 0) {
+    internal::kernels::Scores(kind, cache.free, cache.caps, cache.need, first, length, scores);
+    for (; mask != 0; mask &= mask - 1) {
+      const int i = std::countr_zero(mask);
+      out[i] = scores[i];
+    }
+  }
+  RescanBlock(cache, block);
+}
+
+void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
+  const size_t first = block * kBlock;
+  const double* in = &cache.scores[first];
+  // Eight independent running extremes (the order of a min or max does not change which
+  // scores equal it), then the lowest id among the agents at the extreme.
+  constexpr size_t kLanes = 8;
+  double lane[kLanes];
+  std::fill(lane, lane + kLanes, none);
+  if (minimise) {
+    for (size_t i = 0; i < kBlock; i += kLanes) {
+      for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
+    }
+  } else {
+    for (size_t i = 0; i < kBlock; i += kLanes) {
+      for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] > lane[j] ? in[i + j] : lane[j];
+    }
+  }
+  double extreme = lane[0];
+  for (size_t j = 1; j < kLanes; ++j) {
+    if (minimise ? lane[j] < extreme : lane[j] > extreme) extreme = lane[j];
+  }
+  uint32_t best = kNoNode;
+  if (extreme != none) {
+    // Branch-free where ids do not ascend with positions: agents of a block are alike, so ties
+    // at the extreme are common.
+    const size_t length = std::min(kBlock, agents - first);
+    if (!ascending[block]) {
+      const uint32_t* ids = &order[first];
+      for (size_t i = 0; i < length; ++i) {
+        const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
+        best = std::min(best, ids[i] | other);
+      }
+    } else {
+      // Ids ascend with positions here: the first agent at the extreme.
+      size_t i = 0;
+      while (in[i] != extreme) ++i;
+      best = AgentAt(first + i);
+    }
+  }
+  cache.score[leaves + block] = extreme;
+  cache.agent[leaves + block] = best;
+}
+
+Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
+                                                            std::span<const int64_t> demand_need,
+                                                            bool gpu_capable) {
+  ++clock;
+  for (DemandCache& cache : caches) {
+    if (cache.gpu_capable != gpu_capable || !std::ranges::equal(cache.names, demand_names) ||
+        !std::ranges::equal(cache.need, demand_need)) {
+      continue;
+    }
+    cache.used = clock;
+    return &cache;
+  }
+  // First sighting: remembered (in the least recently used entry once all are taken), not built.
+  DemandCache* slot = nullptr;
+  if (caches.size() < kDemandCaches) {
+    slot = &caches.emplace_back();
+  } else {
+    slot = &*std::ranges::min_element(caches, {}, &DemandCache::used);
+  }
+  slot->names.assign(demand_names.begin(), demand_names.end());
+  slot->need.assign(demand_need.begin(), demand_need.end());
+  slot->gpu_capable = gpu_capable;
+  slot->built = false;
+  slot->used = clock;
+  slot->free.clear();
+  slot->caps.clear();
+  for (size_t name : demand_names) {
+    slot->free.push_back(free_base[name]);
+    slot->caps.push_back(cap_base[name]);
+  }
+  return nullptr;
+}
+
+void Engine::PlaceState::Sync(DemandCache& cache) {
+  const size_t blocks = plain_in_block.size();
+  auto pull = [&](size_t node) {
+    const size_t l = 2 * node, r = l + 1;
+    const size_t pick =
+        Better(cache.score[r], cache.agent[r], cache.score[l], cache.agent[l]) ? r : l;
+    cache.score[node] = cache.score[pick];
+    cache.agent[node] = cache.agent[pick];
+  };
+  if (!cache.built || changed.size() - cache.synced >= blocks) {
+    cache.scores.resize(blocks * kBlock);
+    cache.score.assign(2 * leaves, none);
+    cache.agent.assign(2 * leaves, kNoNode);
+    for (size_t block = 0; block < blocks; ++block) ScoreBlock(cache, block);
+    for (size_t node = leaves - 1; node >= 1; --node) pull(node);
+    cache.built = true;
+    cache.synced = changed.size();
+    return;
+  }
+  for (size_t e = cache.synced; e < changed.size(); ++e) {
+    const size_t pos = changed[e];
+    const size_t block = pos / kBlock;
+    const uint64_t bit = uint64_t{1} << (pos % kBlock);
+    double score = none;
+    uint64_t fits = 0;
+    if ((plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0)) {
+      internal::kernels::FitMask(cache.free, cache.need, pos, 1, &fits,
+                                 internal::kernels::Isa::kScalar);
+    }
+    if (fits != 0) {
+      internal::kernels::Scores(kind, cache.free, cache.caps, cache.need, pos, 1, &score,
+                                internal::kernels::Isa::kScalar);
+    }
+    cache.scores[pos] = score;
+    size_t node = leaves + block;
+    const uint32_t agent = AgentAt(pos);
+    if (fits != 0 && Better(score, agent, cache.score[node], cache.agent[node])) {
+      cache.score[node] = score;
+      cache.agent[node] = agent;
+    } else if (cache.agent[node] == agent) {
+      RescanBlock(cache, block);
+    } else {
+      continue;
+    }
+    for (node /= 2; node >= 1; node /= 2) pull(node);
+  }
+  cache.synced = changed.size();
 }
 
 void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
   const size_t pos = PositionOf(agent);
   const size_t block = pos / kBlock;
+  changed.push_back(static_cast<uint32_t>(pos));
   if (permuted) {
     for (size_t k = 0; k < columns; ++k) local_free[k][pos] = engine.free_columns_[k][agent];
   }
   if ((plain[block] >> (pos % kBlock)) & 1) {
     // A plain agent stays plain (a placement only takes), and only its free amounts fell: the
-    // block's least free amount follows, and its greatest is recomputed only where this agent
-    // held it.
+    // block's least free amount follows, and its greatest goes stale where this agent held it
+    // (recomputed when next read).
     for (size_t k = 0; k < unreserved.size(); ++k) {
       if (unreserved[k] == 0) continue;
       const int64_t now = free_base[k][pos];
       int64_t& lo = min_free[block * columns + k];
-      int64_t& hi = max_free[block * columns + k];
       lo = std::min(lo, now);
-      if (now + unreserved[k] < hi) continue;
-      hi = std::numeric_limits<int64_t>::min();
-      const int64_t* free = free_base[k] + block * kBlock;
-      for (uint64_t rest = plain[block]; rest != 0; rest &= rest - 1) {
-        hi = std::max(hi, free[std::countr_zero(rest)]);
-      }
+      if (now + unreserved[k] >= max_free[block * columns + k]) max_free_stale[block] = 1;
     }
     return;
   }
@@ -214,6 +457,7 @@ void Engine::PlaceState::RefreshBlock(size_t block) {
     min_cap[block * columns + k] = lo_cap;
     max_cap[block * columns + k] = hi_cap;
   }
+  max_free_stale[block] = 0;
 }
 
 namespace {
@@ -389,14 +633,19 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
       state.need.push_back(At(demand, names[k]));
     }
     const int64_t* need = state.need.data();
-    const auto kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
-                                                             : internal::kernels::ScoreKind::kSlack;
-    for (size_t block = 0; block < state.plain_in_block.size(); ++block) {
+    const auto kind = state.kind;
+    PlaceState::DemandCache* cache =
+        first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
+    if (cache != nullptr) {
+      state.Sync(*cache);
+      if (cache->agent[1] != kNoNode) consider(cache->agent[1], cache->score[1]);
+    }
+    for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
       const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
       if (first_fit && best != kNoNode && first > best) break;
       if (state.plain_in_block[block] == 0) continue;
       const int64_t* lo_free = &state.min_free[block * columns];
-      const int64_t* hi_free = &state.max_free[block * columns];
+      const int64_t* hi_free = state.FreshMaxFree(block);
       const int64_t* lo_cap = &state.min_cap[block * columns];
       const int64_t* hi_cap = &state.max_cap[block * columns];
       bool possible = true;
