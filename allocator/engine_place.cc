@@ -81,7 +81,15 @@ struct Engine::PlaceState {
   std::vector<uint32_t> path;
   double scores[kBlock];
 
-  // Remembered demands (scored policies only).
+  // Remembered demands (scored policies only). Scores are kept as keys, smaller is better:
+  // the score for best-fit, its negation (exact) for the maximising policies; an agent that
+  // does not fit has the key kNone, above every score's. A tree node holds the best (key,
+  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none).
+  static constexpr double kNone = std::numeric_limits<double>::infinity();
+  struct Node {
+    double key = kNone;
+    uint32_t agent = kNoNode;
+  };
   struct DemandCache {
     std::vector<size_t> names;  // the demand's names in scoring order
     std::vector<int64_t> need;  // by name
@@ -90,9 +98,8 @@ struct Engine::PlaceState {
     bool built = false;                      // the tree holds the answer as of `synced`
     uint64_t used = 0;                       // `clock` at the last lookup
     size_t synced = 0;                       // entries of `changed` already applied
-    std::vector<double> scores;              // by position; `none` where the agent does not fit
-    std::vector<double> score;    // tree nodes [2 * leaves]: node 1 the root, leaf b at leaves + b
-    std::vector<uint32_t> agent;  // the node's best agent, kNoNode for none
+    std::vector<double> keys;                // by position: Key(score), kNone where no fit
+    std::vector<Node> tree;                  // [2 * leaves]: node 1 the root, leaf b at leaves + b
   };
   static constexpr size_t kDemandCaches = 16;
   std::vector<DemandCache> caches;
@@ -100,7 +107,6 @@ struct Engine::PlaceState {
   size_t leaves = 1;              // blocks rounded up to a power of two
   std::vector<uint32_t> changed;  // positions of agents changed by placements, in order
   bool minimise = false;          // best-fit
-  double none = 0;  // the stored score of an agent that does not fit: worse than any score
   internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
   // By block: max_free may be above the block's greatest free amount (a placement took from
   // the agent that held it); FreshMaxFree recomputes it before it is read.
@@ -108,12 +114,10 @@ struct Engine::PlaceState {
   // By block: the agents' ids ascend with their positions (always so in id order).
   std::vector<char> ascending;
 
-  // Is (s, a) better than (t, b) for the call's policy (kNoNode: no agent)?
-  bool Better(double s, uint32_t a, double t, uint32_t b) const {
-    if (a == kNoNode) return false;
-    if (b == kNoNode) return true;
-    if (minimise ? s < t : s > t) return true;
-    return s == t && a < b;
+  // (+ 0.0 turns a -0.0 into +0.0: keys that compare equal have equal bits.)
+  double Key(double score) const { return (minimise ? score : -score) + 0.0; }
+  static bool Before(const Node& a, const Node& b) {
+    return (a.key < b.key) | ((a.key == b.key) & (a.agent < b.agent));
   }
   // The block's greatest free amounts, by name (recomputed where stale).
   const int64_t* FreshMaxFree(size_t block);
@@ -126,6 +130,8 @@ struct Engine::PlaceState {
                       bool gpu_capable);
   // Brings the cache's tree up to date with the changed agents.
   void Sync(DemandCache& cache);
+  // Applies the change of the agent at `pos` to a built cache.
+  void Apply(DemandCache& cache, size_t pos);
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
@@ -226,8 +232,6 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   clock = 0;
   leaves = std::bit_ceil(std::max<size_t>(words, 1));
   minimise = policy == PlacementPolicy::kBestFit;
-  none =
-      minimise ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
                                                 : internal::kernels::ScoreKind::kSlack;
 }
@@ -252,8 +256,8 @@ const int64_t* Engine::PlaceState::FreshMaxFree(size_t block) {
 void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
   const size_t first = block * kBlock;
   const size_t length = std::min(kBlock, agents - first);
-  double* out = &cache.scores[first];
-  std::fill(out, out + kBlock, none);
+  double* out = &cache.keys[first];
+  std::fill(out, out + kBlock, kNone);
   uint64_t mask = 0;
   if (plain_in_block[block] != 0) {
     bool possible = true;
@@ -271,7 +275,7 @@ void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
     internal::kernels::Scores(kind, cache.free, cache.caps, cache.need, first, length, scores);
     for (; mask != 0; mask &= mask - 1) {
       const int i = std::countr_zero(mask);
-      out[i] = scores[i];
+      out[i] = Key(scores[i]);
     }
   }
   RescanBlock(cache, block);
@@ -279,27 +283,19 @@ void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
 
 void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
   const size_t first = block * kBlock;
-  const double* in = &cache.scores[first];
-  // Eight independent running extremes (the order of a min or max does not change which
-  // scores equal it), then the lowest id among the agents at the extreme.
+  const double* in = &cache.keys[first];
+  // Eight independent running minima (the order of a min does not change which keys equal
+  // it), then the lowest id among the agents at the least key.
   constexpr size_t kLanes = 8;
   double lane[kLanes];
-  std::fill(lane, lane + kLanes, none);
-  if (minimise) {
-    for (size_t i = 0; i < kBlock; i += kLanes) {
-      for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
-    }
-  } else {
-    for (size_t i = 0; i < kBlock; i += kLanes) {
-      for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] > lane[j] ? in[i + j] : lane[j];
-    }
+  std::fill(lane, lane + kLanes, kNone);
+  for (size_t i = 0; i < kBlock; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
   }
   double extreme = lane[0];
-  for (size_t j = 1; j < kLanes; ++j) {
-    if (minimise ? lane[j] < extreme : lane[j] > extreme) extreme = lane[j];
-  }
+  for (size_t j = 1; j < kLanes; ++j) extreme = lane[j] < extreme ? lane[j] : extreme;
   uint32_t best = kNoNode;
-  if (extreme != none) {
+  if (extreme != kNone) {
     // Branch-free where ids do not ascend with positions: agents of a block are alike, so ties
     // at the extreme are common.
     const size_t length = std::min(kBlock, agents - first);
@@ -316,8 +312,7 @@ void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
       best = AgentAt(first + i);
     }
   }
-  cache.score[leaves + block] = extreme;
-  cache.agent[leaves + block] = best;
+  cache.tree[leaves + block] = Node{extreme, best};
 }
 
 Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
@@ -353,52 +348,54 @@ Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size
   return nullptr;
 }
 
+void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
+  Node* tree = cache.tree.data();
+  auto pull = [tree](size_t node) {
+    const size_t l = 2 * node;
+    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
+  };
+  const size_t block = pos / kBlock;
+  const uint64_t bit = uint64_t{1} << (pos % kBlock);
+  const bool fits = (plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0) &&
+                    internal::kernels::Fits(cache.free, cache.need, pos);
+  const Node now{
+      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone,
+      fits ? AgentAt(pos) : kNoNode};
+  cache.keys[pos] = now.key;
+  size_t node = leaves + block;
+  if (Before(now, tree[node])) {
+    tree[node] = now;
+  } else if (tree[node].agent == AgentAt(pos)) {
+    RescanBlock(cache, block);
+  } else {
+    return;
+  }
+  // Up to the root, or to the first node the change leaves as it was.
+  for (node /= 2; node >= 1; node /= 2) {
+    const Node before = tree[node];
+    pull(node);
+    if (tree[node].key == before.key && tree[node].agent == before.agent) break;
+  }
+}
+
 void Engine::PlaceState::Sync(DemandCache& cache) {
   const size_t blocks = plain_in_block.size();
-  auto pull = [&](size_t node) {
-    const size_t l = 2 * node, r = l + 1;
-    const size_t pick =
-        Better(cache.score[r], cache.agent[r], cache.score[l], cache.agent[l]) ? r : l;
-    cache.score[node] = cache.score[pick];
-    cache.agent[node] = cache.agent[pick];
+  Node* tree = cache.tree.data();
+  auto pull = [&tree](size_t node) {
+    const size_t l = 2 * node;
+    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
   };
   if (!cache.built || changed.size() - cache.synced >= blocks) {
-    cache.scores.resize(blocks * kBlock);
-    cache.score.assign(2 * leaves, none);
-    cache.agent.assign(2 * leaves, kNoNode);
+    cache.keys.resize(blocks * kBlock);
+    cache.tree.assign(2 * leaves, Node{});
+    tree = cache.tree.data();
     for (size_t block = 0; block < blocks; ++block) ScoreBlock(cache, block);
     for (size_t node = leaves - 1; node >= 1; --node) pull(node);
     cache.built = true;
     cache.synced = changed.size();
     return;
   }
-  for (size_t e = cache.synced; e < changed.size(); ++e) {
-    const size_t pos = changed[e];
-    const size_t block = pos / kBlock;
-    const uint64_t bit = uint64_t{1} << (pos % kBlock);
-    double score = none;
-    uint64_t fits = 0;
-    if ((plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0)) {
-      internal::kernels::FitMask(cache.free, cache.need, pos, 1, &fits,
-                                 internal::kernels::Isa::kScalar);
-    }
-    if (fits != 0) {
-      internal::kernels::Scores(kind, cache.free, cache.caps, cache.need, pos, 1, &score,
-                                internal::kernels::Isa::kScalar);
-    }
-    cache.scores[pos] = score;
-    size_t node = leaves + block;
-    const uint32_t agent = AgentAt(pos);
-    if (fits != 0 && Better(score, agent, cache.score[node], cache.agent[node])) {
-      cache.score[node] = score;
-      cache.agent[node] = agent;
-    } else if (cache.agent[node] == agent) {
-      RescanBlock(cache, block);
-    } else {
-      continue;
-    }
-    for (node /= 2; node >= 1; node /= 2) pull(node);
-  }
+  for (size_t e = cache.synced; e < changed.size(); ++e) Apply(cache, changed[e]);
   cache.synced = changed.size();
 }
 
@@ -638,7 +635,8 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
         first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
     if (cache != nullptr) {
       state.Sync(*cache);
-      if (cache->agent[1] != kNoNode) consider(cache->agent[1], cache->score[1]);
+      const PlaceState::Node& root = cache->tree[1];
+      if (root.agent != kNoNode) consider(root.agent, state.Key(root.key));
     }
     for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
       const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
