@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 #include "allocator/internal/kernels.h"
@@ -142,6 +143,8 @@ struct Engine::PlaceState {
   static constexpr size_t kIndexMinRequests = 32;
   bool indexed = false;
   void Build(const Engine& engine, PlacementPolicy policy, size_t requests);
+  // Sets `order` to the agents by (totals, id).
+  void GroupByTotals(const Engine& engine);
   // Brings the index up to date after a placement took `unreserved` (and maybe reserved
   // resources) from `agent`.
   void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
@@ -170,15 +173,7 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   free_base.clear();
   cap_base.clear();
   if (permuted) {
-    order.resize(agents);
-    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      for (size_t k = 0; k < columns; ++k) {
-        const int64_t x = engine.total_columns_[k][a], y = engine.total_columns_[k][b];
-        if (x != y) return x < y;
-      }
-      return a < b;
-    });
+    GroupByTotals(engine);
     position.resize(agents);
     for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
     local_free.resize(columns);
@@ -397,6 +392,62 @@ void Engine::PlaceState::Sync(DemandCache& cache) {
   }
   for (size_t e = cache.synced; e < changed.size(); ++e) Apply(cache, changed[e]);
   cache.synced = changed.size();
+}
+
+void Engine::PlaceState::GroupByTotals(const Engine& engine) {
+  // Clusters have few distinct totals: agents are grouped by a hash of their totals (each
+  // group's first agent checked against every later one, so a collision cannot merge two
+  // groups), the groups sorted by their totals, and the agents placed by a stable counting sort
+  // over the groups' ranks (ids ascend within a group). A hash collision falls back to sorting
+  // the agents themselves. Either way `order` is by (totals, id).
+  const auto& totals = engine.total_columns_;
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < columns; ++k) {
+      const int64_t x = totals[k][a], y = totals[k][b];
+      if (x != y) return x < y;
+    }
+    return a < b;
+  };
+  auto same = [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < columns; ++k) {
+      if (totals[k][a] != totals[k][b]) return false;
+    }
+    return true;
+  };
+  order.resize(agents);
+  absl::flat_hash_map<uint64_t, uint32_t> group_of;  // hash of the totals -> group
+  std::vector<uint32_t> first;                       // by group: its least agent
+  std::vector<uint32_t> group(agents);
+  bool collided = false;
+  for (uint32_t a = 0; a < agents && !collided; ++a) {
+    uint64_t hash = columns;
+    for (size_t k = 0; k < columns; ++k) hash = Mix64(hash ^ static_cast<uint64_t>(totals[k][a]));
+    const auto [it, inserted] = group_of.try_emplace(hash, static_cast<uint32_t>(first.size()));
+    if (inserted) first.push_back(a);
+    collided = !inserted && !same(first[it->second], a);
+    group[a] = it->second;
+  }
+  if (collided) {
+    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
+    std::sort(order.begin(), order.end(), less);
+    return;
+  }
+  // The groups by their totals (first agents' ids break no ties: the totals differ).
+  std::vector<uint32_t> ranked(first.size());
+  for (uint32_t g = 0; g < ranked.size(); ++g) ranked[g] = g;
+  std::sort(ranked.begin(), ranked.end(),
+            [&](uint32_t g, uint32_t h) { return less(first[g], first[h]); });
+  std::vector<size_t> start(first.size() + 1, 0);  // by group: its first position
+  for (uint32_t a = 0; a < agents; ++a) ++start[group[a] + 1];
+  // Counts by rank, then prefix sums in rank order.
+  std::vector<size_t> count(first.size());
+  for (size_t g = 0; g < first.size(); ++g) count[g] = start[g + 1];
+  size_t next = 0;
+  for (uint32_t g : ranked) {
+    start[g] = next;
+    next += count[g];
+  }
+  for (uint32_t a = 0; a < agents; ++a) order[start[group[a]]++] = a;
 }
 
 void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
