@@ -304,22 +304,15 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
   Agent& host = agents_[agent];
   FrameworkRole& entry = frameworks_[framework].roles[slot];
   Allocation* record = nullptr;
-  // At most one record per (framework, role): the first match is the record.
   for (Allocation& allocation : host.allocations) {
-    if (allocation.framework == framework && allocation.role == entry.role) {
-      record = &allocation;
-      break;
-    }
+    if (allocation.framework == framework && allocation.role == entry.role) record = &allocation;
   }
   if (record == nullptr) {
     // Constructed from its ids, not value-initialised: that would first zero the whole record,
     // inline storage included, with a `rep stos` that cost more than the rest of the call.
-    // A new record's amounts are a copy (no resize-then-add).
     record = &host.allocations.emplace_back(framework, entry.role);
-    record->unreserved = unreserved;
-  } else {
-    AddVec(record->unreserved, unreserved);
   }
+  AddVec(record->unreserved, unreserved);
 
   if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
   for (size_t i = 0; i < unreserved.size(); ++i) {

@@ -17,16 +17,13 @@ using internal::At;
 
 double Engine::Share(const Vec& amounts, double weight) const {
   double share = 0;
-  const size_t n = std::min(amounts.size(), cluster_total_.size());
-  const int64_t* amount = amounts.data();
-  const int64_t* total = cluster_total_.data();
+  size_t n = std::min(amounts.size(), cluster_total_.size());
   for (size_t i = 0; i < n; ++i) {
-    if (total[i] <= 0 || amount[i] == 0) continue;
-    share = std::max(share, static_cast<double>(amount[i]) / static_cast<double>(total[i]));
+    if (cluster_total_[i] <= 0 || amounts[i] == 0) continue;
+    share =
+        std::max(share, static_cast<double>(amounts[i]) / static_cast<double>(cluster_total_[i]));
   }
-  // x / 1.0 is x exactly (every framework share, and roles of the default weight): the
-  // division's latency is skipped, not its result changed.
-  return weight == 1.0 ? share : share / weight;
+  return share / weight;
 }
 
 double Engine::NodeShare(const RoleNode& node) const {
