@@ -783,8 +783,8 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     }
     return false;
   };
-  std::function<uint32_t(uint32_t, size_t, bool)> walk = [&](uint32_t node, size_t depth,
-                                                             bool tier_one) -> uint32_t {
+  // Recursive through its first argument (no std::function: no call through a pointer).
+  auto walk = [&](const auto& self, uint32_t node, size_t depth, bool tier_one) -> uint32_t {
     auto visit_frameworks = [&](uint32_t role) -> uint32_t {
       if (roles_[role].open_in_subtree == 0) return kNoNode;
       if (drf) {
@@ -804,7 +804,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     auto visit = [&](const auto& key) -> uint32_t {
       if (key.self) return visit_frameworks(key.id);
       if (roles_[key.id].open_in_subtree == 0) return kNoNode;
-      return walk(key.id, depth + 1, tier_one);
+      return self(self, key.id, depth + 1, tier_one);
     };
     if (drf) {
       for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
@@ -821,9 +821,9 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     return kNoNode;
   };
   if (unmet_nodes_ > 0) {
-    if (uint32_t found = walk(kNoNode, 0, true); found != kNoNode) return found;
+    if (uint32_t found = walk(walk, kNoNode, 0, true); found != kNoNode) return found;
   }
-  return walk(kNoNode, 0, false);
+  return walk(walk, kNoNode, 0, false);
 }
 
 absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const TaskRequest> requests,
