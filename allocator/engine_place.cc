@@ -3,7 +3,10 @@
 #include <bit>
 #include <deque>
 #include <limits>
+#include <span>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 #include "allocator/internal/kernels.h"
@@ -30,6 +33,20 @@ using internal::At;
 // cannot beat the best agent found so far is skipped without being scanned. The other agents (live,
 // active, with reserved scalars free, the "special" ones) are evaluated one by one exactly as
 // the PLACE contract words it. Placing a task changes one agent: its block is refreshed.
+//
+// The scored policies also remember demands. Requests of a call often repeat a few shapes, and
+// placing one task changes one agent: for a demand seen before (its names, the amounts, and
+// whether the framework may use GPU agents; a scored call's plain-agent result depends on
+// nothing else), the index keeps every plain agent's score (or none, where the agent does not
+// fit), each block's best agent (best score, ties to the lowest id) and a tournament tree over
+// the blocks. A later request with that demand rescores only the agents changed since its last
+// use (the log of changed agents), rescans a block's stored scores only where its best agent
+// got worse, and updates the paths to the root, which holds the best plain agent of the whole
+// cluster. The scores come from the same kernels (the scalar version for one agent, which is
+// bit-identical), and a fitting agent's scores are finite (its total is at least the positive
+// demand), so (score, id) is a total order and the tree's answer is the one a scan in any order
+// gives. A demand's tree is built on its second sighting (a one-off demand keeps the bounded
+// scan), and at most kDemandCaches demands are remembered (the least recently used is forgotten).
 struct Engine::PlaceState {
   std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
   std::vector<char> open;                  // framework still placing
@@ -65,6 +82,58 @@ struct Engine::PlaceState {
   std::vector<uint32_t> path;
   double scores[kBlock];
 
+  // Remembered demands (scored policies only). Scores are kept as keys, smaller is better:
+  // the score for best-fit, its negation (exact) for the maximising policies; an agent that
+  // does not fit has the key kNone, above every score's. A tree node holds the best (key,
+  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none).
+  static constexpr double kNone = std::numeric_limits<double>::infinity();
+  struct Node {
+    double key = kNone;
+    uint32_t agent = kNoNode;
+  };
+  struct DemandCache {
+    std::vector<size_t> names;  // the demand's names in scoring order
+    std::vector<int64_t> need;  // by name
+    bool gpu_capable = false;
+    std::vector<const int64_t*> free, caps;  // the index's columns, by name
+    bool built = false;                      // the tree holds the answer as of `synced`
+    uint64_t used = 0;                       // `clock` at the last lookup
+    size_t synced = 0;                       // entries of `changed` already applied
+    std::vector<double> keys;                // by position: Key(score), kNone where no fit
+    std::vector<Node> tree;                  // [2 * leaves]: node 1 the root, leaf b at leaves + b
+  };
+  static constexpr size_t kDemandCaches = 16;
+  std::vector<DemandCache> caches;
+  uint64_t clock = 0;
+  size_t leaves = 1;              // blocks rounded up to a power of two
+  std::vector<uint32_t> changed;  // positions of agents changed by placements, in order
+  bool minimise = false;          // best-fit
+  internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
+  // By block: max_free may be above the block's greatest free amount (a placement took from
+  // the agent that held it); FreshMaxFree recomputes it before it is read.
+  std::vector<char> max_free_stale;
+  // By block: the agents' ids ascend with their positions (always so in id order).
+  std::vector<char> ascending;
+
+  // (+ 0.0 turns a -0.0 into +0.0: keys that compare equal have equal bits.)
+  double Key(double score) const { return (minimise ? score : -score) + 0.0; }
+  static bool Before(const Node& a, const Node& b) {
+    return (a.key < b.key) | ((a.key == b.key) & (a.agent < b.agent));
+  }
+  // The block's greatest free amounts, by name (recomputed where stale).
+  const int64_t* FreshMaxFree(size_t block);
+  // Scores the cache's demand over `block` into cache.scores and sets its leaf.
+  void ScoreBlock(DemandCache& cache, size_t block);
+  // Sets the block's leaf from the stored scores.
+  void RescanBlock(DemandCache& cache, size_t block);
+  // The cache for this demand, or nullptr on its first sighting (then remembered).
+  DemandCache* Lookup(std::span<const size_t> demand_names, std::span<const int64_t> demand_need,
+                      bool gpu_capable);
+  // Brings the cache's tree up to date with the changed agents.
+  void Sync(DemandCache& cache);
+  // Applies the change of the agent at `pos` to a built cache.
+  void Apply(DemandCache& cache, size_t pos);
+
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
   // Building the index reads every agent, and grouping sorts them: worth it only for calls
@@ -74,6 +143,8 @@ struct Engine::PlaceState {
   static constexpr size_t kIndexMinRequests = 32;
   bool indexed = false;
   void Build(const Engine& engine, PlacementPolicy policy, size_t requests);
+  // Sets `order` to the agents by (totals, id).
+  void GroupByTotals(const Engine& engine);
   // Brings the index up to date after a placement took `unreserved` (and maybe reserved
   // resources) from `agent`.
   void Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved);
@@ -102,15 +173,7 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   free_base.clear();
   cap_base.clear();
   if (permuted) {
-    order.resize(agents);
-    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      for (size_t k = 0; k < columns; ++k) {
-        const int64_t x = engine.total_columns_[k][a], y = engine.total_columns_[k][b];
-        if (x != y) return x < y;
-      }
-      return a < b;
-    });
+    GroupByTotals(engine);
     position.resize(agents);
     for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
     local_free.resize(columns);
@@ -151,31 +214,259 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   max_free.assign(words * columns, 0);
   min_cap.assign(words * columns, 0);
   max_cap.assign(words * columns, 0);
+  max_free_stale.assign(words, 0);
+  ascending.assign(words, 1);
+  if (permuted) {
+    for (size_t p = 1; p < agents; ++p) {
+      if (p % kBlock != 0 && order[p - 1] > order[p]) ascending[p / kBlock] = 0;
+    }
+  }
   for (size_t block = 0; block < words; ++block) RefreshBlock(block);
+  caches.clear();
+  changed.clear();
+  clock = 0;
+  leaves = std::bit_ceil(std::max<size_t>(words, 1));
+  minimise = policy == PlacementPolicy::kBestFit;
+  kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
+                                                : internal::kernels::ScoreKind::kSlack;
+}
+
+const int64_t* Engine::PlaceState::FreshMaxFree(size_t block) {
+  int64_t* hi = &max_free[block * columns];
+  if (max_free_stale[block]) {
+    max_free_stale[block] = 0;
+    const uint64_t bits = plain[block];
+    for (size_t k = 0; k < columns; ++k) {
+      int64_t greatest = std::numeric_limits<int64_t>::min();
+      const int64_t* free = free_base[k] + block * kBlock;
+      for (uint64_t rest = bits; rest != 0; rest &= rest - 1) {
+        greatest = std::max(greatest, free[std::countr_zero(rest)]);
+      }
+      hi[k] = greatest;
+    }
+  }
+  return hi;
+}
+
+void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
+  const size_t first = block * kBlock;
+  const size_t length = std::min(kBlock, agents - first);
+  double* out = &cache.keys[first];
+  std::fill(out, out + kBlock, kNone);
+  uint64_t mask = 0;
+  if (plain_in_block[block] != 0) {
+    bool possible = true;
+    const int64_t* hi_free = FreshMaxFree(block);
+    for (size_t k = 0; k < cache.names.size() && possible; ++k) {
+      possible = hi_free[cache.names[k]] >= cache.need[k];
+    }
+    if (possible) {
+      internal::kernels::FitMask(cache.free, cache.need, first, length, &mask);
+      mask &= plain[block];
+      if (!cache.gpu_capable) mask &= ~gpus[block];
+    }
+  }
+  if (mask != 0) {
+    internal::kernels::Scores(kind, cache.free, cache.caps, cache.need, first, length, scores);
+    for (; mask != 0; mask &= mask - 1) {
+      const int i = std::countr_zero(mask);
+      out[i] = Key(scores[i]);
+    }
+  }
+  RescanBlock(cache, block);
+}
+
+void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
+  const size_t first = block * kBlock;
+  const double* in = &cache.keys[first];
+  // Eight independent running minima (the order of a min does not change which keys equal
+  // it), then the lowest id among the agents at the least key.
+  constexpr size_t kLanes = 8;
+  double lane[kLanes];
+  std::fill(lane, lane + kLanes, kNone);
+  for (size_t i = 0; i < kBlock; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
+  }
+  double extreme = lane[0];
+  for (size_t j = 1; j < kLanes; ++j) extreme = lane[j] < extreme ? lane[j] : extreme;
+  uint32_t best = kNoNode;
+  if (extreme != kNone) {
+    // Branch-free where ids do not ascend with positions: agents of a block are alike, so ties
+    // at the extreme are common.
+    const size_t length = std::min(kBlock, agents - first);
+    if (!ascending[block]) {
+      const uint32_t* ids = &order[first];
+      for (size_t i = 0; i < length; ++i) {
+        const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
+        best = std::min(best, ids[i] | other);
+      }
+    } else {
+      // Ids ascend with positions here: the first agent at the extreme.
+      size_t i = 0;
+      while (in[i] != extreme) ++i;
+      best = AgentAt(first + i);
+    }
+  }
+  cache.tree[leaves + block] = Node{extreme, best};
+}
+
+Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
+                                                            std::span<const int64_t> demand_need,
+                                                            bool gpu_capable) {
+  ++clock;
+  for (DemandCache& cache : caches) {
+    if (cache.gpu_capable != gpu_capable || !std::ranges::equal(cache.names, demand_names) ||
+        !std::ranges::equal(cache.need, demand_need)) {
+      continue;
+    }
+    cache.used = clock;
+    return &cache;
+  }
+  // First sighting: remembered (in the least recently used entry once all are taken), not built.
+  DemandCache* slot = nullptr;
+  if (caches.size() < kDemandCaches) {
+    slot = &caches.emplace_back();
+  } else {
+    slot = &*std::ranges::min_element(caches, {}, &DemandCache::used);
+  }
+  slot->names.assign(demand_names.begin(), demand_names.end());
+  slot->need.assign(demand_need.begin(), demand_need.end());
+  slot->gpu_capable = gpu_capable;
+  slot->built = false;
+  slot->used = clock;
+  slot->free.clear();
+  slot->caps.clear();
+  for (size_t name : demand_names) {
+    slot->free.push_back(free_base[name]);
+    slot->caps.push_back(cap_base[name]);
+  }
+  return nullptr;
+}
+
+void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
+  Node* tree = cache.tree.data();
+  auto pull = [tree](size_t node) {
+    const size_t l = 2 * node;
+    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
+  };
+  const size_t block = pos / kBlock;
+  const uint64_t bit = uint64_t{1} << (pos % kBlock);
+  const bool fits = (plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0) &&
+                    internal::kernels::Fits(cache.free, cache.need, pos);
+  const Node now{
+      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone,
+      fits ? AgentAt(pos) : kNoNode};
+  cache.keys[pos] = now.key;
+  size_t node = leaves + block;
+  if (Before(now, tree[node])) {
+    tree[node] = now;
+  } else if (tree[node].agent == AgentAt(pos)) {
+    RescanBlock(cache, block);
+  } else {
+    return;
+  }
+  // Up to the root, or to the first node the change leaves as it was.
+  for (node /= 2; node >= 1; node /= 2) {
+    const Node before = tree[node];
+    pull(node);
+    if (tree[node].key == before.key && tree[node].agent == before.agent) break;
+  }
+}
+
+void Engine::PlaceState::Sync(DemandCache& cache) {
+  const size_t blocks = plain_in_block.size();
+  Node* tree = cache.tree.data();
+  auto pull = [&tree](size_t node) {
+    const size_t l = 2 * node;
+    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
+  };
+  if (!cache.built || changed.size() - cache.synced >= blocks) {
+    cache.keys.resize(blocks * kBlock);
+    cache.tree.assign(2 * leaves, Node{});
+    tree = cache.tree.data();
+    for (size_t block = 0; block < blocks; ++block) ScoreBlock(cache, block);
+    for (size_t node = leaves - 1; node >= 1; --node) pull(node);
+    cache.built = true;
+    cache.synced = changed.size();
+    return;
+  }
+  for (size_t e = cache.synced; e < changed.size(); ++e) Apply(cache, changed[e]);
+  cache.synced = changed.size();
+}
+
+void Engine::PlaceState::GroupByTotals(const Engine& engine) {
+  // Clusters have few distinct totals: agents are grouped by a hash of their totals (each
+  // group's first agent checked against every later one, so a collision cannot merge two
+  // groups), the groups sorted by their totals, and the agents placed by a stable counting sort
+  // over the groups' ranks (ids ascend within a group). A hash collision falls back to sorting
+  // the agents themselves. Either way `order` is by (totals, id).
+  const auto& totals = engine.total_columns_;
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < columns; ++k) {
+      const int64_t x = totals[k][a], y = totals[k][b];
+      if (x != y) return x < y;
+    }
+    return a < b;
+  };
+  auto same = [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < columns; ++k) {
+      if (totals[k][a] != totals[k][b]) return false;
+    }
+    return true;
+  };
+  order.resize(agents);
+  absl::flat_hash_map<uint64_t, uint32_t> group_of;  // hash of the totals -> group
+  std::vector<uint32_t> first;                       // by group: its least agent
+  std::vector<uint32_t> group(agents);
+  bool collided = false;
+  for (uint32_t a = 0; a < agents && !collided; ++a) {
+    uint64_t hash = columns;
+    for (size_t k = 0; k < columns; ++k) hash = Mix64(hash ^ static_cast<uint64_t>(totals[k][a]));
+    const auto [it, inserted] = group_of.try_emplace(hash, static_cast<uint32_t>(first.size()));
+    if (inserted) first.push_back(a);
+    collided = !inserted && !same(first[it->second], a);
+    group[a] = it->second;
+  }
+  if (collided) {
+    for (uint32_t a = 0; a < agents; ++a) order[a] = a;
+    std::sort(order.begin(), order.end(), less);
+    return;
+  }
+  // The groups by their totals (first agents' ids break no ties: the totals differ).
+  std::vector<uint32_t> ranked(first.size());
+  for (uint32_t g = 0; g < ranked.size(); ++g) ranked[g] = g;
+  std::sort(ranked.begin(), ranked.end(),
+            [&](uint32_t g, uint32_t h) { return less(first[g], first[h]); });
+  std::vector<size_t> start(first.size() + 1, 0);  // by group: its first position
+  for (uint32_t a = 0; a < agents; ++a) ++start[group[a] + 1];
+  // Counts by rank, then prefix sums in rank order.
+  std::vector<size_t> count(first.size());
+  for (size_t g = 0; g < first.size(); ++g) count[g] = start[g + 1];
+  size_t next = 0;
+  for (uint32_t g : ranked) {
+    start[g] = next;
+    next += count[g];
+  }
+  for (uint32_t a = 0; a < agents; ++a) order[start[group[a]]++] = a;
 }
 
 void Engine::PlaceState::Refresh(const Engine& engine, uint32_t agent, const Vec& unreserved) {
   const size_t pos = PositionOf(agent);
   const size_t block = pos / kBlock;
+  changed.push_back(static_cast<uint32_t>(pos));
   if (permuted) {
     for (size_t k = 0; k < columns; ++k) local_free[k][pos] = engine.free_columns_[k][agent];
   }
   if ((plain[block] >> (pos % kBlock)) & 1) {
     // A plain agent stays plain (a placement only takes), and only its free amounts fell: the
-    // block's least free amount follows, and its greatest is recomputed only where this agent
-    // held it.
+    // block's least free amount follows, and its greatest goes stale where this agent held it
+    // (recomputed when next read).
     for (size_t k = 0; k < unreserved.size(); ++k) {
       if (unreserved[k] == 0) continue;
       const int64_t now = free_base[k][pos];
       int64_t& lo = min_free[block * columns + k];
-      int64_t& hi = max_free[block * columns + k];
       lo = std::min(lo, now);
-      if (now + unreserved[k] < hi) continue;
-      hi = std::numeric_limits<int64_t>::min();
-      const int64_t* free = free_base[k] + block * kBlock;
-      for (uint64_t rest = plain[block]; rest != 0; rest &= rest - 1) {
-        hi = std::max(hi, free[std::countr_zero(rest)]);
-      }
+      if (now + unreserved[k] >= max_free[block * columns + k]) max_free_stale[block] = 1;
     }
     return;
   }
@@ -214,6 +505,7 @@ void Engine::PlaceState::RefreshBlock(size_t block) {
     min_cap[block * columns + k] = lo_cap;
     max_cap[block * columns + k] = hi_cap;
   }
+  max_free_stale[block] = 0;
 }
 
 namespace {
@@ -389,14 +681,20 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
       state.need.push_back(At(demand, names[k]));
     }
     const int64_t* need = state.need.data();
-    const auto kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
-                                                             : internal::kernels::ScoreKind::kSlack;
-    for (size_t block = 0; block < state.plain_in_block.size(); ++block) {
+    const auto kind = state.kind;
+    PlaceState::DemandCache* cache =
+        first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
+    if (cache != nullptr) {
+      state.Sync(*cache);
+      const PlaceState::Node& root = cache->tree[1];
+      if (root.agent != kNoNode) consider(root.agent, state.Key(root.key));
+    }
+    for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
       const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
       if (first_fit && best != kNoNode && first > best) break;
       if (state.plain_in_block[block] == 0) continue;
       const int64_t* lo_free = &state.min_free[block * columns];
-      const int64_t* hi_free = &state.max_free[block * columns];
+      const int64_t* hi_free = state.FreshMaxFree(block);
       const int64_t* lo_cap = &state.min_cap[block * columns];
       const int64_t* hi_cap = &state.max_cap[block * columns];
       bool possible = true;
@@ -485,8 +783,8 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     }
     return false;
   };
-  std::function<uint32_t(uint32_t, size_t, bool)> walk = [&](uint32_t node, size_t depth,
-                                                             bool tier_one) -> uint32_t {
+  // Recursive through its first argument (no std::function: no call through a pointer).
+  auto walk = [&](const auto& self, uint32_t node, size_t depth, bool tier_one) -> uint32_t {
     auto visit_frameworks = [&](uint32_t role) -> uint32_t {
       if (roles_[role].open_in_subtree == 0) return kNoNode;
       if (drf) {
@@ -506,7 +804,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     auto visit = [&](const auto& key) -> uint32_t {
       if (key.self) return visit_frameworks(key.id);
       if (roles_[key.id].open_in_subtree == 0) return kNoNode;
-      return walk(key.id, depth + 1, tier_one);
+      return self(self, key.id, depth + 1, tier_one);
     };
     if (drf) {
       for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
@@ -523,9 +821,9 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
     return kNoNode;
   };
   if (unmet_nodes_ > 0) {
-    if (uint32_t found = walk(kNoNode, 0, true); found != kNoNode) return found;
+    if (uint32_t found = walk(walk, kNoNode, 0, true); found != kNoNode) return found;
   }
-  return walk(kNoNode, 0, false);
+  return walk(walk, kNoNode, 0, false);
 }
 
 absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const TaskRequest> requests,

@@ -440,6 +440,46 @@ void BM_FullCycle(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * num_agents);
 }
 
+// ---- RebuildOrder ----
+
+// Args: agents, frameworks, add. The FullCycle cluster after one cycle whose offers stay
+// outstanding (every framework and role then has a non-zero share). With add = 1 each
+// iteration adds an agent (untimed), which changes the cluster total, so the timed cycle
+// first recomputes every share and rebuilds the whole DRF order (Engine::RebuildOrder) and
+// then offers the new agent; with add = 0 the cycle finds nothing to offer and rebuilds
+// nothing, the baseline to subtract.
+template <typename A>
+void BM_RebuildOrder(benchmark::State& state) {
+  const int num_agents = static_cast<int>(state.range(0));
+  const int num_frameworks = static_cast<int>(state.range(1));
+  const bool add = state.range(2) != 0;
+  absl::StatusOr<std::unique_ptr<A>> cluster = BuildFullCycleCluster<A>(num_agents, num_frameworks);
+  if (!cluster.ok()) return Skip(state, cluster.status());
+  A& allocator = **cluster;
+  absl::StatusOr<Resources> total = Resources::Parse(kFullCycleAgentTotal);
+  if (!total.ok()) return Skip(state, total.status());
+  double seconds = 0;
+  if (absl::StatusOr<std::vector<Offer>> first = TimedAllocate(allocator, 0.0, seconds);
+      !first.ok()) {
+    return Skip(state, first.status());
+  }
+  double now = 1.0;
+  int added = 0;
+  for (auto _ : state) {
+    if (add) {
+      absl::StatusOr<AgentId> id =
+          AddAgent(allocator, absl::StrCat("extra-agent-", added++), *total);
+      if (!id.ok()) return Skip(state, id.status());
+    }
+    absl::StatusOr<std::vector<Offer>> offers = TimedAllocate(allocator, now, seconds);
+    state.SetIterationTime(seconds);
+    if (!offers.ok()) return Skip(state, offers.status());
+    now += 1.0;
+  }
+  state.counters["agents"] = num_agents;
+  state.counters["frameworks"] = num_frameworks;
+}
+
 // ---- Memory ----
 
 // Args: agents, frameworks. The engine's memory for the FullCycle cluster at this size, in
@@ -611,6 +651,14 @@ bool RegisterAll() {
   RegisterFullCycle<Engine>("Engine", engine);
   RegisterFullCycle<ReferenceAllocator>("Reference", reference);
   RegisterScaling();
+  for (int add : {0, 1}) {
+    benchmark::RegisterBenchmark("BM_RebuildOrder_Engine", BM_RebuildOrder<Engine>)
+        ->ArgNames({"agents", "frameworks", "add"})
+        ->Args({10'000, 1'000, add})
+        ->Iterations(200)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
   // The engine's memory at the size (50k agents, 10k frameworks) and at FullCycle's
   // largest (50k x 1k). Engine only: the reference's first cycle at 50k x 10k takes minutes.
   for (int frameworks : {1'000, 10'000}) {

@@ -19,9 +19,7 @@ void FitMaskScalar(std::span<const int64_t* const> columns, std::span<const int6
                    size_t begin, size_t n, uint64_t* out) {
   std::fill(out, out + MaskWords(n), uint64_t{0});
   for (size_t i = 0; i < n; ++i) {
-    bool fits = true;
-    for (size_t k = 0; k < columns.size() && fits; ++k) fits = columns[k][begin + i] >= demand[k];
-    if (fits) out[i / 64] |= uint64_t{1} << (i % 64);
+    if (Fits(columns, demand, begin + i)) out[i / 64] |= uint64_t{1} << (i % 64);
   }
 }
 
@@ -44,19 +42,7 @@ void DominantSharesScalar(std::span<const int64_t* const> allocated,
 void ScoresScalar(ScoreKind kind, std::span<const int64_t* const> free,
                   std::span<const int64_t* const> caps, std::span<const int64_t> demand,
                   size_t begin, size_t n, double* out) {
-  for (size_t i = 0; i < n; ++i) {
-    double score = 0;
-    for (size_t k = 0; k < demand.size(); ++k) {
-      const int64_t f = free[k][begin + i];
-      const double cap = static_cast<double>(caps[k][begin + i]);
-      if (kind == ScoreKind::kDot) {
-        score += (static_cast<double>(demand[k]) / cap) * (static_cast<double>(f) / cap);
-      } else {
-        score += static_cast<double>(f - demand[k]) / cap;
-      }
-    }
-    out[i] = score;
-  }
+  for (size_t i = 0; i < n; ++i) out[i] = Score(kind, free, caps, demand, begin + i);
 }
 
 #if STEWARD_KERNELS_AVX2

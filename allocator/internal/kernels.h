@@ -57,6 +57,32 @@ void Scores(ScoreKind kind, std::span<const int64_t* const> free,
             std::span<const int64_t* const> caps, std::span<const int64_t> demand, size_t begin,
             size_t n, double* out, Isa isa = ActiveIsa());
 
+// One agent, inline: Fits(columns, demand, i) is bit i of FitMask's answer for begin = i,
+// n = 1, and Score(kind, free, caps, demand, i) is Scores' out[0] for begin = i, n = 1 (the
+// scalar versions are written with these, so the three agree bit for bit).
+inline bool Fits(std::span<const int64_t* const> columns, std::span<const int64_t> demand,
+                 size_t i) {
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (columns[k][i] < demand[k]) return false;
+  }
+  return true;
+}
+inline double Score(ScoreKind kind, std::span<const int64_t* const> free,
+                    std::span<const int64_t* const> caps, std::span<const int64_t> demand,
+                    size_t i) {
+  double score = 0;
+  for (size_t k = 0; k < demand.size(); ++k) {
+    const int64_t f = free[k][i];
+    const double cap = static_cast<double>(caps[k][i]);
+    if (kind == ScoreKind::kDot) {
+      score += (static_cast<double>(demand[k]) / cap) * (static_cast<double>(f) / cap);
+    } else {
+      score += static_cast<double>(f - demand[k]) / cap;
+    }
+  }
+  return score;
+}
+
 }  // namespace steward::allocator::internal::kernels
 
 #endif  // STEWARD_ALLOCATOR_INTERNAL_KERNELS_H_

@@ -102,17 +102,25 @@ class PlaceWorld {
   }
 
   // One Place call of `count` random requests under a random policy, compared decision by
-  // decision, then the agents' free pools.
-  void PlaceRound(int count, Totals* totals) {
-    std::vector<TaskRequest> requests;
-    for (int i = 0; i < count; ++i) {
-      size_t j = Pick(frameworks_.size());
+  // decision, then the agents' free pools. With `shapes` > 0 the demands are drawn from that
+  // many random shapes (the engine remembers repeated demands for the scored policies), and
+  // `policy` (if set) replaces the random policy.
+  void PlaceRound(int count, Totals* totals, int shapes = 0, int policy_index = -1) {
+    auto random_demand = [&] {
       std::string demand = absl::StrCat("cpus:", 0.5 * (1 + Pick(6)), ";mem:", 128 * (1 + Pick(8)));
       if (Pick(4) == 0) demand += ";disk:" + std::to_string(100 * (1 + Pick(10)));
       if (Pick(12) == 0) demand += ";gpus:1";
+      return demand;
+    };
+    std::vector<std::string> pool;
+    for (int k = 0; k < shapes; ++k) pool.push_back(random_demand());
+    std::vector<TaskRequest> requests;
+    for (int i = 0; i < count; ++i) {
+      size_t j = Pick(frameworks_.size());
+      std::string demand = pool.empty() ? random_demand() : pool[Pick(pool.size())];
       requests.push_back({frameworks_[j], framework_roles_[j], R(demand)});
     }
-    const auto policy = static_cast<PlacementPolicy>(Pick(4));
+    const auto policy = static_cast<PlacementPolicy>(policy_index >= 0 ? policy_index : Pick(4));
     auto e = engine_.Place(requests, policy);
     auto r = reference_.Place(requests, policy);
     ASSERT_TRUE(e.ok() && r.ok()) << e.status() << " / " << r.status();
@@ -173,6 +181,33 @@ TEST_P(PlaceDifferentialTest, LargeClustersAgreeWithTheReference) {
     }
   }
   // The generator must exercise what the fast path does differently.
+  EXPECT_GT(totals.placed, 10'000);
+  EXPECT_GT(totals.failed, 100);
+  EXPECT_GT(totals.placed_beyond_first_block, 1'000);
+  EXPECT_GT(totals.placed_on_reserved, 10);
+}
+
+// Calls whose requests repeat a few demands, under each scored policy: the engine answers
+// repeated demands from its per-demand trees (rescoring only the agents changed since), and
+// with more shapes than it remembers it forgets and rebuilds them.
+TEST_P(PlaceDifferentialTest, RepeatedDemandsAgreeWithTheReference) {
+  Totals totals;
+  const int sizes[] = {1, 63, 65, 130, 333, 700};
+  const int shape_counts[] = {1, 3, 5, 24};
+  for (uint64_t seed = 100; seed < 124; ++seed) {
+    const int agents = sizes[seed % std::size(sizes)];
+    const auto kind = static_cast<PlaceWorld::Kind>(seed % 3);
+    const int shapes = shape_counts[(seed / 3) % std::size(shape_counts)];
+    SCOPED_TRACE(
+        absl::StrCat("seed ", seed, " agents ", agents, " kind ", seed % 3, " shapes ", shapes));
+    PlaceWorld world(seed, GetParam());
+    world.Build(agents, kind);
+    if (HasFatalFailure()) return;
+    for (int round = 0; round < 6; ++round) {
+      world.PlaceRound(std::max(40, agents * 3), &totals, shapes, 1 + round % 3);
+      if (HasFatalFailure()) return;
+    }
+  }
   EXPECT_GT(totals.placed, 10'000);
   EXPECT_GT(totals.failed, 100);
   EXPECT_GT(totals.placed_beyond_first_block, 1'000);
