@@ -531,6 +531,11 @@ class Engine final : public Allocator {
       uint32_t name;
       int64_t amount;
     };
+    // This shard's own commits of the cycle, summed over shards when the phase ends.
+    std::vector<int64_t> slot_delta;           // [flat slot * scalars + i]
+    std::vector<int64_t> node_own_delta;       // own_allocated
+    std::vector<int64_t> node_reserved_delta;  // own_unallocated_reserved
+    std::vector<int64_t> available_delta;
     std::array<std::vector<Commit>, 2> log;
     std::array<std::vector<ReservedPiece>, 2> log_reserved;
     size_t round = 0;

@@ -14,8 +14,8 @@
 //     phase began (required_ only falls as consumption grows, so this holds back at least as
 //     much as the sequential walk would).
 // Each shard orders clients with its own copy of the DRF order, keyed by its view of the
-// counters. The shards run in lockstep rounds of `allocation_round_agents` agents each (one
-// fork-join per round); each shard logs its commits, and at the start of a round applies the
+// counters. The shards run in lockstep rounds of `allocation_round_agents` agents each; each
+// shard logs its commits, and at the start of a round applies the
 // other shards' logs of the round before to its view and re-keys. Within a round it sees its
 // own allocations at once and the others' not at all, so the order it walks misses at most
 // (S - 1) * K offers, and the outcome does not depend on thread timing (except where quota or
@@ -23,14 +23,13 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include "allocator/engine.h"
 #include "allocator/internal/check.h"
-#include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/info.h"
-#include "oneapi/tbb/parallel_for.h"
-#include "oneapi/tbb/partitioner.h"
 #include "oneapi/tbb/task_arena.h"
+#include "oneapi/tbb/task_group.h"
 
 namespace steward::allocator {
 
@@ -68,19 +67,15 @@ struct Engine::ParallelCycle {
   size_t scalars = 0;
   std::vector<uint32_t> slot_base;                     // framework -> first flat slot
   std::vector<std::pair<uint32_t, uint32_t>> slot_of;  // flat slot -> (framework, slot)
-  AtomicArray<int64_t> slot_allocated;                 // [flat * scalars + i]
-  AtomicArray<int64_t> node_own;                       // own_allocated deltas
-  AtomicArray<int64_t> node_reserved;                  // own_unallocated_reserved deltas
-  AtomicArray<int64_t> node_consumption;               // consumption deltas
-  AtomicArray<int64_t> available;                      // available_ deltas
+  // Quota counters (deltas over the plain state): node consumption, touched only for limited
+  // nodes in the scalars they limit, and available scalars, only where headroom is held.
+  AtomicArray<int64_t> node_consumption;  // [node * scalars + i]
+  AtomicArray<int64_t> available;
   // Undo log of one commit (per shard).
   std::vector<std::vector<std::pair<std::atomic<int64_t>*, int64_t>>> applied;
-  // Every shard task acquires it when it starts and releases it (acq_rel increment) when it
-  // ends; the calling thread does the same around the rounds. The fork-join of a round
-  // already orders a round's writes before the next round's reads, but inside libtbb, where
-  // ThreadSanitizer cannot see it (Debian's libtbb is not instrumented): this makes the same
-  // order explicit in Steward's code, at two atomic operations per shard and round.
-  std::atomic<uint64_t> handoff{0};
+  // Blocks of the phase (see AllocateParallel): the next to take, and how many are done.
+  std::atomic<uint64_t> next_ticket{0};
+  std::atomic<uint64_t> done_tickets{0};
   std::unique_ptr<tbb::task_arena> arena;
   int arena_threads = 0;
 };
@@ -97,6 +92,14 @@ const char* Engine::ParallelFallback() const {
 }
 
 namespace {
+
+// Publishes a cycle's set-up to its helper threads in a way ThreadSanitizer can see (it cannot
+// see the hand-off inside libtbb, which Debian does not instrument): the calling thread
+// increments it (release) before the helpers are started, and every helper loads it (acquire)
+// before it touches the cycle. A static, so that it is never written before that (a counter
+// inside ParallelCycle would be, by its construction, and the helper's first access to it
+// would then be reported as racing with that write).
+std::atomic<uint64_t> cycle_publication{0};
 
 // Share() over base + delta: the same arithmetic, the amounts summed first.
 double ViewShare(const internal::Vec& cluster_total, const internal::Vec& base,
@@ -143,26 +146,9 @@ bool Engine::CommitShared(Walk& walk, uint32_t framework, size_t slot, const Can
       AddAt(sums, scalar_index_.find(piece.name)->second, piece.scalar);
     }
   }
-  // The node path and each node's change of consumption: the sums along the whole path, less
-  // reserved scalars at their owner (an ancestor or the role itself) and above, where they
-  // already counted as unallocated reservations.
-  std::vector<uint32_t>& path = walk.path;
-  path.clear();
-  for (uint32_t n = role; n != kNoNode; n = roles_[n].parent) path.push_back(n);
-  std::vector<Vec>& net = walk.consumed;
-  if (net.size() < path.size()) net.resize(path.size());
-  for (size_t j = 0; j < path.size(); ++j) net[j] = sums;
-  for (const Resource& piece : candidate.other->entries()) {
-    if (piece.unreserved() || piece.kind != ResourceKind::kScalar) continue;
-    const uint32_t owner = role_by_path_.find(piece.reservation)->second;
-    const size_t name = scalar_index_.find(piece.name)->second;
-    size_t k = 0;
-    while (k < path.size() && path[k] != owner) ++k;
-    STEWARD_CHECK(k < path.size());
-    for (size_t j = k; j < path.size(); ++j) AddAt(net[j], name, -piece.scalar);
-  }
-
-  // Checked changes first (limits, held headroom), undone whole if one fails.
+  // Quota counters, shared: the consumption of a limited node in a scalar it limits, and the
+  // available amount of a scalar that headroom is held for. Checked changes first, undone
+  // whole if one fails.
   auto& applied = cycle.applied[walk.index];
   applied.clear();
   auto undo = [&] {
@@ -170,47 +156,67 @@ bool Engine::CommitShared(Walk& walk, uint32_t framework, size_t slot, const Can
     applied.clear();
     return false;
   };
-  for (size_t j = 0; j < path.size(); ++j) {
-    const RoleNode& node = roles_[path[j]];
-    for (size_t i = 0; i < net[j].size(); ++i) {
-      const int64_t change = net[j][i];
-      if (change == 0) continue;
-      std::atomic<int64_t>& counter = cycle.node_consumption[path[j] * width + i];
-      if (change > 0 && node.limited && i < node.limit.size() && node.limit[i] != kUnlimited) {
-        const int64_t base = At(node.consumption, i);
-        int64_t seen = counter.load(std::memory_order_relaxed);
-        do {
-          if (base + seen + change > node.limit[i]) return undo();
-        } while (!counter.compare_exchange_weak(seen, seen + change, std::memory_order_relaxed));
-      } else {
-        counter.fetch_add(change, std::memory_order_relaxed);
+  if (roles_[role].path_limited) {
+    // Each path node's change of consumption: the sums, less reserved scalars at their owner
+    // (an ancestor or the role itself) and above, where they already counted as unallocated
+    // reservations.
+    std::vector<uint32_t>& path = walk.path;
+    path.clear();
+    for (uint32_t n = role; n != kNoNode; n = roles_[n].parent) path.push_back(n);
+    std::vector<Vec>& net = walk.consumed;
+    if (net.size() < path.size()) net.resize(path.size());
+    for (size_t j = 0; j < path.size(); ++j) net[j] = sums;
+    for (const Resource& piece : candidate.other->entries()) {
+      if (piece.unreserved() || piece.kind != ResourceKind::kScalar) continue;
+      const uint32_t owner = role_by_path_.find(piece.reservation)->second;
+      const size_t name = scalar_index_.find(piece.name)->second;
+      size_t k = 0;
+      while (k < path.size() && path[k] != owner) ++k;
+      STEWARD_CHECK(k < path.size());
+      for (size_t j = k; j < path.size(); ++j) AddAt(net[j], name, -piece.scalar);
+    }
+    for (size_t j = 0; j < path.size(); ++j) {
+      const RoleNode& node = roles_[path[j]];
+      if (!node.limited) continue;
+      for (size_t i = 0; i < net[j].size() && i < node.limit.size(); ++i) {
+        const int64_t change = net[j][i];
+        if (change == 0 || node.limit[i] == kUnlimited) continue;
+        std::atomic<int64_t>& counter = cycle.node_consumption[path[j] * width + i];
+        if (change > 0) {
+          const int64_t base = At(node.consumption, i);
+          int64_t seen = counter.load(std::memory_order_relaxed);
+          do {
+            if (base + seen + change > node.limit[i]) return undo();
+          } while (!counter.compare_exchange_weak(seen, seen + change, std::memory_order_relaxed));
+        } else {
+          counter.fetch_add(change, std::memory_order_relaxed);
+        }
+        applied.emplace_back(&counter, change);
       }
-      applied.emplace_back(&counter, change);
     }
   }
   for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
     const int64_t amount = candidate.unreserved[i];
-    if (amount == 0) continue;
-    std::atomic<int64_t>& counter = cycle.available[i];
     const int64_t required = At(required_, i);
-    if (required > 0) {
-      const int64_t base = At(available_, i);
-      int64_t seen = counter.load(std::memory_order_relaxed);
-      do {
-        if (base + seen - amount < required) return undo();
-      } while (!counter.compare_exchange_weak(seen, seen - amount, std::memory_order_relaxed));
-    } else {
-      counter.fetch_sub(amount, std::memory_order_relaxed);
-    }
+    if (amount == 0 || required <= 0) continue;
+    std::atomic<int64_t>& counter = cycle.available[i];
+    const int64_t base = At(available_, i);
+    int64_t seen = counter.load(std::memory_order_relaxed);
+    do {
+      if (base + seen - amount < required) return undo();
+    } while (!counter.compare_exchange_weak(seen, seen - amount, std::memory_order_relaxed));
     applied.emplace_back(&counter, -amount);
   }
 
-  // The fair-share counters; the commit goes to this shard's view now, to the others' at the
-  // start of the next round.
+  // The fair-share counters: this shard's own deltas (summed over shards when the phase ends),
+  // and its view now; the other shards' views at the start of the next round, from its log.
   for (size_t i = 0; i < sums.size(); ++i) {
     if (sums[i] == 0) continue;
-    cycle.slot_allocated[flat * width + i].fetch_add(sums[i], std::memory_order_relaxed);
-    cycle.node_own[role * width + i].fetch_add(sums[i], std::memory_order_relaxed);
+    walk.slot_delta[flat * width + i] += sums[i];
+    walk.node_own_delta[role * width + i] += sums[i];
+  }
+  for (size_t i = 0; i < candidate.unreserved.size(); ++i) {
+    walk.available_delta[i] -= candidate.unreserved[i];
   }
   const size_t parity = walk.round % 2;
   std::vector<Walk::ReservedPiece>& pieces = walk.log_reserved[parity];
@@ -219,7 +225,7 @@ bool Engine::CommitShared(Walk& walk, uint32_t framework, size_t slot, const Can
     if (piece.unreserved() || piece.kind != ResourceKind::kScalar) continue;
     const uint32_t owner = role_by_path_.find(piece.reservation)->second;
     const size_t name = scalar_index_.find(piece.name)->second;
-    cycle.node_reserved[owner * width + name].fetch_sub(piece.scalar, std::memory_order_relaxed);
+    walk.node_reserved_delta[owner * width + name] -= piece.scalar;
     pieces.push_back({owner, static_cast<uint32_t>(name), piece.scalar});
   }
   Walk::Commit& commit = walk.log[parity].emplace_back();
@@ -346,9 +352,6 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
     for (uint32_t s = 0; s < frameworks_[f].roles.size(); ++s) cycle.slot_of.emplace_back(f, s);
   }
   const size_t slots = cycle.slot_of.size();
-  cycle.slot_allocated.Reset(slots * width);
-  cycle.node_own.Reset(nodes * width);
-  cycle.node_reserved.Reset(nodes * width);
   cycle.node_consumption.Reset(nodes * width);
   cycle.available.Reset(width);
   cycle.applied.resize(shards);
@@ -400,52 +403,76 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
     walk.slot_dirty.assign(slots, 0);
     walk.dirty_nodes.clear();
     walk.dirty_slots.clear();
+    walk.slot_delta.assign(slots * width, 0);
+    walk.node_own_delta.assign(nodes * width, 0);
+    walk.node_reserved_delta.assign(nodes * width, 0);
+    walk.available_delta.assign(width, 0);
     ranges[s] = {num_agents * s / shards, num_agents * (s + 1) / shards};
     longest = std::max(longest, ranges[s].second - ranges[s].first);
   }
 
-  const size_t rounds = (longest + round - 1) / round;
-  cycle.handoff.fetch_add(1, std::memory_order_acq_rel);
-  cycle.arena->execute([&] {
-    for (size_t r = 0; r < rounds; ++r) {
-      // One task per shard; the fork-join between rounds is what makes every commit of
-      // round r visible to every shard's refresh at the start of round r + 1.
-      tbb::parallel_for(
-          tbb::blocked_range<size_t>(0, shards, 1),
-          [&](const tbb::blocked_range<size_t>& range) {
-            for (size_t s = range.begin(); s != range.end(); ++s) {
-              (void)cycle.handoff.load(std::memory_order_acquire);
-              Walk& walk = *shard_walks_[s];
-              walk.round = r;
-              // This round's log: the other parity's was read at the start of the round
-              // before, so nobody reads this one now.
-              walk.log[r % 2].clear();
-              walk.log_reserved[r % 2].clear();
-              if (r > 0) RefreshShard(walk);
-              const size_t first = ranges[s].first + r * round;
-              const size_t last = std::min(ranges[s].second, first + round);
-              for (size_t agent = first; agent < last; ++agent) {
-                const uint32_t id = static_cast<uint32_t>(agent);
-                if (!AgentWalkable(id, 2)) continue;
-                WalkNodeOrder(walk, kNoNode, id, 0, /*covered=*/false);
-                ReKeyShard(walk);
-              }
-              cycle.handoff.fetch_add(1, std::memory_order_acq_rel);
-            }
-          },
-          tbb::simple_partitioner());
+  // The blocks (round r, shard s) are tickets taken in order, r * shards + s, by the calling
+  // thread and arena helpers alike; a block starts once every block of the rounds before it
+  // is done. A thread waits only for blocks that other running threads have taken, so the
+  // calling thread alone finishes the cycle when no helper gets a core (no deadlock, and no
+  // wait for a helper to wake up at every round, which costs more than a round on a busy
+  // machine). The acquire/release pairs on the two counters also order every write of a
+  // round before every read of the next for ThreadSanitizer, which cannot see inside libtbb.
+  const uint64_t rounds = (longest + round - 1) / round;
+  const uint64_t tickets = rounds * shards;
+  cycle.done_tickets.store(0, std::memory_order_relaxed);
+  cycle.next_ticket.store(0, std::memory_order_relaxed);
+  cycle_publication.fetch_add(1, std::memory_order_release);
+  auto run_tickets = [&] {
+    (void)cycle_publication.load(std::memory_order_acquire);
+    for (;;) {
+      const uint64_t ticket = cycle.next_ticket.fetch_add(1, std::memory_order_acq_rel);
+      if (ticket >= tickets) return;
+      const size_t r = ticket / shards;
+      const size_t s = ticket % shards;
+      const uint64_t before = uint64_t{r} * shards;
+      for (int spins = 0; cycle.done_tickets.load(std::memory_order_acquire) < before; ++spins) {
+        if (spins >= 64) std::this_thread::yield();
+      }
+      Walk& walk = *shard_walks_[s];
+      walk.round = r;
+      // This round's log: the other parity's (round r - 2) was read at the start of round
+      // r - 1, all done, so nobody reads this one now.
+      walk.log[r % 2].clear();
+      walk.log_reserved[r % 2].clear();
+      if (r > 0) RefreshShard(walk);
+      const size_t first = ranges[s].first + r * round;
+      const size_t last = std::min(ranges[s].second, first + round);
+      for (size_t agent = first; agent < last; ++agent) {
+        const uint32_t id = static_cast<uint32_t>(agent);
+        if (!AgentWalkable(id, 2)) continue;
+        WalkNodeOrder(walk, kNoNode, id, 0, /*covered=*/false);
+        ReKeyShard(walk);
+      }
+      cycle.done_tickets.fetch_add(1, std::memory_order_acq_rel);
     }
+  };
+  cycle.arena->execute([&] {
+    tbb::task_group helpers;
+    for (int t = 1; t < cycle.arena_threads; ++t) helpers.run(run_tickets);
+    run_tickets();
+    helpers.wait();
   });
-
-  (void)cycle.handoff.load(std::memory_order_acquire);
+  const uint64_t done = cycle.done_tickets.load(std::memory_order_acquire);
+  STEWARD_CHECK(done == tickets);
 
   // Fold the deltas into the plain state, once per client, and re-key the engine's order.
+  auto summed = [&](std::vector<int64_t> Walk::*deltas, size_t at) {
+    int64_t sum = 0;
+    for (size_t s = 0; s < shards; ++s) sum += (shard_walks_[s].get()->*deltas)[at];
+    return sum;
+  };
   for (uint32_t flat = 0; flat < slots; ++flat) {
     const auto [f, slot] = cycle.slot_of[flat];
     Vec delta(width, 0);
     bool any = false;
     for (size_t i = 0; i < width; ++i) {
-      delta[i] = cycle.slot_allocated.Load(flat * width + i);
+      delta[i] = summed(&Walk::slot_delta, flat * width + i);
       any |= delta[i] != 0;
     }
     if (!any) continue;
@@ -458,17 +485,18 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
     Vec sum(width, 0);
     bool any = false;
     for (size_t i = 0; i < width; ++i) {
-      own[i] = cycle.node_own.Load(n * width + i);
-      reserved[i] = cycle.node_reserved.Load(n * width + i);
+      own[i] = summed(&Walk::node_own_delta, n * width + i);
+      reserved[i] = summed(&Walk::node_reserved_delta, n * width + i);
       sum[i] = own[i] + reserved[i];
-      any |= sum[i] != 0;
+      any |= own[i] != 0 || reserved[i] != 0;
     }
+    if (!any) continue;
     AddVec(roles_[n].own_allocated, own);
     AddVec(roles_[n].own_unallocated_reserved, reserved);
-    if (any) AddConsumption(n, sum, 1);
+    if (!internal::AllZero(sum)) AddConsumption(n, sum, 1);
   }
   if (available_.size() < width) available_.resize(width, 0);
-  for (size_t i = 0; i < width; ++i) available_[i] += cycle.available.Load(i);
+  for (size_t i = 0; i < width; ++i) available_[i] += summed(&Walk::available_delta, i);
   ReKeyDirty();
 
   size_t total = offers->size();
