@@ -491,10 +491,10 @@ class Engine final : public Allocator {
     Resources bag;
   };
   static constexpr size_t kRecentBags = 16;
-  struct ParallelCycle;  // a parallel cycle's shared counters (engine_parallel.cc)
+  struct ParallelCycle;  // a parallel cycle's shared quota counters (engine_parallel.cc)
   // The state of one walk over agents: the sequential cycle's (walk_), or one shard's in a
-  // parallel cycle (engine_parallel.cc). Everything the walk writes outside the agent it is
-  // on lives here or, in a parallel cycle, in the shared atomics of `cycle`.
+  // parallel cycle (engine_parallel.cc). Everything a shard writes outside the agents it
+  // walks lives here or, for quota limits and held headroom, in the atomics of `cycle`.
   struct Walk {
     int stage = 2;
     std::vector<Offer>* offers = nullptr;     // where new offers go
@@ -552,7 +552,7 @@ class Engine final : public Allocator {
   bool PathHasUnmet(uint32_t node) const;
   bool Guaranteed(uint32_t node, size_t name) const;
   // Builds the candidate for `node` on `agent` in `stage`; false if nothing to offer. With a
-  // parallel `walk`, headroom is read from the cycle's shared counters.
+  // parallel `walk`, quota and held headroom are read with the cycle's shared counters.
   bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate, Reason* why,
                       Walk* walk = nullptr) const;
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
@@ -588,9 +588,10 @@ class Engine final : public Allocator {
   const char* ParallelFallback() const;
   // Stage two over agent shards (see docs/allocator.md, "Parallel cycles").
   void AllocateParallel(std::vector<Offer>* offers);
-  // Allocates `candidate` to (framework, slot) in the shared counters of the walk's cycle:
-  // false, with nothing changed, if a quota limit or the held headroom no longer allows it
-  // (another shard took it since the candidate was built).
+  // Accounts `candidate` to (framework, slot): quota counters shared by CAS, fair-share
+  // deltas in the walk (its views, its log for the other shards). False, with nothing
+  // changed, if a quota limit or the held headroom no longer allows it (another shard took
+  // it since the candidate was built).
   bool CommitShared(Walk& walk, uint32_t framework, size_t slot, const Candidate& candidate);
   // A parallel walk's headroom reads: NodeHeadroom and Surplus with the cycle's deltas.
   int64_t ParallelNodeHeadroom(const Walk& walk, uint32_t node, size_t name) const;
@@ -712,7 +713,8 @@ class Engine final : public Allocator {
   std::deque<std::vector<FrameworkKey>> scratch_frameworks_;
   Candidate scratch_candidate_;
   Walk walk_;  // the sequential walk's
-  // Parallel cycles: the shared counters and the shards' walks, kept across cycles.
+  // Parallel cycles: the shared counters and the shards' walks, kept across cycles (their
+  // buffers are reused).
   struct ParallelCycleDeleter {
     void operator()(ParallelCycle* cycle) const;
   };
