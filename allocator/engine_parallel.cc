@@ -65,7 +65,8 @@ class AtomicArray {
 
 struct Engine::ParallelCycle {
   size_t scalars = 0;
-  std::vector<uint32_t> slot_base;                     // framework -> first flat slot
+  size_t shards = 0;                // this cycle's (at most allocation_shards, at most the agents)
+  std::vector<uint32_t> slot_base;  // framework -> first flat slot
   std::vector<std::pair<uint32_t, uint32_t>> slot_of;  // flat slot -> (framework, slot)
   // Quota counters (deltas over the plain state): node consumption, touched only for limited
   // nodes in the scalars they limit, and available scalars, only where headroom is held.
@@ -324,13 +325,15 @@ void Engine::ReKeyShard(Walk& walk) {
 }
 
 void Engine::RefreshShard(Walk& walk) {
-  // The other shards' logs of the round before are complete (that round was joined) and are
-  // not written during this one (they write the other parity).
+  // The other shards' logs of the round before are complete (every block of that round is
+  // done) and are not written during this one (they write the other parity). Only this
+  // cycle's shards: shard_walks_ keeps the walks of earlier cycles with more shards.
   const size_t parity = (walk.round - 1) % 2;
-  for (const std::unique_ptr<Walk>& other : shard_walks_) {
-    if (other.get() == &walk || other->cycle != walk.cycle) continue;
-    for (const Walk::Commit& commit : other->log[parity]) {
-      ApplyCommit(walk, commit, other->log_reserved[parity]);
+  for (size_t s = 0; s < walk.cycle->shards; ++s) {
+    const Walk& other = *shard_walks_[s];
+    if (&other == &walk) continue;
+    for (const Walk::Commit& commit : other.log[parity]) {
+      ApplyCommit(walk, commit, other.log_reserved[parity]);
     }
   }
   ReKeyShard(walk);
@@ -345,6 +348,7 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
   const size_t width = scalar_names_.size();
   const size_t nodes = roles_.size();
   cycle.scalars = width;
+  cycle.shards = shards;
   cycle.slot_base.resize(frameworks_.size());
   cycle.slot_of.clear();
   for (uint32_t f = 0; f < frameworks_.size(); ++f) {

@@ -271,6 +271,53 @@ TEST(EngineParallelTest, ScreenedCyclesAreSequential) {
   EXPECT_EQ(DescribeOffers(one, *a), DescribeOffers(four, *b));
 }
 
+// The shard count follows the agents from cycle to cycle (fewer agents than shards: one
+// agent per shard), with offers and accounting right every cycle.
+TEST(EngineParallelTest, ShardCountFollowsTheAgents) {
+  Engine engine({.allocation_shards = 4, .allocation_round_agents = 1});
+  ReferenceAllocator reference;
+  Built built;
+  for (Allocator* allocator :
+       {static_cast<Allocator*>(&engine), static_cast<Allocator*>(&reference)}) {
+    for (int i = 0; i < 12; ++i) {
+      ASSERT_TRUE(allocator->AddAgent({absl::StrCat("a", i), R("cpus:2;mem:1024"), {}}).ok());
+    }
+    for (int j = 0; j < 3; ++j) {
+      ASSERT_TRUE(allocator->AddFramework({absl::StrCat("f", j), {"r"}, false, {}}).ok());
+    }
+  }
+  built.agents = engine.Agents();
+  built.frameworks = engine.Frameworks();
+  built.roles = {"r"};
+  for (size_t j = 0; j < built.frameworks.size(); ++j) {
+    built.framework_roles.push_back({"r"});
+    built.gpu_capable.push_back(false);
+    built.min_allocatable.push_back(AllocatorOptions::DefaultMinAllocatable());
+  }
+  for (int cycle = 1; cycle <= 3; ++cycle) {
+    const auto free_before = FreeByAgent(engine, built);
+    const auto consumption_before = ConsumptionByRole(engine, built);
+    std::vector<Offer> offers = Allocate(engine, cycle);
+    const std::string context = absl::StrCat("cycle ", cycle, ", ", built.agents.size(), " agents");
+    EXPECT_EQ(offers.size(), built.agents.size()) << context;
+    CheckOffers(engine, built, free_before, consumption_before, offers, context);
+    CheckAccounting(engine, reference, built, offers, context);
+    if (HasFatalFailure()) return;
+    for (const Offer& offer : offers) {
+      ASSERT_TRUE(engine.Recover(offer.framework, offer.agent, offer.role, offer.resources).ok());
+      ASSERT_TRUE(
+          reference.Recover(offer.framework, offer.agent, offer.role, offer.resources).ok());
+    }
+    // 12 agents, then 3, then 2.
+    const size_t keep = cycle == 1 ? 3 : 2;
+    while (built.agents.size() > keep) {
+      ASSERT_TRUE(engine.RemoveAgent(built.agents.back()).ok());
+      ASSERT_TRUE(reference.RemoveAgent(built.agents.back()).ok());
+      built.agents.pop_back();
+    }
+  }
+}
+
 // More shards than agents: as many shards as agents.
 TEST(EngineParallelTest, MoreShardsThanAgents) {
   Engine engine({.allocation_shards = 8, .allocation_round_agents = 3});
