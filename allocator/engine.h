@@ -26,6 +26,7 @@
 #define STEWARD_ALLOCATOR_ENGINE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -544,6 +545,8 @@ class Engine final : public Allocator {
     std::vector<uint8_t> node_dirty;
     std::vector<uint8_t> slot_dirty;
     Vec sums;  // scratch
+    // Undo log of the commit in progress: quota counters raised so far.
+    std::vector<std::pair<std::atomic<int64_t>*, int64_t>> applied;
   };
   // L(n) - C(n) for one node (never negative), kUnlimited if the node does not limit `name`.
   int64_t NodeHeadroom(uint32_t node, size_t name) const;

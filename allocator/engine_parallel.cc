@@ -72,8 +72,6 @@ struct Engine::ParallelCycle {
   // nodes in the scalars they limit, and available scalars, only where headroom is held.
   AtomicArray<int64_t> node_consumption;  // [node * scalars + i]
   AtomicArray<int64_t> available;
-  // Undo log of one commit (per shard).
-  std::vector<std::vector<std::pair<std::atomic<int64_t>*, int64_t>>> applied;
   // Blocks of the phase (see AllocateParallel): the next to take, and how many are done.
   std::atomic<uint64_t> next_ticket{0};
   std::atomic<uint64_t> done_tickets{0};
@@ -150,7 +148,7 @@ bool Engine::CommitShared(Walk& walk, uint32_t framework, size_t slot, const Can
   // Quota counters, shared: the consumption of a limited node in a scalar it limits, and the
   // available amount of a scalar that headroom is held for. Checked changes first, undone
   // whole if one fails.
-  auto& applied = cycle.applied[walk.index];
+  auto& applied = walk.applied;
   applied.clear();
   auto undo = [&] {
     for (auto [counter, amount] : applied) counter->fetch_sub(amount, std::memory_order_relaxed);
@@ -358,7 +356,6 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
   const size_t slots = cycle.slot_of.size();
   cycle.node_consumption.Reset(nodes * width);
   cycle.available.Reset(width);
-  cycle.applied.resize(shards);
   // Shards are tasks, not threads: on fewer cores than shards an arena thread runs several
   // shards of a round one after the other (the rounds, and so the result, stay the same).
   const int threads = std::min(static_cast<int>(shards), tbb::info::default_concurrency());
@@ -412,6 +409,7 @@ void Engine::AllocateParallel(std::vector<Offer>* offers) {
     walk.node_reserved_delta.assign(nodes * width, 0);
     walk.available_delta.assign(width, 0);
     ranges[s] = {num_agents * s / shards, num_agents * (s + 1) / shards};
+    shard_offers[s].reserve(ranges[s].second - ranges[s].first);  // about one per agent
     longest = std::max(longest, ranges[s].second - ranges[s].first);
   }
 
