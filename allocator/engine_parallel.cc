@@ -3,23 +3,22 @@
 //
 // The agents are split into S contiguous ranges, one walk (shard) each. Everything a walk
 // writes on an agent (free pools, allocation records, last-offer caches, stage-one offers of
-// that agent) belongs to one shard. What is shared lives, for the length of the phase, in
-// ParallelCycle as atomic deltas over the engine's plain state, which nobody writes until the
-// phase ends:
-//   - per (framework, role) allocated scalars and per node own allocation, own unallocated
-//     reservations and consumption (the fair-share counters), added to with fetch_add;
-//   - quota limits: a positive change of a limited node's consumption is a CAS loop that never
-//     takes it past the limit; a failed commit is undone and the candidate built again;
-//   - held headroom: available scalars, likewise by CAS against required_ as it was when the
-//     phase began (required_ only falls as consumption grows, so this holds back at least as
-//     much as the sequential walk would).
+// that agent) belongs to one shard. The engine's plain state is read-only for the phase; the
+// cycle's changes to it are deltas:
+//   - quota counters, shared atomics in ParallelCycle: the consumption of a limited node in a
+//     scalar it limits, raised by a CAS loop that never takes it past the limit, and the
+//     available amount of a scalar that headroom is held for, lowered by a CAS loop that never
+//     takes it below required_ as it was when the phase began (required_ only falls as
+//     consumption grows, so this holds back at least as much as the sequential walk would).
+//     A failed commit is undone and the candidate built again;
+//   - fair-share counters ((framework, role) allocations, node own allocations and free
+//     reservations), per shard, summed when the phase ends.
 // Each shard orders clients with its own copy of the DRF order, keyed by its view of the
-// counters. The shards run in lockstep rounds of `allocation_round_agents` agents each; each
-// shard logs its commits, and at the start of a round applies the
-// other shards' logs of the round before to its view and re-keys. Within a round it sees its
-// own allocations at once and the others' not at all, so the order it walks misses at most
-// (S - 1) * K offers, and the outcome does not depend on thread timing (except where quota or
-// headroom commits race).
+// shares. The shards run in lockstep rounds of `allocation_round_agents` agents each; each
+// shard logs its commits, and at the start of a round applies the other shards' logs of the
+// round before to its view and re-keys. Within a round it sees its own allocations at once
+// and the others' not at all, so the order it walks misses at most (S - 1) * K offers, and
+// the outcome does not depend on thread timing (except where quota or headroom commits race).
 #include <algorithm>
 #include <atomic>
 #include <memory>
