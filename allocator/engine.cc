@@ -299,6 +299,9 @@ void Engine::AddReservedFree(const Resources& reserved, int64_t sign) {
   }
 }
 
+// The agent's part of AddAllocation, for parallel cycles. AddAllocation keeps its own copy of
+// these lines: calling this from it changed what the compiler inlined on the sequential path,
+// which measured about 10% slower per offer (FullCycle).
 void Engine::AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent,
                              const Vec& unreserved, const Resources& other) {
   Agent& host = agents_[agent];
@@ -327,16 +330,37 @@ void Engine::AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent,
 
 void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
                            const Resources& other) {
+  Agent& host = agents_[agent];
   FrameworkRole& entry = frameworks_[framework].roles[slot];
+  Allocation* record = nullptr;
+  for (Allocation& allocation : host.allocations) {
+    if (allocation.framework == framework && allocation.role == entry.role) record = &allocation;
+  }
+  if (record == nullptr) {
+    // Constructed from its ids, not value-initialised: that would first zero the whole record,
+    // inline storage included, with a `rep stos` that cost more than the rest of the call.
+    record = &host.allocations.emplace_back(framework, entry.role);
+  }
+  AddVec(record->unreserved, unreserved);
+
+  if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
+  for (size_t i = 0; i < unreserved.size(); ++i) {
+    if (unreserved[i] == 0) continue;
+    free_columns_[i][agent] -= unreserved[i];
+    available_[i] -= unreserved[i];
+  }
   Vec with_reserved;
   const Vec& sums = ShareSums(unreserved, other, &with_reserved);
-  // Reservations taken out of the free pool stop counting as unallocated reservations (read
-  // before AllocateOnAgent may move the agent's free pool away; that pool holds none then).
-  const bool reserved = &other != &agents_[agent].free_other && !other.empty();
-  AllocateOnAgent(framework, entry.role, agent, unreserved, other);
-  if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
-  for (size_t i = 0; i < unreserved.size(); ++i) available_[i] -= unreserved[i];
-  if (reserved) AddReservedFree(other, -1);
+  if (&other == &host.free_other) {
+    // Everything taken (no reservations among it): move it instead of copying.
+    record->other.Add(std::move(host.free_other));
+    host.free_other = Resources();
+  } else if (!other.empty()) {
+    record->other.Add(other);
+    STEWARD_CHECK_OK(host.free_other.Subtract(other));
+    // Reservations taken out of the free pool stop counting as unallocated reservations.
+    AddReservedFree(other, -1);
+  }
   AddVec(entry.allocated, sums);
   MarkFrameworkRoleDirty(framework, slot);
   AddVec(roles_[entry.role].own_allocated, sums);

@@ -573,6 +573,10 @@ class Engine final : public Allocator {
   bool VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t depth);
   // True if it made (or added to) an offer.
   bool TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent);
+  // TryOffer in a parallel walk: commits the walk's candidate to the shared counters
+  // (CommitShared, the candidate built again while that fails); false if nothing is left to
+  // offer.
+  bool CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_t node, uint32_t agent);
   // False if the agent is skipped whole (nothing to walk).
   bool AgentWalkable(uint32_t agent, int stage) const;
   void AllocateAgent(Walk& walk, uint32_t agent);

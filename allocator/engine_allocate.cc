@@ -204,6 +204,19 @@ Resources Engine::SharedBag(Walk& walk, const Vec& unreserved, const Resources& 
   return recent.bag;
 }
 
+bool Engine::CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_t node,
+                            uint32_t agent) {
+  // When another shard took the quota or headroom the candidate was built against, it is
+  // built again (each failure means another shard's commit succeeded, so this ends).
+  Candidate& candidate = walk.candidate;
+  while (!CommitShared(walk, framework, slot, candidate)) {
+    if (!BuildCandidate(node, agent, walk.stage, &candidate, nullptr, &walk)) return false;
+    if (Filtered(framework, agent, candidate)) return false;
+    if (!MeetsMinAllocatable(frameworks_[framework], candidate)) return false;
+  }
+  return true;
+}
+
 bool Engine::TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent) {
   Framework& fw = frameworks_[framework];
   if (!fw.active) return false;
@@ -213,20 +226,17 @@ bool Engine::TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t ag
   if (agents_[agent].has_gpus && !fw.gpu_capable) return false;
   const int stage = walk.stage;
   Candidate& candidate = walk.candidate;
-  // A parallel walk commits the candidate to the shared counters first: when another shard
-  // took the quota or headroom it was built against, it is built again (each failure means
-  // another shard's commit succeeded, so this ends).
-  do {
-    if (!BuildCandidate(node, agent, stage, &candidate, nullptr, &walk)) return false;
-    if (Filtered(framework, agent, candidate)) return false;
-    if (!MeetsMinAllocatable(fw, candidate)) return false;
-  } while (walk.cycle != nullptr && !CommitShared(walk, framework, slot, candidate));
+  if (!BuildCandidate(node, agent, stage, &candidate, nullptr, &walk)) return false;
+  if (Filtered(framework, agent, candidate)) return false;
+  if (!MeetsMinAllocatable(fw, candidate)) return false;
+  if (walk.cycle != nullptr && !CommitParallel(walk, framework, slot, node, agent)) return false;
   if (screen_ != nullptr && ScreenOffer(framework, slot, node, agent, candidate)) return true;
+  // Before the allocation, which may move the agent's free pool (candidate.other) away.
   Resources offered = OfferResources(walk, agent, candidate);
-  if (walk.cycle != nullptr) {
-    AllocateOnAgent(framework, node, agent, candidate.unreserved, *candidate.other);
-  } else {
+  if (walk.cycle == nullptr) {
     AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+  } else {
+    AllocateOnAgent(framework, node, agent, candidate.unreserved, *candidate.other);
   }
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
   Agent& host = agents_[agent];
