@@ -42,7 +42,7 @@ test-asan: deps
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
 
 # Only the concurrent tests are built here (TSan slows everything else for nothing).
-TSAN_TESTS := sweep_test intake_primitives_test concurrent_allocator_test http_test metrics_test master_test containerizer_test cli_scheduler_session_test agent_test agent_process_test steward-agent
+TSAN_TESTS := sweep_test intake_primitives_test concurrent_allocator_test engine_parallel_stress_test http_test metrics_test master_test containerizer_test cli_scheduler_session_test agent_test agent_process_test steward-agent
 test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEWARD_WERROR=ON \
 	  -DSTEWARD_SANITIZE=thread -DSTEWARD_BUILD_BENCHMARKS=OFF

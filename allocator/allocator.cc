@@ -1,5 +1,7 @@
 #include "allocator/allocator.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace steward::allocator {
 
 std::vector<Resources> AllocatorOptions::DefaultMinAllocatable() {
@@ -7,6 +9,18 @@ std::vector<Resources> AllocatorOptions::DefaultMinAllocatable() {
   alternatives.push_back(*Resources::Scalar("cpus", 0.01));
   alternatives.push_back(*Resources::Scalar("mem", 32));
   return alternatives;
+}
+
+absl::Status AllocatorOptions::Validate() const {
+  if (allocation_shards < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("allocation_shards must be at least 1, got ", allocation_shards));
+  }
+  if (allocation_round_agents < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("allocation_round_agents must be at least 1, got ", allocation_round_agents));
+  }
+  return absl::OkStatus();
 }
 
 std::string_view ReasonName(Reason reason) {

@@ -131,8 +131,18 @@ struct AllocatorOptions {
   // Used for frameworks that declare no minimum allocatable resources: a candidate offer is
   // made only if it contains at least one of these. Empty: any non-empty candidate qualifies.
   std::vector<Resources> default_min_allocatable = DefaultMinAllocatable();
+  // Engine only (ReferenceAllocator ignores both). Stage two of a cycle walks the agents in
+  // this many contiguous shards on as many threads (oneTBB); 1 is the sequential walk. Shards
+  // see each other's allocations in rounds of `allocation_round_agents` agents per shard, so
+  // a framework's dominant share can differ from the sequential cycle's by a bounded amount
+  // (docs/allocator.md, "Parallel cycles"). Both must be >= 1: Engine::Allocate rejects
+  // other values with InvalidArgument.
+  int allocation_shards = 1;
+  int allocation_round_agents = 64;
 
   static std::vector<Resources> DefaultMinAllocatable();  // {cpus:0.01}, {mem:32}
+  // InvalidArgument naming the first bad field, else OK.
+  absl::Status Validate() const;
 };
 
 struct AgentInfo {

@@ -299,6 +299,35 @@ void Engine::AddReservedFree(const Resources& reserved, int64_t sign) {
   }
 }
 
+// The agent's part of AddAllocation, for parallel cycles. AddAllocation keeps its own copy of
+// these lines: calling this from it changed what the compiler inlined on the sequential path,
+// which measured about 10% slower per offer (FullCycle).
+void Engine::AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent,
+                             const Vec& unreserved, const Resources& other) {
+  Agent& host = agents_[agent];
+  Allocation* record = nullptr;
+  for (Allocation& allocation : host.allocations) {
+    if (allocation.framework == framework && allocation.role == role) record = &allocation;
+  }
+  if (record == nullptr) {
+    // Constructed from its ids, not value-initialised: that would first zero the whole record,
+    // inline storage included, with a `rep stos` that cost more than the rest of the call.
+    record = &host.allocations.emplace_back(framework, role);
+  }
+  AddVec(record->unreserved, unreserved);
+  for (size_t i = 0; i < unreserved.size(); ++i) {
+    if (unreserved[i] != 0) free_columns_[i][agent] -= unreserved[i];
+  }
+  if (&other == &host.free_other) {
+    // Everything taken (no reservations among it): move it instead of copying.
+    record->other.Add(std::move(host.free_other));
+    host.free_other = Resources();
+  } else if (!other.empty()) {
+    record->other.Add(other);
+    STEWARD_CHECK_OK(host.free_other.Subtract(other));
+  }
+}
+
 void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
                            const Resources& other) {
   Agent& host = agents_[agent];

@@ -19,11 +19,14 @@
 // Explain() answers "why did this framework get no offer here" from the current state, at no
 // cost to the allocation path.
 //
-// Not thread-safe: one caller at a time.
+// Not thread-safe: one caller at a time. With AllocatorOptions::allocation_shards > 1 stage
+// two of a cycle runs on several threads inside Allocate (engine_parallel.cc); the caller
+// still sees one call.
 #ifndef STEWARD_ALLOCATOR_ENGINE_H_
 #define STEWARD_ALLOCATOR_ENGINE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -482,34 +485,138 @@ class Engine final : public Allocator {
   }
 
   // ---- allocation (engine_allocate.cc) ----
+  // Offer bags built lately, direct-mapped by a hash of their unreserved amounts.
+  struct RecentBag {
+    Vec unreserved;
+    Resources other;
+    Resources bag;
+  };
+  static constexpr size_t kRecentBags = 16;
+  struct ParallelCycle;  // a parallel cycle's shared quota counters (engine_parallel.cc)
+  // The state of one walk over agents: the sequential cycle's (walk_), or one shard's in a
+  // parallel cycle (engine_parallel.cc). Everything a shard writes outside the agents it
+  // walks lives here or, for quota limits and held headroom, in the atomics of `cycle`.
+  struct Walk {
+    int stage = 2;
+    std::vector<Offer>* offers = nullptr;     // where new offers go
+    std::vector<Offer>* stage_one = nullptr;  // the cycle's stage-one offers (merged into)
+    Candidate candidate;
+    std::vector<uint32_t> path;  // BuildCandidate's scratch
+    std::vector<Vec> consumed;
+    std::array<RecentBag, kRecentBags> recent_bags;
+    // Parallel cycles only (cycle null otherwise). The shard's own copy of the DRF order,
+    // keyed by its view of the shares: the engine's plain state plus `*_view`, the deltas of
+    // the cycle as the shard saw them at the start of its round plus its own since.
+    ParallelCycle* cycle = nullptr;
+    size_t index = 0;  // shard number
+    internal::OrderedKeys<DrfChildKey> root_order;
+    std::vector<internal::OrderedKeys<DrfChildKey>> node_order;           // by node
+    std::vector<internal::OrderedKeys<DrfFrameworkKey>> framework_order;  // by node
+    std::vector<double> node_key;                // a node's key in its parent's order (this copy)
+    std::vector<double> self_key;                // a node's self entry's key
+    std::vector<double> slot_key;                // a (framework, slot)'s key, by flat slot index
+    std::vector<int64_t> node_consumption_view;  // [node * scalars + i]
+    std::vector<int64_t> node_self_view;         // own allocated + own unallocated reserved
+    std::vector<int64_t> slot_view;              // [flat slot * scalars + i]
+    // This shard's commits, by round parity: round r writes log[r % 2], which the other
+    // shards apply to their views at the start of round r + 1 (see AllocateParallel).
+    struct Commit {
+      uint32_t flat;  // (framework, slot)
+      uint32_t role;
+      Vec sums;                 // share sums: unreserved plus reserved scalars
+      uint32_t reserved_begin;  // its reserved scalars in log_reserved[parity]
+      uint32_t reserved_end;
+    };
+    struct ReservedPiece {
+      uint32_t owner;  // the node it was reserved for
+      uint32_t name;
+      int64_t amount;
+    };
+    // This shard's own commits of the cycle, summed over shards when the phase ends.
+    std::vector<int64_t> slot_delta;           // [flat slot * scalars + i]
+    std::vector<int64_t> node_own_delta;       // own_allocated
+    std::vector<int64_t> node_reserved_delta;  // own_unallocated_reserved
+    std::vector<int64_t> available_delta;
+    std::array<std::vector<Commit>, 2> log;
+    std::array<std::vector<ReservedPiece>, 2> log_reserved;
+    size_t round = 0;
+    std::vector<uint32_t> dirty_nodes;  // changed by this shard since its last re-key
+    std::vector<uint32_t> dirty_slots;
+    std::vector<uint8_t> node_dirty;
+    std::vector<uint8_t> slot_dirty;
+    Vec sums;  // scratch
+    // Undo log of the commit in progress: quota counters raised so far.
+    std::vector<std::pair<std::atomic<int64_t>*, int64_t>> applied;
+  };
   // L(n) - C(n) for one node (never negative), kUnlimited if the node does not limit `name`.
   int64_t NodeHeadroom(uint32_t node, size_t name) const;
   int64_t Surplus(size_t name) const;
   int64_t MaxUnmet(uint32_t node, size_t name) const;
   bool PathHasUnmet(uint32_t node) const;
   bool Guaranteed(uint32_t node, size_t name) const;
-  // Builds the candidate for `node` on `agent` in `stage`; false if nothing to offer.
-  bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
-                      Reason* why) const;
+  // Builds the candidate for `node` on `agent` in `stage`; false if nothing to offer. With a
+  // parallel `walk`, quota and held headroom are read with the cycle's shared counters.
+  bool BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate, Reason* why,
+                      Walk* walk = nullptr) const;
   bool MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const;
   // The bag offered for `candidate` on `agent`.
-  Resources OfferResources(uint32_t agent, const Candidate& candidate);
+  Resources OfferResources(Walk& walk, uint32_t agent, const Candidate& candidate);
   // A bag of `unreserved` plus `other`, shared with an earlier offer of the same amounts when
-  // one is still in recent_bags_ (identical agents are offered identical bags).
-  Resources SharedBag(const Vec& unreserved, const Resources& other);
+  // one is still in the walk's recent_bags (identical agents are offered identical bags).
+  Resources SharedBag(Walk& walk, const Vec& unreserved, const Resources& other);
   bool AgentExhausted(uint32_t agent) const;
   // Walks the children of `node` (kNoNode: the root) in order. `covered`: some node on the
   // path to `node` (itself included) has an unmet guarantee, so in stage 1 everything below
   // is owed; otherwise stage 1 descends only into subtrees that owe a guarantee. Returns true
   // when the agent is exhausted (VisitFrameworks likewise).
-  bool WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
-                     std::vector<Offer>* offers);
-  bool VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
-                       std::vector<Offer>* offers);
+  bool WalkNodeOrder(Walk& walk, uint32_t node, uint32_t agent, size_t depth, bool covered);
+  bool VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t depth);
   // True if it made (or added to) an offer.
-  bool TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
-                std::vector<Offer>* offers);
-  void AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers);
+  bool TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent);
+  // TryOffer in a parallel walk: commits the walk's candidate to the shared counters
+  // (CommitShared, the candidate built again while that fails); false if nothing is left to
+  // offer.
+  bool CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_t node, uint32_t agent);
+  // False if the agent is skipped whole (nothing to walk).
+  bool AgentWalkable(uint32_t agent, int stage) const;
+  void AllocateAgent(Walk& walk, uint32_t agent);
+  const internal::OrderedKeys<DrfChildKey>& ChildOrder(const Walk& walk, uint32_t node) const {
+    if (walk.cycle != nullptr) return node == kNoNode ? walk.root_order : walk.node_order[node];
+    return node == kNoNode ? root_order_ : roles_[node].order;
+  }
+  const internal::OrderedKeys<DrfFrameworkKey>& FrameworkOrder(const Walk& walk,
+                                                               uint32_t node) const {
+    return walk.cycle != nullptr ? walk.framework_order[node] : roles_[node].framework_order;
+  }
+
+  // ---- parallel cycles (engine_parallel.cc) ----
+  // Why stage two of this cycle runs sequentially although allocation_shards > 1, or null if
+  // it can run in parallel.
+  const char* ParallelFallback() const;
+  // Stage two over agent shards (see docs/allocator.md, "Parallel cycles").
+  void AllocateParallel(std::vector<Offer>* offers);
+  // Accounts `candidate` to (framework, slot): quota counters shared by CAS, fair-share
+  // deltas in the walk (its views, its log for the other shards). False, with nothing
+  // changed, if a quota limit or the held headroom no longer allows it (another shard took
+  // it since the candidate was built).
+  bool CommitShared(Walk& walk, uint32_t framework, size_t slot, const Candidate& candidate);
+  // A parallel walk's headroom reads: NodeHeadroom and Surplus with the cycle's deltas.
+  int64_t ParallelNodeHeadroom(const Walk& walk, uint32_t node, size_t name) const;
+  int64_t ParallelSurplus(const Walk& walk, size_t name) const;
+  // Adds a commit (of this walk or another shard's) to the walk's views, marking what it
+  // changed dirty.
+  void ApplyCommit(Walk& walk, const Walk::Commit& commit,
+                   const std::vector<Walk::ReservedPiece>& reserved);
+  // At the start of round `walk.round` > 0: applies the other shards' commits of the round
+  // before and re-keys the walk's order.
+  void RefreshShard(Walk& walk);
+  // Re-keys the clients the walk itself changed (its ReKeyDirty).
+  void ReKeyShard(Walk& walk);
+  void ReKeyShardNode(Walk& walk, uint32_t node);
+  void ReKeyShardSlot(Walk& walk, uint32_t flat);
+  // What AddAllocation does on the agent itself: the record, free pools.
+  void AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent, const Vec& unreserved,
+                       const Resources& other);
 
   // ---- screened cycles (engine_screen.cc) ----
   // The (framework, role) pairs that could be offered something in a cycle: live, active,
@@ -612,14 +719,14 @@ class Engine final : public Allocator {
   std::deque<std::vector<ChildKey>> scratch_children_;
   std::deque<std::vector<FrameworkKey>> scratch_frameworks_;
   Candidate scratch_candidate_;
-  // Offer bags built lately, direct-mapped by a hash of their unreserved amounts.
-  struct RecentBag {
-    Vec unreserved;
-    Resources other;
-    Resources bag;
+  Walk walk_;  // the sequential walk's
+  // Parallel cycles: the shared counters and the shards' walks, kept across cycles (their
+  // buffers are reused).
+  struct ParallelCycleDeleter {
+    void operator()(ParallelCycle* cycle) const;
   };
-  static constexpr size_t kRecentBags = 16;
-  std::array<RecentBag, kRecentBags> recent_bags_;
+  std::unique_ptr<ParallelCycle, ParallelCycleDeleter> parallel_;
+  std::vector<std::unique_ptr<Walk>> shard_walks_;
   mutable std::vector<uint32_t> scratch_path_;
   mutable std::vector<Vec> scratch_consumed_;
 };

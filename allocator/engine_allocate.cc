@@ -54,7 +54,8 @@ int64_t Engine::NodeHeadroom(uint32_t node, size_t name) const {
 }
 
 bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
-                            Reason* why) const {
+                            Reason* why, Walk* walk) const {
+  const bool parallel = walk != nullptr && walk->cycle != nullptr;
   const RoleNode& role = roles_[node];
   const Agent& host = agents_[agent];
   candidate->unreserved.assign(scalar_names_.size(), 0);
@@ -66,8 +67,8 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
   // With limits on the path, a pool reserved for an ancestor a raises the consumption of the
   // nodes below a, so it is chopped to their headroom; `consumed` tracks what the candidate
   // already took at each path node (index 0: the role itself).
-  std::vector<uint32_t>& path = scratch_path_;
-  std::vector<Vec>& consumed = scratch_consumed_;
+  std::vector<uint32_t>& path = walk != nullptr ? walk->path : scratch_path_;
+  std::vector<Vec>& consumed = walk != nullptr ? walk->consumed : scratch_consumed_;
   path.clear();
   if (role.path_limited) {
     for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) path.push_back(n);
@@ -77,7 +78,8 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
   auto allowed = [&](size_t below, size_t name) {
     int64_t amount = kUnlimited;
     for (size_t k = 0; k < below; ++k) {
-      int64_t headroom = NodeHeadroom(path[k], name);
+      int64_t headroom =
+          parallel ? ParallelNodeHeadroom(*walk, path[k], name) : NodeHeadroom(path[k], name);
       if (headroom != kUnlimited) amount = std::min(amount, headroom - At(consumed[k], name));
     }
     return amount;
@@ -137,7 +139,7 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
       amount = std::min(amount, MaxUnmet(node, i));
       if (amount > 0) progress = true;
     } else if (At(required_, i) > 0) {
-      int64_t surplus = Surplus(i);
+      int64_t surplus = parallel ? ParallelSurplus(*walk, i) : Surplus(i);
       if (surplus < amount) {
         amount = surplus;
         held = true;
@@ -172,13 +174,13 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
   return false;
 }
 
-Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
+Resources Engine::OfferResources(Walk& walk, uint32_t agent, const Candidate& candidate) {
   Agent& host = agents_[agent];
   const bool same_other = candidate.other->SharesEntriesWith(host.last_offer_other);
   if (host.last_offer.empty() ||
       !internal::SameAmounts(candidate.unreserved, host.last_offer_unreserved) ||
       (!same_other && !(*candidate.other == host.last_offer_other))) {
-    host.last_offer = SharedBag(candidate.unreserved, *candidate.other);
+    host.last_offer = SharedBag(walk, candidate.unreserved, *candidate.other);
     host.last_offer_unreserved = candidate.unreserved;
   }
   // Equal or not, remember the candidate's own bag: the next comparison is then usually
@@ -187,12 +189,12 @@ Resources Engine::OfferResources(uint32_t agent, const Candidate& candidate) {
   return host.last_offer;
 }
 
-Resources Engine::SharedBag(const Vec& unreserved, const Resources& other) {
+Resources Engine::SharedBag(Walk& walk, const Vec& unreserved, const Resources& other) {
   uint64_t hash = other.entries().size();
   for (size_t i = 0; i < unreserved.size(); ++i) {
     if (unreserved[i] != 0) hash = Mix64(hash ^ (static_cast<uint64_t>(unreserved[i]) + i));
   }
-  RecentBag& recent = recent_bags_[hash % kRecentBags];
+  RecentBag& recent = walk.recent_bags[hash % kRecentBags];
   if (recent.bag.empty() || !internal::SameAmounts(unreserved, recent.unreserved) ||
       !(other.SharesEntriesWith(recent.other) || other == recent.other)) {
     recent.bag = BuildResources(unreserved, other);
@@ -202,31 +204,51 @@ Resources Engine::SharedBag(const Vec& unreserved, const Resources& other) {
   return recent.bag;
 }
 
-bool Engine::TryOffer(uint32_t framework, uint32_t node, uint32_t agent, int stage,
-                      std::vector<Offer>* offers) {
+bool Engine::CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_t node,
+                            uint32_t agent) {
+  // When another shard took the quota or headroom the candidate was built against, it is
+  // built again (each failure means another shard's commit succeeded, so this ends).
+  Candidate& candidate = walk.candidate;
+  while (!CommitShared(walk, framework, slot, candidate)) {
+    if (!BuildCandidate(node, agent, walk.stage, &candidate, nullptr, &walk)) return false;
+    if (Filtered(framework, agent, candidate)) return false;
+    if (!MeetsMinAllocatable(frameworks_[framework], candidate)) return false;
+  }
+  return true;
+}
+
+bool Engine::TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent) {
   Framework& fw = frameworks_[framework];
   if (!fw.active) return false;
   if (FilterCoversAgent(framework, agent)) return false;  // one bit, before building anything
   size_t slot = SlotOf(fw, node);
   if (fw.roles[slot].suppressed) return false;
   if (agents_[agent].has_gpus && !fw.gpu_capable) return false;
-  Candidate& candidate = scratch_candidate_;
-  if (!BuildCandidate(node, agent, stage, &candidate, nullptr)) return false;
+  const int stage = walk.stage;
+  Candidate& candidate = walk.candidate;
+  if (!BuildCandidate(node, agent, stage, &candidate, nullptr, &walk)) return false;
   if (Filtered(framework, agent, candidate)) return false;
   if (!MeetsMinAllocatable(fw, candidate)) return false;
+  if (walk.cycle != nullptr && !CommitParallel(walk, framework, slot, node, agent)) return false;
   if (screen_ != nullptr && ScreenOffer(framework, slot, node, agent, candidate)) return true;
-  Resources offered = OfferResources(agent, candidate);
-  AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+  // Before the allocation, which may move the agent's free pool (candidate.other) away.
+  Resources offered = OfferResources(walk, agent, candidate);
+  if (walk.cycle == nullptr) {
+    AddAllocation(framework, slot, agent, candidate.unreserved, *candidate.other);
+  } else {
+    AllocateOnAgent(framework, node, agent, candidate.unreserved, *candidate.other);
+  }
   // At most one offer per (framework, agent, role) and cycle: stage two adds to stage one's.
   Agent& host = agents_[agent];
   uint64_t key = (uint64_t{framework} << 32) | node;
   if (stage == 2 && stage_one_offer_cycle_ == cycle_ && host.stage_one_cycle == cycle_) {
     for (const auto& [made, index] : host.stage_one_offers) {
       if (made != key) continue;
-      STEWARD_CHECK_OK((*offers)[index].resources.Add(offered));
+      STEWARD_CHECK_OK((*walk.stage_one)[index].resources.Add(offered));
       return true;
     }
   }
+  std::vector<Offer>* offers = walk.offers;
   if (stage == 1) {
     stage_one_offer_cycle_ = cycle_;
     if (host.stage_one_cycle != cycle_) {
@@ -284,44 +306,40 @@ class LazyOrder {
 // The walks below start on an agent with something free, and only an offer takes from it:
 // exhaustion is checked after each offer, and a walk that finds the agent exhausted returns
 // true so that its callers stop too.
-bool Engine::VisitFrameworks(uint32_t node, uint32_t agent, int stage, size_t depth,
-                             std::vector<Offer>* offers) {
-  if (stage == 1 && !PathHasUnmet(node)) return false;
+bool Engine::VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t depth) {
+  if (walk.stage == 1 && !PathHasUnmet(node)) return false;
   if (options_.sorter == SorterKind::kDrf) {
-    for (const DrfFrameworkKey& key : roles_[node].framework_order) {
-      if (TryOffer(key.framework, node, agent, stage, offers) && AgentExhausted(agent)) {
-        return true;
-      }
+    for (const DrfFrameworkKey& key : FrameworkOrder(walk, node)) {
+      if (TryOffer(walk, key.framework, node, agent) && AgentExhausted(agent)) return true;
     }
     return false;
   }
   // RANDOM. A single framework (the common case) is its own order.
   const std::vector<uint32_t>& frameworks = roles_[node].frameworks;
   if (frameworks.size() == 1) {
-    return TryOffer(frameworks[0], node, agent, stage, offers) && AgentExhausted(agent);
+    return TryOffer(walk, frameworks[0], node, agent) && AgentExhausted(agent);
   }
   std::vector<FrameworkKey>& keys = *ScratchFrameworks(depth);
   LazyOrder<FrameworkKey> order(keys, OrderFrameworks(node, agent, &keys));
   FrameworkKey key;
   while (order.Next(&key)) {
-    if (TryOffer(key.framework, node, agent, stage, offers) && AgentExhausted(agent)) return true;
+    if (TryOffer(walk, key.framework, node, agent) && AgentExhausted(agent)) return true;
   }
   return false;
 }
 
-bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t depth, bool covered,
-                           std::vector<Offer>* offers) {
-  bool owed_only = stage == 1 && !covered;
+bool Engine::WalkNodeOrder(Walk& walk, uint32_t node, uint32_t agent, size_t depth, bool covered) {
+  bool owed_only = walk.stage == 1 && !covered;
   // Returns true when the agent is exhausted.
   auto visit = [&](const auto& key) {
-    if (key.self) return !owed_only && VisitFrameworks(key.id, agent, stage, depth, offers);
+    if (key.self) return !owed_only && VisitFrameworks(walk, key.id, agent, depth);
     const RoleNode& child = roles_[key.id];
     if (owed_only && child.unmet_in_subtree == 0) return false;
-    return WalkNodeOrder(key.id, agent, stage, depth + 1,
-                         covered || !internal::AllZero(child.unmet), offers);
+    return WalkNodeOrder(walk, key.id, agent, depth + 1,
+                         covered || !internal::AllZero(child.unmet));
   };
   if (options_.sorter == SorterKind::kDrf) {
-    for (const DrfChildKey& key : node == kNoNode ? root_order_ : roles_[node].order) {
+    for (const DrfChildKey& key : ChildOrder(walk, node)) {
       if (visit(key)) return true;
     }
     return false;
@@ -330,7 +348,7 @@ bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
   // are visited): no order to draw.
   if (node != kNoNode && roles_[node].walk_children.empty()) {
     return !owed_only && !roles_[node].frameworks.empty() &&
-           VisitFrameworks(node, agent, stage, depth, offers);
+           VisitFrameworks(walk, node, agent, depth);
   }
   std::vector<ChildKey>& keys = *ScratchChildren(depth);
   LazyOrder<ChildKey> order(keys, OrderChildren(node, agent, owed_only, &keys));
@@ -341,13 +359,17 @@ bool Engine::WalkNodeOrder(uint32_t node, uint32_t agent, int stage, size_t dept
   return false;
 }
 
-void Engine::AllocateAgent(uint32_t agent, int stage, std::vector<Offer>* offers) {
+bool Engine::AgentWalkable(uint32_t agent, int stage) const {
   const Agent& host = agents_[agent];
-  if (!host.live || !host.active) return;
-  if (stage == 1 && unmet_nodes_ == 0) return;
-  if (host.covering_count >= live_frameworks_) return;  // every framework filtered it
-  if (AgentExhausted(agent)) return;
-  WalkNodeOrder(kNoNode, agent, stage, 0, /*covered=*/false, offers);
+  if (!host.live || !host.active) return false;
+  if (stage == 1 && unmet_nodes_ == 0) return false;
+  if (host.covering_count >= live_frameworks_) return false;  // every framework filtered it
+  return !AgentExhausted(agent);
+}
+
+void Engine::AllocateAgent(Walk& walk, uint32_t agent) {
+  if (!AgentWalkable(agent, walk.stage)) return;
+  WalkNodeOrder(walk, kNoNode, agent, 0, /*covered=*/false);
   ReKeyDirty();
 }
 
@@ -359,6 +381,7 @@ absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScr
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
   }
+  if (absl::Status valid = options_.Validate(); !valid.ok()) return valid;
   ++cycle_;
   ExpireFilters(now);
   ReKeyDirty();
@@ -373,8 +396,16 @@ absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScr
     drained_only_ = 0;
     drained_only_declines_ = 0;
   }
+  walk_.offers = &offers;
+  walk_.stage_one = &offers;
+  walk_.stage = 1;
   for (uint32_t agent = 0; agent < agents_.size() && unmet_nodes_ > 0; ++agent) {
-    AllocateAgent(agent, 1, &offers);
+    AllocateAgent(walk_, agent);
+  }
+  walk_.stage = 2;
+  if (options_.allocation_shards > 1 && ParallelFallback() == nullptr) {
+    AllocateParallel(&offers);
+    return offers;
   }
   for (uint32_t agent = 0; agent < agents_.size(); ++agent) {
     // Once every framework that could be offered something has drained, the rest of the
@@ -386,7 +417,7 @@ absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScr
         continue;
       }
     }
-    AllocateAgent(agent, 2, &offers);
+    AllocateAgent(walk_, agent);
   }
   if (screen_ != nullptr) {
     EndScreenedCycle();

@@ -38,18 +38,21 @@
 //   frameworks over 100 equally weighted roles; no filters. Every offer is recovered (no
 //   filter) before the next cycle, so every timed cycle offers the whole cluster: one offer
 //   per agent. This is the scaling curve of a cycle that does real work at every agent.
+//   BM_FullCycleParallel_Engine runs the same cluster with AllocatorOptions::allocation_shards
+//   = 1, 2 and 4 at 10k and 50k agents (timing below).
 //
 // Timing: every benchmark uses manual time, the CPU time of the calling thread around Allocate
-// only (CLOCK_THREAD_CPUTIME_ID). On a shared machine a wall clock also counts the time other
-// processes hold the core, which swamps millisecond cycles; both engines are single-threaded,
-// so their CPU time is their cost. The untimed work of an iteration (building a fixture,
-// declining or recovering offers) is excluded without the overhead of
-// PauseTiming/ResumeTiming. Iteration counts are fixed per size
-// because state carries over between DeclineOffers rounds and because untimed work does not
-// count towards Google Benchmark's --benchmark_min_time, which would otherwise make the
-// wall-clock time of a run unbounded. Sizes are therefore registered one by one rather than
-// with ArgsProduct (an iteration count applies to a whole registration).
+// only (CLOCK_THREAD_CPUTIME_ID), except BM_FullCycleParallel (wall time; see there). On a shared
+// machine a wall clock also counts the time other processes hold the core, which swamps millisecond
+// cycles; both engines are single-threaded, so their CPU time is their cost. The untimed work of an
+// iteration (building a fixture, declining or recovering offers) is excluded without the overhead
+// of PauseTiming/ResumeTiming. Iteration counts are fixed per size because state carries over
+// between DeclineOffers rounds and because untimed work does not count towards Google Benchmark's
+// --benchmark_min_time, which would otherwise make the wall-clock time of a run unbounded. Sizes
+// are therefore registered one by one rather than with ArgsProduct (an iteration count applies to a
+// whole registration).
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -80,6 +83,13 @@ constexpr double kRefuseForever = 2147483647.0;
 double ThreadCpuSeconds() {
   timespec now{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+// All threads of the process (BM_FullCycleParallel).
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
@@ -381,10 +391,11 @@ constexpr char kFullCycleAgentTotal[] = "cpus:32;mem:131072;disk:1048576;ports:[
 constexpr int kFullCycleRoles = 100;
 
 template <typename A>
-absl::StatusOr<std::unique_ptr<A>> BuildFullCycleCluster(int num_agents, int num_frameworks) {
+absl::StatusOr<std::unique_ptr<A>> BuildFullCycleCluster(int num_agents, int num_frameworks,
+                                                         AllocatorOptions options = {}) {
   absl::StatusOr<Resources> total = Resources::Parse(kFullCycleAgentTotal);
   if (!total.ok()) return total.status();
-  auto allocator = std::make_unique<A>(AllocatorOptions{});
+  auto allocator = std::make_unique<A>(std::move(options));
   for (int k = 0; k < kFullCycleRoles; ++k) {
     if (absl::Status status = allocator->SetWeight(absl::StrCat("role", k), 1.0); !status.ok()) {
       return status;
@@ -478,6 +489,64 @@ void BM_RebuildOrder(benchmark::State& state) {
   }
   state.counters["agents"] = num_agents;
   state.counters["frameworks"] = num_frameworks;
+}
+
+// Args: agents, frameworks, shards, round (AllocatorOptions::allocation_shards and
+// allocation_round_agents). BM_FullCycle's cluster and iterations on the engine's parallel cycle. A
+// parallel cycle's cost is not the calling thread's CPU time, so the timed figure here is the
+// wall time of the Allocate call (steady clock); the counters give the CPU time of the whole
+// process over the call (`cpu_ms`, all shards' threads, TBB workers spinning while they wait
+// included) and of the calling thread (`caller_cpu_ms`), per cycle. shards = 1 is the
+// sequential cycle measured the same way, the baseline for the ratio. On a shared machine the
+// wall time also counts time other processes hold the cores: read it next to cpu_ms.
+void BM_FullCycleParallel(benchmark::State& state) {
+  const int num_agents = static_cast<int>(state.range(0));
+  const int num_frameworks = static_cast<int>(state.range(1));
+  const int shards = static_cast<int>(state.range(2));
+  const int round = static_cast<int>(state.range(3));
+  absl::StatusOr<std::unique_ptr<Engine>> cluster = BuildFullCycleCluster<Engine>(
+      num_agents, num_frameworks,
+      AllocatorOptions{.allocation_shards = shards, .allocation_round_agents = round});
+  if (!cluster.ok()) return Skip(state, cluster.status());
+  Engine& allocator = **cluster;
+
+  std::vector<Offer> outstanding;
+  double now = 0.0;
+  int64_t total_offers = 0;
+  double process_cpu = 0;
+  double caller_cpu = 0;
+  for (auto _ : state) {
+    if (absl::Status status = ReturnAll(allocator, outstanding, std::nullopt, now); !status.ok()) {
+      Skip(state, status);
+      break;
+    }
+    const double process_start = ProcessCpuSeconds();
+    const double caller_start = ThreadCpuSeconds();
+    const auto wall_start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<Offer>> offers = allocator.Allocate(now);
+    const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
+    caller_cpu += ThreadCpuSeconds() - caller_start;
+    process_cpu += ProcessCpuSeconds() - process_start;
+    state.SetIterationTime(wall.count());
+    if (!offers.ok()) {
+      Skip(state, offers.status());
+      break;
+    }
+    outstanding = *std::move(offers);
+    total_offers += static_cast<int64_t>(outstanding.size());
+    now += 1.0;
+  }
+
+  const double iterations = static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["agents"] = num_agents;
+  state.counters["frameworks"] = num_frameworks;
+  state.counters["shards"] = shards;
+  state.counters["round"] = round;
+  state.counters["cpu_ms"] = process_cpu * 1e3 / iterations;
+  state.counters["caller_cpu_ms"] = caller_cpu * 1e3 / iterations;
+  state.counters["offers"] =
+      benchmark::Counter(static_cast<double>(total_offers), benchmark::Counter::kAvgIterations);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * num_agents);
 }
 
 // ---- Memory ----
@@ -613,6 +682,25 @@ void RegisterFullCycle(const std::string& engine, Budget budget) {
   }
 }
 
+// The parallel cycle next to the sequential one (BM_FullCycle_Engine above, and shards = 1
+// here, measured like the others), 1, 2 and 4 shards at 10k and 50k agents.
+void RegisterFullCycleParallel(Budget budget) {
+  const int default_round = AllocatorOptions{}.allocation_round_agents;
+  auto add = [&](int agents, int shards, int round) {
+    benchmark::RegisterBenchmark("BM_FullCycleParallel_Engine", BM_FullCycleParallel)
+        ->ArgNames({"agents", "frameworks", "shards", "round"})
+        ->Args({agents, 1'000, shards, round})
+        ->Iterations(budget.FullCycleIterations(agents))
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  };
+  for (int agents : {10'000, 50'000}) {
+    for (int shards : {1, 2, 4}) add(agents, shards, default_round);
+  }
+  // Rounds of more agents: fewer fork-joins, looser deviation bound.
+  for (int round : {1'024, 25'000}) add(50'000, 2, round);
+}
+
 // Scaling of the engine's cycle time: FullCycle and DeclineOffers with agents doubled (10k,
 // 20k, 40k at 1k frameworks) and frameworks doubled (1k, 2k, 4k at 10k agents), the same
 // iterations at every size (DeclineOffers: its first 3 rounds, in which every agent is still
@@ -649,6 +737,7 @@ bool RegisterAll() {
   RegisterLargeAndSmallQuota<Engine>("Engine", engine);
   RegisterLargeAndSmallQuota<ReferenceAllocator>("Reference", reference);
   RegisterFullCycle<Engine>("Engine", engine);
+  RegisterFullCycleParallel(engine);
   RegisterFullCycle<ReferenceAllocator>("Reference", reference);
   RegisterScaling();
   for (int add : {0, 1}) {
