@@ -20,6 +20,18 @@ namespace steward::daemon {
 using common::HttpRequest;
 using common::Responder;
 
+namespace {
+
+// The engine's options as the master's options set them.
+allocator::AllocatorOptions EngineOptions(const MasterOptions& options) {
+  allocator::AllocatorOptions engine;
+  engine.allocation_shards = options.allocation_shards;
+  engine.allocation_round_agents = options.allocation_round_agents;
+  return engine;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------
 // Master (public shell)
 
@@ -35,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Create(MasterOptions options,
         "allocation_interval, heartbeat_interval and agent_ping_timeout must be positive and "
         "max_agent_ping_timeouts at least 1");
   }
+  if (absl::Status valid = EngineOptions(options).Validate(); !valid.ok()) return valid;
   auto impl = std::make_unique<Impl>(std::move(options), std::move(registrar));
   if (absl::Status status = impl->Recover(); !status.ok()) return status;
   return std::unique_ptr<Master>(new Master(std::move(impl)));
@@ -155,8 +168,8 @@ Master::Impl::Impl(MasterOptions options, std::unique_ptr<Registrar> registrar)
       registrar_(std::move(registrar)),
       random_(std::random_device{}()) {
   if (options_.hostname.empty()) options_.hostname = options_.ip;
-  allocator_ =
-      std::make_unique<allocator::ConcurrentAllocator>(std::make_unique<allocator::Engine>());
+  allocator_ = std::make_unique<allocator::ConcurrentAllocator>(
+      std::make_unique<allocator::Engine>(EngineOptions(options_)));
   master_id_ = UuidText(NewUuidBytes());
   RegisterMetrics();
 }

@@ -61,6 +61,11 @@ struct MasterOptions {
   // Terminal tasks kept per framework for the state endpoints.
   int max_completed_tasks_per_framework = 1000;
   int http_threads = 4;
+  // The allocator's parallel cycle (docs/allocator.md, "Parallel cycles"): stage two over this
+  // many agent shards in lockstep rounds of allocation_round_agents agents; 1 (the default) is
+  // the sequential cycle. Both must be at least 1.
+  int allocation_shards = 1;
+  int allocation_round_agents = 64;
   size_t max_body_bytes = 16 * 1024 * 1024;
   int max_json_depth = 64;
   // Tests only: called on the allocation loop thread, without the master's lock, with

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "common/flags.h"
 #include "common/logging.h"
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
   flags.Add("max_completed_tasks_per_framework", &options.max_completed_tasks_per_framework,
             "Terminal tasks kept per framework for the state endpoints.");
   flags.Add("http_threads", &options.http_threads, "Threads serving HTTP.");
+  flags.Add("allocation_shards", &options.allocation_shards,
+            "Agent shards of the allocator's parallel cycle (1: the sequential cycle).");
+  flags.Add("allocation_round_agents", &options.allocation_round_agents,
+            "Agents per shard between the shards' exchanges of allocations (parallel cycle).");
   flags.Add("zk", &zk,
             "ZooKeeper URL (zk://host:port,.../path) for leader election among masters.");
   flags.Add("quorum", &quorum, "Size of the registry quorum (with --zk).");
@@ -57,6 +62,14 @@ int main(int argc, char** argv) {
     std::cerr << "steward-master: --zk: leader election through ZooKeeper is not part of this "
                  "build yet; run without --zk (standalone)\n";
     return 2;
+  }
+  for (const auto& [name, value] :
+       {std::pair{"allocation_shards", options.allocation_shards},
+        std::pair{"allocation_round_agents", options.allocation_round_agents}}) {
+    if (value < 1) {
+      std::cerr << "steward-master: --" << name << " must be at least 1, got " << value << "\n";
+      return 2;
+    }
   }
   if (options.http_threads < 1 || options.max_completed_tasks_per_framework < 0) {
     std::cerr << "steward-master: --http_threads must be at least 1 and "

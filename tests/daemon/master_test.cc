@@ -738,6 +738,61 @@ TEST_F(MasterTest, OffersSayWhereTheAgentServes) {
   EXPECT_EQ(offers[named_id].hostname(), "host-a");
 }
 
+// With --allocation_shards the master's engine runs parallel cycles: every agent is still
+// offered, once, and bad shard settings are refused before anything starts.
+TEST_F(MasterTest, ParallelCyclesOfferEveryAgentOnce) {
+  for (auto [shards, round] : {std::pair{0, 64}, std::pair{2, 0}}) {
+    MasterOptions bad;
+    bad.work_dir = work_dir_;
+    bad.allocation_shards = shards;
+    bad.allocation_round_agents = round;
+    auto registrar = FileRegistrar::Create(work_dir_);
+    ASSERT_TRUE(registrar.ok());
+    auto refused = Master::Create(bad, *std::move(registrar));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr(shards < 1 ? "allocation_shards must be at least 1, got 0"
+                                     : "allocation_round_agents must be at least 1, got 0"));
+  }
+
+  MasterOptions options;
+  options.allocation_shards = 3;
+  options.allocation_round_agents = 1;
+  StartMaster(options);
+  auto first = Framework("first");
+  auto second = Framework("second");
+  constexpr int kAgents = 6;
+  std::vector<std::string> ids(kAgents);
+  std::vector<std::unique_ptr<FakeAgent>> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(Agent(absl::StrCat("host-", i), "cpus:2;mem:256", &ids[i]));
+  }
+  // Each agent is offered whole to exactly one framework, and both frameworks get some.
+  std::map<std::string, std::string> holder;  // agent id -> framework name
+  std::map<std::string, int> per_framework;
+  auto take = [&](TestFramework& framework, const std::string& name) {
+    auto event = framework.Next(Event::OFFERS, std::chrono::milliseconds(200));
+    if (!event.has_value()) return;
+    for (const v1::Offer& offer : event->offers().offers()) {
+      auto [it, fresh] = holder.emplace(offer.agent_id().value(), name);
+      EXPECT_TRUE(fresh) << offer.agent_id().value() << " offered to " << it->second << " and "
+                         << name;
+      ++per_framework[name];
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (holder.size() < kAgents && std::chrono::steady_clock::now() < deadline) {
+    take(*first, "first");
+    take(*second, "second");
+  }
+  ASSERT_EQ(holder.size(), static_cast<size_t>(kAgents));
+  for (const std::string& id : ids) EXPECT_TRUE(holder.contains(id)) << id;
+  EXPECT_EQ(per_framework["first"] + per_framework["second"], kAgents);
+  EXPECT_GT(per_framework["first"], 0);
+  EXPECT_GT(per_framework["second"], 0);
+}
+
 TEST_F(MasterTest, FailoverTimeoutRemovesDisconnectedFramework) {
   StartMaster();
   auto framework = Framework("fragile", true, "*", /*failover_timeout=*/0.2);
