@@ -510,8 +510,28 @@ void BM_FullCycleParallel(benchmark::State& state) {
   if (!cluster.ok()) return Skip(state, cluster.status());
   Engine& allocator = **cluster;
 
-  std::vector<Offer> outstanding;
-  double now = 0.0;
+  // Untimed: how far the first cycle's offers are from the sequential cycle's on the same
+  // cluster, as the largest difference in offers per framework (every offer here is one whole
+  // agent, so this counts agents' dominant shares: docs/allocator.md, "Parallel cycles").
+  absl::StatusOr<std::unique_ptr<Engine>> sequential =
+      BuildFullCycleCluster<Engine>(num_agents, num_frameworks);
+  if (!sequential.ok()) return Skip(state, sequential.status());
+  absl::StatusOr<std::vector<Offer>> first = allocator.Allocate(0.0);
+  absl::StatusOr<std::vector<Offer>> reference = (*sequential)->Allocate(0.0);
+  if (!first.ok() || !reference.ok()) {
+    return Skip(state, first.ok() ? reference.status() : first.status());
+  }
+  std::unordered_map<uint32_t, int64_t> difference;  // framework -> parallel - sequential
+  for (const Offer& offer : *first) ++difference[offer.framework.value()];
+  for (const Offer& offer : *reference) --difference[offer.framework.value()];
+  int64_t deviation = 0;
+  for (const auto& [framework, offers] : difference) {
+    deviation = std::max<int64_t>(deviation, offers < 0 ? -offers : offers);
+  }
+  sequential->reset();
+
+  std::vector<Offer> outstanding = *std::move(first);
+  double now = 1.0;
   int64_t total_offers = 0;
   double process_cpu = 0;
   double caller_cpu = 0;
@@ -544,6 +564,7 @@ void BM_FullCycleParallel(benchmark::State& state) {
   state.counters["round"] = round;
   state.counters["cpu_ms"] = process_cpu * 1e3 / iterations;
   state.counters["caller_cpu_ms"] = caller_cpu * 1e3 / iterations;
+  state.counters["max_offer_deviation"] = static_cast<double>(deviation);
   state.counters["offers"] =
       benchmark::Counter(static_cast<double>(total_offers), benchmark::Counter::kAvgIterations);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * num_agents);
