@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "allocator/internal/overloaded.h"
+
 namespace steward::allocator {
 namespace {
 
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
+using internal::Overloaded;
 
 // Scalars of `resources` by name, summed over reservations.
 ResourceQuantities ScalarQuantities(const Resources& resources) {

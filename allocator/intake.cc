@@ -2,15 +2,12 @@
 
 #include <type_traits>
 
+#include "allocator/internal/overloaded.h"
+
 namespace steward::allocator {
 namespace {
 
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
+using internal::Overloaded;
 
 EventOutcome FromStatus(absl::Status status) {
   EventOutcome outcome;
