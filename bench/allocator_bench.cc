@@ -54,7 +54,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +70,7 @@
 #include "allocator/quantities.h"
 #include "allocator/reference.h"
 #include "allocator/resources.h"
+#include "bench/cpu_time.h"
 #include "bench/process_memory.h"
 #include "benchmark/benchmark.h"
 
@@ -80,20 +80,10 @@ namespace {
 // Mesos's benchmark declines with refuse_seconds = INT_MAX: the filter never expires.
 constexpr double kRefuseForever = 2147483647.0;
 
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
+using bench::ProcessCpuSeconds;
+using bench::ThreadCpuSeconds;
 
-// All threads of the process (BM_FullCycleParallel).
-double ProcessCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-// Runs one allocation cycle; `seconds` receives the wall time of the Allocate call alone.
+// Runs one allocation cycle; `seconds` receives the thread CPU time of the Allocate call alone.
 template <typename A>
 absl::StatusOr<std::vector<Offer>> TimedAllocate(A& allocator, double now, double& seconds) {
   const double start = ThreadCpuSeconds();

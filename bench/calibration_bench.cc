@@ -22,10 +22,10 @@
 // (CLOCK_THREAD_CPUTIME_ID): time that other processes hold the core is not counted, which is
 // what the allocator benchmarks measure too (bench/allocator_bench.cc).
 #include <cstdint>
-#include <ctime>
 #include <utility>
 #include <vector>
 
+#include "bench/cpu_time.h"
 #include "benchmark/benchmark.h"
 
 namespace steward::bench {
@@ -34,12 +34,6 @@ namespace {
 constexpr uint32_t kSlots = uint32_t{1} << 16;  // 64Ki x 4 bytes = 256 KiB
 constexpr int64_t kSteps = int64_t{1} << 21;    // 32 laps of the cycle per iteration
 constexpr uint64_t kSeed = 0x5DEECE66DULL;
-
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
 
 uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ULL);

@@ -36,7 +36,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -50,6 +49,7 @@
 #include "allocator/intake.h"
 #include "allocator/internal/mpsc_queue.h"
 #include "allocator/resources.h"
+#include "bench/cpu_time.h"
 #include "benchmark/benchmark.h"
 
 namespace steward::allocator {
@@ -64,11 +64,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 // CPU time of the calling thread: what a submit costs its producer, whether or not the
 // machine's other work preempted it meanwhile.
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
+using bench::ThreadCpuSeconds;
 
 // The lock-free queue as the driver uses it.
 class LockFreeIntake {

@@ -36,7 +36,6 @@
 //   --setup_timeout_seconds=S [300]  --announce_window (print when the window begins and ends,
 //   to attach a profiler to the measured part only)
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +53,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/cpu_time.h"
 #include "bench/internal/master_load.h"
 #include "benchmark/benchmark.h"
 #include "common/http_client.h"
@@ -168,23 +168,6 @@ absl::StatusOr<std::map<std::string, double>> MetricsSnapshot(uint16_t port) {
     if (value.has_number_value()) out[name] = value.number_value();
   }
   return out;
-}
-
-// CPU time (user + system) of the whole process so far.
-double ProcessCpuSeconds() {
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// CPU time of the calling thread so far.
-double ThreadCpuSeconds() {
-  timespec t{};
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 // Sends an operator GET_HEALTH every 10 ms until stopped and records each answer's latency.

@@ -15,7 +15,6 @@
 // 3 dot-product.
 #include <algorithm>
 #include <cstdint>
-#include <ctime>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,6 +26,7 @@
 #include "allocator/engine.h"
 #include "allocator/reference.h"
 #include "allocator/resources.h"
+#include "bench/cpu_time.h"
 #include "benchmark/benchmark.h"
 
 namespace steward::allocator {
@@ -34,11 +34,7 @@ namespace {
 
 constexpr int kRoles = 10;
 
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
+using bench::ThreadCpuSeconds;
 
 struct Cluster {
   std::unique_ptr<Allocator> allocator;

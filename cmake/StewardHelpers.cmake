@@ -53,5 +53,7 @@ function(steward_benchmark)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+  # bench/*.h helpers, also for a benchmark that links no Steward library.
+  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   steward_apply_common(${ARG_NAME})
 endfunction()
