@@ -34,6 +34,7 @@ size_t Engine::InternScalar(std::string_view name) {
   total_columns_.emplace_back(agents_.size(), 0);
   available_.resize(scalar_names_.size(), 0);
   cluster_total_.resize(scalar_names_.size(), 0);
+  RefreshShareDivisors();
   scalar_name_order_.push_back(index);
   std::sort(scalar_name_order_.begin(), scalar_name_order_.end(),
             [this](size_t a, size_t b) { return scalar_names_[a] < scalar_names_[b]; });
@@ -537,6 +538,7 @@ absl::StatusOr<AgentId> Engine::AddAgent(const AgentInfo& info) {
     agents_[index].free_other = Resources::FromCanonicalEntries(std::move(other));
     AddReservedFree(agents_[index].free_other, 1);
   }
+  RefreshShareDivisors();
   // Shares are consumption over the cluster total: with nothing consumed they all stay 0.
   order_stale_ = order_stale_ || !AllZero(total_consumption_);
   return AgentId(index);
@@ -566,6 +568,7 @@ absl::Status Engine::RemoveAgent(AgentId id) {
     free_columns_[i][index] = 0;
     total_columns_[i][index] = 0;
   }
+  RefreshShareDivisors();
   std::vector<uint32_t> filtering = agent.filtering_frameworks;
   for (uint32_t fw : filtering) EraseFilter(fw, index);
   agent.free_other = Resources();

@@ -438,6 +438,7 @@ class Engine final : public Allocator {
 
   // ---- sorting (engine_order.cc) ----
   double Share(const Vec& amounts, double weight) const;
+  void RefreshShareDivisors();
   double NodeShare(const RoleNode& node) const;
   double SelfShare(const RoleNode& node) const;
   // Brings the key of an order's only entry up to date (see ReKeyDirty).
@@ -661,6 +662,9 @@ class Engine final : public Allocator {
   std::vector<std::vector<int64_t>> total_columns_;  // [name][agent]: total, all reservations
   bool any_reservations_ = false;                    // some agent was ever given a reservation
   Vec cluster_total_;
+  // Share's divisors: cluster_total_ as doubles, +infinity where the total is not positive
+  // (such a resource then contributes 0, as if skipped). Kept by RefreshShareDivisors.
+  std::vector<double> share_divisors_;
   Vec available_;          // free unreserved scalars on active agents
   Vec required_;           // required headroom
   Vec total_consumption_;  // sum of C over top-level roles

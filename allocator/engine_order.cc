@@ -7,6 +7,7 @@
 // total changes every share: then the whole order is rebuilt once, lazily (RebuildOrder).
 // The RANDOM sorter keys depend on the agent, so its order is materialised per walk instead.
 #include <algorithm>
+#include <limits>
 
 #include "allocator/engine.h"
 #include "allocator/sort_key.h"
@@ -16,14 +17,26 @@ namespace steward::allocator {
 using internal::At;
 
 double Engine::Share(const Vec& amounts, double weight) const {
+  // Branch-free: a resource with a non-positive total divides by +infinity and an absent
+  // amount is 0, both giving 0, which never raises the maximum (it starts at +0, and a
+  // negative quotient or -0 loses to it), so this equals skipping them. Division by a weight
+  // of 1 is exact and skipped.
+  const size_t n = std::min(amounts.size(), share_divisors_.size());
+  const int64_t* amount = amounts.data();
+  const double* divisor = share_divisors_.data();
   double share = 0;
-  size_t n = std::min(amounts.size(), cluster_total_.size());
   for (size_t i = 0; i < n; ++i) {
-    if (cluster_total_[i] <= 0 || amounts[i] == 0) continue;
-    share =
-        std::max(share, static_cast<double>(amounts[i]) / static_cast<double>(cluster_total_[i]));
+    share = std::max(share, static_cast<double>(amount[i]) / divisor[i]);
   }
-  return share / weight;
+  return weight == 1.0 ? share : share / weight;
+}
+
+void Engine::RefreshShareDivisors() {
+  share_divisors_.resize(cluster_total_.size());
+  for (size_t i = 0; i < cluster_total_.size(); ++i) {
+    share_divisors_[i] = cluster_total_[i] > 0 ? static_cast<double>(cluster_total_[i])
+                                               : std::numeric_limits<double>::infinity();
+  }
 }
 
 double Engine::NodeShare(const RoleNode& node) const {
