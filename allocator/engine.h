@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -152,6 +153,14 @@ class Engine final : public Allocator {
   // ignoring the order among frameworks: per role, agents counted by reason (kNone counts
   // agents it would be offered), with a one-sentence summary.
   absl::StatusOr<std::vector<RoleExplanation>> Explain(FrameworkId framework, double now) const;
+
+  // For tests of the parallel cycle's quota accounting: called on a shard's thread after it
+  // built a candidate on `agent` and before it commits it to the shared quota counters, and
+  // again before each retry after a failed commit. A test makes shards meet here to force two
+  // commits against the same limit. An empty function (the default) is not called.
+  void SetParallelCommitHookForTesting(std::function<void(AgentId agent)> hook) {
+    parallel_commit_hook_ = std::move(hook);
+  }
 
  private:
   using Vec = internal::Vec;
@@ -665,6 +674,8 @@ class Engine final : public Allocator {
   // Share's divisors: cluster_total_ as doubles, +infinity where the total is not positive
   // (such a resource then contributes 0, as if skipped). Kept by RefreshShareDivisors.
   std::vector<double> share_divisors_;
+  // See SetParallelCommitHookForTesting.
+  std::function<void(AgentId)> parallel_commit_hook_;
   Vec available_;          // free unreserved scalars on active agents
   Vec required_;           // required headroom
   Vec total_consumption_;  // sum of C over top-level roles

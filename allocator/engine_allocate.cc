@@ -209,7 +209,9 @@ bool Engine::CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_
   // When another shard took the quota or headroom the candidate was built against, it is
   // built again (each failure means another shard's commit succeeded, so this ends).
   Candidate& candidate = walk.candidate;
-  while (!CommitShared(walk, framework, slot, candidate)) {
+  for (;;) {
+    if (parallel_commit_hook_) parallel_commit_hook_(AgentId(agent));
+    if (CommitShared(walk, framework, slot, candidate)) break;
     if (!BuildCandidate(node, agent, walk.stage, &candidate, nullptr, &walk)) return false;
     if (Filtered(framework, agent, candidate)) return false;
     if (!MeetsMinAllocatable(frameworks_[framework], candidate)) return false;

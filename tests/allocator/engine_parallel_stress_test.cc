@@ -2,8 +2,13 @@
 // every cycle's invariants and accounting checked (tests/allocator/parallel_cluster.h). Built
 // and run under TSan too (label concurrent, Makefile TSAN_TESTS).
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +17,7 @@
 #include "allocator/engine.h"
 #include "allocator/reference.h"
 #include "gtest/gtest.h"
+#include "oneapi/tbb/info.h"
 #include "tests/allocator/parallel_cluster.h"
 #include "tests/allocator/test_util.h"
 
@@ -110,6 +116,77 @@ TEST(EngineParallelStressTest, ContendedLimitsAreNeverExceeded) {
     }
   }
   EXPECT_EQ(at_limit, 60 * kLimited);  // every limit reached, to the milli-cpu, every cycle
+}
+
+// Two shards, one agent each, forced to commit against the same counter: the commit hook
+// holds each shard after it built its candidate until the other has built one too, so both
+// candidates were computed from the same counter value and only one of them fits. The other
+// commit must fail, be undone and be rebuilt from what is left. Returns the offers' cpus in
+// milli-cpus by agent name and how many times the hook ran.
+struct RaceOutcome {
+  std::map<std::string, int64_t> cpus;
+  int hook_calls = 0;
+  bool met = false;  // both shards reached the hook before either committed
+};
+
+RaceOutcome RaceTwoCommits(Engine& engine) {
+  std::mutex mu;
+  std::condition_variable arrived_cv;
+  std::set<uint32_t> arrived;
+  RaceOutcome outcome;
+  engine.SetParallelCommitHookForTesting([&](AgentId agent) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++outcome.hook_calls;
+    if (!arrived.insert(agent.value()).second) return;  // a retry: no meeting
+    arrived_cv.notify_all();
+    // Bounded: should the other shard never come (no second thread), fail, not hang.
+    outcome.met =
+        arrived_cv.wait_for(lock, std::chrono::seconds(20), [&] { return arrived.size() == 2; });
+  });
+  for (const Offer& offer : Allocate(engine, 1)) {
+    outcome.cpus[*engine.AgentName(offer.agent)] += offer.resources.ScalarMilli("cpus");
+  }
+  engine.SetParallelCommitHookForTesting(nullptr);
+  return outcome;
+}
+
+void AddTwoAgents(Engine& engine) {
+  for (const char* name : {"a0", "a1"}) {
+    ASSERT_TRUE(engine.AddAgent({name, test_util::R("cpus:4;mem:4096"), {}}).ok());
+  }
+}
+
+TEST(EngineParallelStressTest, RacingCommitsAgainstOneLimitKeepIt) {
+  if (tbb::info::default_concurrency() < 2) GTEST_SKIP() << "needs two hardware threads";
+  Engine engine({.allocation_shards = 2, .allocation_round_agents = 1});
+  AddTwoAgents(engine);
+  ASSERT_TRUE(engine.AddFramework({"f", {"q"}, false, {}}).ok());
+  ASSERT_TRUE(engine.SetQuota("q", {.guarantee = {}, .limit = test_util::Q("cpus:6")}).ok());
+  RaceOutcome outcome = RaceTwoCommits(engine);
+  ASSERT_TRUE(outcome.met) << "the second shard never reached its commit";
+  // Both built 4 cpus against a headroom of 6: one commit took 4, the other was refused and
+  // rebuilt to the 2 left (three hook calls: two first commits and one retry).
+  EXPECT_EQ(outcome.hook_calls, 3);
+  ASSERT_EQ(outcome.cpus.size(), 2u);
+  std::multiset<int64_t> taken;
+  for (const auto& [agent, cpus] : outcome.cpus) taken.insert(cpus);
+  EXPECT_EQ(taken, (std::multiset<int64_t>{2000, 4000}));
+  EXPECT_EQ(engine.Consumption(*engine.FindRole("q"))->Get("cpus"), 6000);
+}
+
+TEST(EngineParallelStressTest, RacingCommitsAgainstHeldHeadroomKeepIt) {
+  if (tbb::info::default_concurrency() < 2) GTEST_SKIP() << "needs two hardware threads";
+  Engine engine({.allocation_shards = 2, .allocation_round_agents = 1});
+  AddTwoAgents(engine);
+  ASSERT_TRUE(engine.AddFramework({"f", {"r"}, false, {}}).ok());
+  // A guarantee for a role without frameworks: 2 cpus of the 8 stay unoffered as headroom.
+  ASSERT_TRUE(engine.SetQuota("g", {.guarantee = test_util::Q("cpus:2"), .limit = {}}).ok());
+  RaceOutcome outcome = RaceTwoCommits(engine);
+  ASSERT_TRUE(outcome.met) << "the second shard never reached its commit";
+  EXPECT_EQ(outcome.hook_calls, 3);
+  std::multiset<int64_t> taken;
+  for (const auto& [agent, cpus] : outcome.cpus) taken.insert(cpus);
+  EXPECT_EQ(taken, (std::multiset<int64_t>{2000, 4000}));
 }
 
 }  // namespace
