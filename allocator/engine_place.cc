@@ -38,15 +38,20 @@ using internal::At;
 // placing one task changes one agent: for a demand seen before (its names, the amounts, and
 // whether the framework may use GPU agents; a scored call's plain-agent result depends on
 // nothing else), the index keeps every plain agent's score (or none, where the agent does not
-// fit), each block's best agent (best score, ties to the lowest id) and a tournament tree over
-// the blocks. A later request with that demand rescores only the agents changed since its last
-// use (the log of changed agents), rescans a block's stored scores only where its best agent
-// got worse, and updates the paths to the root, which holds the best plain agent of the whole
-// cluster. The scores come from the same kernels (the scalar version for one agent, which is
-// bit-identical), and a fitting agent's scores are finite (its total is at least the positive
-// demand), so (score, id) is a total order and the tree's answer is the one a scan in any order
-// gives. A demand's tree is built on its second sighting (a one-off demand keeps the bounded
-// scan), and at most kDemandCaches demands are remembered (the least recently used is forgotten).
+// fit) and a tournament tree whose leaves are groups of kGroup agents adjacent by position (a
+// leaf holds its group's best agent: best score, ties to the lowest id). A later request with
+// that demand rescores only the agents changed since its last use (the log of changed agents),
+// rescans a group's kGroup stored scores (one cache line) only where its best agent got worse,
+// and carries the new leaf up the path to the root, which holds the best plain agent of the
+// whole cluster. The policies that maximise (worst-fit, dot-product) pick a different agent
+// almost every time and every placement makes that agent worse, so nearly every change reaches
+// the root: small leaves keep the rescan short, and the path is walked with the winner kept in
+// registers and only the siblings read (their loads do not wait on one another). The scores come
+// from the same kernels (the scalar version for one agent, which is bit-identical), and a fitting
+// agent's scores are finite (its total is at least the positive demand), so (score, id) is a total
+// order and the tree's answer is the one a scan in any order gives. A demand's tree is built on its
+// second sighting (a one-off demand keeps the bounded scan), and at most kDemandCaches demands are
+// remembered (the least recently used is forgotten).
 struct Engine::PlaceState {
   std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
   std::vector<char> open;                  // framework still placing
@@ -63,7 +68,8 @@ struct Engine::PlaceState {
   // agents are alike and its bounds are tight, and the free and total columns are copied in
   // that order.
   bool permuted = false;
-  std::vector<uint32_t> order;                              // position -> agent (permuted only)
+  // position -> agent (permuted only; padded to whole blocks with kNoNode)
+  std::vector<uint32_t> order;
   std::vector<uint32_t> position;                           // agent -> position (permuted only)
   std::vector<std::vector<int64_t>> local_free, local_cap;  // [name][position] (permuted only)
   std::vector<const int64_t*> free_base, cap_base;          // [name]: columns by position
@@ -100,20 +106,19 @@ struct Engine::PlaceState {
     uint64_t used = 0;                       // `clock` at the last lookup
     size_t synced = 0;                       // entries of `changed` already applied
     std::vector<double> keys;                // by position: Key(score), kNone where no fit
-    std::vector<Node> tree;                  // [2 * leaves]: node 1 the root, leaf b at leaves + b
+    std::vector<Node> tree;  // [2 * leaves]: node 1 the root, group g's leaf at leaves + g
   };
   static constexpr size_t kDemandCaches = 16;
   std::vector<DemandCache> caches;
   uint64_t clock = 0;
-  size_t leaves = 1;              // blocks rounded up to a power of two
-  std::vector<uint32_t> changed;  // positions of agents changed by placements, in order
-  bool minimise = false;          // best-fit
+  static constexpr size_t kGroup = 8;  // agents per leaf of a demand's tree
+  size_t leaves = 1;                   // groups (of whole blocks) rounded up to a power of two
+  std::vector<uint32_t> changed;       // positions of agents changed by placements, in order
+  bool minimise = false;               // best-fit
   internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
   // By block: max_free may be above the block's greatest free amount (a placement took from
   // the agent that held it); FreshMaxFree recomputes it before it is read.
   std::vector<char> max_free_stale;
-  // By block: the agents' ids ascend with their positions (always so in id order).
-  std::vector<char> ascending;
 
   // (+ 0.0 turns a -0.0 into +0.0: keys that compare equal have equal bits.)
   double Key(double score) const { return (minimise ? score : -score) + 0.0; }
@@ -122,10 +127,10 @@ struct Engine::PlaceState {
   }
   // The block's greatest free amounts, by name (recomputed where stale).
   const int64_t* FreshMaxFree(size_t block);
-  // Scores the cache's demand over `block` into cache.scores and sets its leaf.
+  // Scores the cache's demand over `block` into cache.keys and sets its groups' leaves.
   void ScoreBlock(DemandCache& cache, size_t block);
-  // Sets the block's leaf from the stored scores.
-  void RescanBlock(DemandCache& cache, size_t block);
+  // The best (key, agent) of a group from the stored keys.
+  Node GroupBest(const DemandCache& cache, size_t group) const;
   // The cache for this demand, or nullptr on its first sighting (then remembered).
   DemandCache* Lookup(std::span<const size_t> demand_names, std::span<const int64_t> demand_need,
                       bool gpu_capable);
@@ -176,6 +181,8 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
     GroupByTotals(engine);
     position.resize(agents);
     for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
+    // A group's rescan reads kGroup ids at once; padding positions hold no agent.
+    order.resize(internal::kernels::MaskWords(agents) * kBlock, kNoNode);
     local_free.resize(columns);
     local_cap.resize(columns);
     for (size_t k = 0; k < columns; ++k) {
@@ -215,17 +222,11 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   min_cap.assign(words * columns, 0);
   max_cap.assign(words * columns, 0);
   max_free_stale.assign(words, 0);
-  ascending.assign(words, 1);
-  if (permuted) {
-    for (size_t p = 1; p < agents; ++p) {
-      if (p % kBlock != 0 && order[p - 1] > order[p]) ascending[p / kBlock] = 0;
-    }
-  }
   for (size_t block = 0; block < words; ++block) RefreshBlock(block);
   caches.clear();
   changed.clear();
   clock = 0;
-  leaves = std::bit_ceil(std::max<size_t>(words, 1));
+  leaves = std::bit_ceil(std::max<size_t>(words * (kBlock / kGroup), 1));
   minimise = policy == PlacementPolicy::kBestFit;
   kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
                                                 : internal::kernels::ScoreKind::kSlack;
@@ -273,41 +274,34 @@ void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
       out[i] = Key(scores[i]);
     }
   }
-  RescanBlock(cache, block);
+  for (size_t g = block * (kBlock / kGroup); g < (block + 1) * (kBlock / kGroup); ++g) {
+    cache.tree[leaves + g] = GroupBest(cache, g);
+  }
 }
 
-void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
-  const size_t first = block * kBlock;
+Engine::PlaceState::Node Engine::PlaceState::GroupBest(const DemandCache& cache,
+                                                       size_t group) const {
+  const size_t first = group * kGroup;
   const double* in = &cache.keys[first];
-  // Eight independent running minima (the order of a min does not change which keys equal
-  // it), then the lowest id among the agents at the least key.
-  constexpr size_t kLanes = 8;
-  double lane[kLanes];
-  std::fill(lane, lane + kLanes, kNone);
-  for (size_t i = 0; i < kBlock; i += kLanes) {
-    for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
-  }
-  double extreme = lane[0];
-  for (size_t j = 1; j < kLanes; ++j) extreme = lane[j] < extreme ? lane[j] : extreme;
+  double extreme = kNone;
+  for (size_t i = 0; i < kGroup; ++i) extreme = in[i] < extreme ? in[i] : extreme;
+  if (extreme == kNone) return Node{};
   uint32_t best = kNoNode;
-  if (extreme != kNone) {
-    // Branch-free where ids do not ascend with positions: agents of a block are alike, so ties
-    // at the extreme are common.
-    const size_t length = std::min(kBlock, agents - first);
-    if (!ascending[block]) {
-      const uint32_t* ids = &order[first];
-      for (size_t i = 0; i < length; ++i) {
-        const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
-        best = std::min(best, ids[i] | other);
-      }
-    } else {
-      // Ids ascend with positions here: the first agent at the extreme.
-      size_t i = 0;
-      while (in[i] != extreme) ++i;
-      best = AgentAt(first + i);
+  if (permuted) {
+    // Branch-free: agents of a group are alike, so ties at the extreme are common. Padding
+    // positions hold kNone, never the (finite) extreme.
+    const uint32_t* ids = &order[first];
+    for (size_t i = 0; i < kGroup; ++i) {
+      const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
+      best = std::min(best, ids[i] | other);
     }
+  } else {
+    // Ids are positions: the first agent at the extreme.
+    unsigned at = 0;
+    for (size_t i = 0; i < kGroup; ++i) at |= static_cast<unsigned>(in[i] == extreme) << i;
+    best = static_cast<uint32_t>(first) + static_cast<uint32_t>(std::countr_zero(at));
   }
-  cache.tree[leaves + block] = Node{extreme, best};
+  return Node{extreme, best};
 }
 
 Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
@@ -345,31 +339,34 @@ Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size
 
 void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
   Node* tree = cache.tree.data();
-  auto pull = [tree](size_t node) {
-    const size_t l = 2 * node;
-    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
-  };
   const size_t block = pos / kBlock;
   const uint64_t bit = uint64_t{1} << (pos % kBlock);
   const bool fits = (plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0) &&
                     internal::kernels::Fits(cache.free, cache.need, pos);
+  const uint32_t agent = AgentAt(pos);
   const Node now{
       fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone,
-      fits ? AgentAt(pos) : kNoNode};
+      fits ? agent : kNoNode};
   cache.keys[pos] = now.key;
-  size_t node = leaves + block;
+  size_t node = leaves + pos / kGroup;
+  Node best;
   if (Before(now, tree[node])) {
-    tree[node] = now;
-  } else if (tree[node].agent == AgentAt(pos)) {
-    RescanBlock(cache, block);
+    best = now;
+  } else if (tree[node].agent == agent) {
+    best = GroupBest(cache, pos / kGroup);
   } else {
     return;
   }
-  // Up to the root, or to the first node the change leaves as it was.
-  for (node /= 2; node >= 1; node /= 2) {
-    const Node before = tree[node];
-    pull(node);
-    if (tree[node].key == before.key && tree[node].agent == before.agent) break;
+  tree[node] = best;
+  // Up to the root, or to the first node the change leaves as it was. A node is the better of
+  // its children: the one on the path is `best`, the other is read (distinct agents never tie,
+  // and two empty nodes are equal).
+  for (; node > 1; node /= 2) {
+    const Node& sibling = tree[node ^ 1];
+    if (Before(sibling, best)) best = sibling;
+    Node& parent = tree[node / 2];
+    if (parent.key == best.key && parent.agent == best.agent) break;
+    parent = best;
   }
 }
 
