@@ -141,6 +141,10 @@ struct Engine::PlaceState {
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
+  bool IsPlain(uint32_t agent) const {
+    const size_t pos = PositionOf(agent);
+    return ((plain[pos / kBlock] >> (pos % kBlock)) & 1) != 0;
+  }
   // Building the index reads every agent, and grouping sorts them: worth it only for calls
   // with many requests. A first-fit call with fewer requests goes without an index (agents one
   // by one in id order, stopping at the first that qualifies: cheap while the low ids have
@@ -757,7 +761,14 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
         return Reason::kInsufficientResources;
     }
   }
-  split(best, true);
+  if (state.indexed && state.IsPlain(best)) {
+    // What split(best, true) finds on a plain agent (no reserved scalar free, and free_other
+    // holds no unreserved scalar): the whole demand unreserved. The agent's record is not read.
+    reserved_taken.clear();
+    for (size_t k = 0; k < names.size(); ++k) unreserved_part[k] = At(demand, names[k]);
+  } else {
+    split(best, true);
+  }
   *chosen_agent = best;
   from_unreserved->assign(scalar_names_.size(), 0);
   for (size_t k = 0; k < names.size(); ++k) (*from_unreserved)[names[k]] = unreserved_part[k];
