@@ -362,15 +362,15 @@ void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
     return;
   }
   tree[node] = best;
-  // Up to the root, or to the first node the change leaves as it was. A node is the better of
-  // its children: the one on the path is `best`, the other is read (distinct agents never tie,
-  // and two empty nodes are equal).
+  // Up to the root. A node is the better of its children: the one on the path is `best`, the
+  // other is read (distinct agents never tie, and two empty nodes are equal). Every level is
+  // written, without a test for the first one left as it was: a change that reaches its leaf
+  // nearly always reaches the root (the agent changed is the one just picked), and a loop of
+  // fixed length has no branch to mispredict.
   for (; node > 1; node /= 2) {
     const Node& sibling = tree[node ^ 1];
     if (Before(sibling, best)) best = sibling;
-    Node& parent = tree[node / 2];
-    if (parent.key == best.key && parent.agent == best.agent) break;
-    parent = best;
+    tree[node / 2] = best;
   }
 }
 
@@ -688,7 +688,10 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
     if (cache != nullptr) {
       state.Sync(*cache);
       const PlaceState::Node& root = cache->tree[1];
-      if (root.agent != kNoNode) consider(root.agent, state.Key(root.key));
+      if (root.agent != kNoNode) {
+        __builtin_prefetch(&agents_[root.agent].allocations);  // see Place
+        consider(root.agent, state.Key(root.key));
+      }
     }
     for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
       const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
@@ -883,6 +886,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   for (uint32_t fw = 0; fw < frameworks_.size(); ++fw) {
     if (!state.queues[fw].empty()) set_open(fw, true);
   }
+  uint32_t last_agent = kNoNode;  // the agent of the last placement
   for (uint64_t step = 0; state.open_count > 0; ++step) {
     uint32_t fw = NextPlacementFramework(state, step);
     size_t request = state.queues[fw].front();
@@ -898,6 +902,14 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     state.queues[fw].pop_front();
     if (reason == Reason::kNone) {
       decision.agent = AgentId(agent);
+      // The agent's allocation records, which AddAllocation scans, are rarely in the cache
+      // when placements go to a different agent each time (worst-fit, dot-product): their
+      // loads start now and overlap with building the decision's resources. (An agent placed
+      // on again, as first-fit and best-fit do, is in the cache already.)
+      if (agent != last_agent) {
+        for (const Allocation& record : agents_[agent].allocations) __builtin_prefetch(&record);
+        last_agent = agent;
+      }
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
       if (state.indexed) state.Refresh(*this, agent, unreserved);
