@@ -91,12 +91,26 @@ struct Engine::PlaceState {
   // Remembered demands (scored policies only). Scores are kept as keys, smaller is better:
   // the score for best-fit, its negation (exact) for the maximising policies; an agent that
   // does not fit has the key kNone, above every score's. A tree node holds the best (key,
-  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none).
+  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none). Its key is
+  // kept as Rank(key), an integer in the keys' order, so that comparing two nodes is one
+  // comparison of (rank, agent) as a 96-bit integer: the walk up a tree then selects without
+  // a branch (which side wins is close to random) on a short chain of integer operations.
   static constexpr double kNone = std::numeric_limits<double>::infinity();
+  // Keys are never NaN, and equal keys have equal bits (no -0.0): the map is one to one and
+  // keeps the order (negative doubles: all bits flipped; others: the sign bit set).
+  static constexpr uint64_t Rank(double key) {
+    const auto bits = std::bit_cast<uint64_t>(key);
+    return bits ^ ((bits >> 63) != 0 ? ~uint64_t{0} : uint64_t{1} << 63);
+  }
+  static constexpr double Unrank(uint64_t rank) {
+    return std::bit_cast<double>(rank ^ ((rank >> 63) != 0 ? uint64_t{1} << 63 : ~uint64_t{0}));
+  }
   struct Node {
-    double key = kNone;
+    uint64_t rank = Rank(kNone);
     uint32_t agent = kNoNode;
   };
+  __extension__ using Packed = unsigned __int128;  // (rank, agent)
+  static Packed Pack(const Node& node) { return Packed{node.rank} << 32 | node.agent; }
   struct DemandCache {
     std::vector<size_t> names;  // the demand's names in scoring order
     std::vector<int64_t> need;  // by name
@@ -114,7 +128,9 @@ struct Engine::PlaceState {
   static constexpr size_t kGroup = 8;  // agents per leaf of a demand's tree
   size_t leaves = 1;                   // groups (of whole blocks) rounded up to a power of two
   std::vector<uint32_t> changed;       // positions of agents changed by placements, in order
-  bool minimise = false;               // best-fit
+  // The cache TryPlace last looked up and synced (an index into `caches`), or SIZE_MAX.
+  size_t looked_up = SIZE_MAX;
+  bool minimise = false;  // best-fit
   internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
   // By block: max_free may be above the block's greatest free amount (a placement took from
   // the agent that held it); FreshMaxFree recomputes it before it is read.
@@ -122,9 +138,7 @@ struct Engine::PlaceState {
 
   // (+ 0.0 turns a -0.0 into +0.0: keys that compare equal have equal bits.)
   double Key(double score) const { return (minimise ? score : -score) + 0.0; }
-  static bool Before(const Node& a, const Node& b) {
-    return (a.key < b.key) | ((a.key == b.key) & (a.agent < b.agent));
-  }
+  static bool Before(const Node& a, const Node& b) { return Pack(a) < Pack(b); }
   // The block's greatest free amounts, by name (recomputed where stale).
   const int64_t* FreshMaxFree(size_t block);
   // Scores the cache's demand over `block` into cache.keys and sets its groups' leaves.
@@ -305,7 +319,7 @@ Engine::PlaceState::Node Engine::PlaceState::GroupBest(const DemandCache& cache,
     for (size_t i = 0; i < kGroup; ++i) at |= static_cast<unsigned>(in[i] == extreme) << i;
     best = static_cast<uint32_t>(first) + static_cast<uint32_t>(std::countr_zero(at));
   }
-  return Node{extreme, best};
+  return Node{Rank(extreme), best};
 }
 
 Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
@@ -348,10 +362,10 @@ void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
   const bool fits = (plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0) &&
                     internal::kernels::Fits(cache.free, cache.need, pos);
   const uint32_t agent = AgentAt(pos);
-  const Node now{
-      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone,
-      fits ? agent : kNoNode};
-  cache.keys[pos] = now.key;
+  const double key =
+      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone;
+  cache.keys[pos] = key;
+  const Node now{Rank(key), fits ? agent : kNoNode};
   size_t node = leaves + pos / kGroup;
   Node best;
   if (Before(now, tree[node])) {
@@ -365,12 +379,13 @@ void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
   // Up to the root. A node is the better of its children: the one on the path is `best`, the
   // other is read (distinct agents never tie, and two empty nodes are equal). Every level is
   // written, without a test for the first one left as it was: a change that reaches its leaf
-  // nearly always reaches the root (the agent changed is the one just picked), and a loop of
-  // fixed length has no branch to mispredict.
+  // nearly always reaches the root (the agent changed is the one just picked). The siblings'
+  // loads do not wait on one another, and the choice is a select, not a branch.
+  Packed carried = Pack(best);
   for (; node > 1; node /= 2) {
-    const Node& sibling = tree[node ^ 1];
-    if (Before(sibling, best)) best = sibling;
-    tree[node / 2] = best;
+    const Packed sibling = Pack(tree[node ^ 1]);
+    carried = sibling < carried ? sibling : carried;
+    tree[node / 2] = Node{static_cast<uint64_t>(carried >> 32), static_cast<uint32_t>(carried)};
   }
 }
 
@@ -685,12 +700,14 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
     const auto kind = state.kind;
     PlaceState::DemandCache* cache =
         first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
+    state.looked_up = SIZE_MAX;
     if (cache != nullptr) {
       state.Sync(*cache);
+      state.looked_up = static_cast<size_t>(cache - state.caches.data());
       const PlaceState::Node& root = cache->tree[1];
       if (root.agent != kNoNode) {
         __builtin_prefetch(&agents_[root.agent].allocations);  // see Place
-        consider(root.agent, state.Key(root.key));
+        consider(root.agent, state.Key(PlaceState::Unrank(root.rank)));
       }
     }
     for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
@@ -912,7 +929,19 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       }
       decision.resources = BuildResources(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
-      if (state.indexed) state.Refresh(*this, agent, unreserved);
+      if (state.indexed) {
+        state.Refresh(*this, agent, unreserved);
+        if (state.looked_up != SIZE_MAX) {
+          // The demand's tree takes this placement in now rather than at its next use (the
+          // same work), so that its new best agent, likely the next one placed on by a
+          // spreading policy, is known early: its record starts loading (see above).
+          PlaceState::DemandCache& used = state.caches[state.looked_up];
+          state.Sync(used);
+          if (const uint32_t next = used.tree[1].agent; next != kNoNode) {
+            __builtin_prefetch(&agents_[next].allocations);
+          }
+        }
+      }
       ReKeyDirty();
       if (!state.queues[fw].empty()) set_open(fw, true);
     } else {
