@@ -1,5 +1,6 @@
 // Engine: direct placement (the PLACE paragraph of allocator.h).
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <deque>
 #include <limits>
@@ -880,9 +881,25 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   state.queues.resize(frameworks_.size());
   state.open.assign(frameworks_.size(), 0);
   std::vector<PlacementDecision> decisions(requests.size());
+  // Requests often carry copies of a few demands, and copies of a Resources share their
+  // entries: a copy's sums are those of the recent request it shares them with.
+  constexpr size_t kRecent = 8;
+  std::array<size_t, kRecent> recent{};  // requests whose sums were computed, round robin
+  size_t recent_count = 0;
+  state.demands.reserve(requests.size());
   for (size_t r = 0; r < requests.size(); ++r) {
     uint32_t fw = requests[r].framework.value();
-    state.demands.push_back(ScalarSums(requests[r].demand));
+    size_t same = SIZE_MAX;
+    for (size_t i = 0; i < std::min(recent_count, kRecent) && same == SIZE_MAX; ++i) {
+      if (requests[recent[i]].demand.SharesEntriesWith(requests[r].demand)) same = recent[i];
+    }
+    if (same != SIZE_MAX) {
+      Vec sums = state.demands[same];
+      state.demands.push_back(std::move(sums));
+    } else {
+      state.demands.push_back(ScalarSums(requests[r].demand));
+      recent[recent_count++ % kRecent] = r;
+    }
     state.roles.push_back(requests[r].role.value());
     if (!frameworks_[fw].active) {
       decisions[r].reason = Reason::kFrameworkInactive;
@@ -904,6 +921,25 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     if (!state.queues[fw].empty()) set_open(fw, true);
   }
   uint32_t last_agent = kNoNode;  // the agent of the last placement
+  // The decisions' bags by their unreserved amounts, where nothing reserved is taken: a few
+  // shapes repeat, and a copy of a bag shares its entries (a reference count, not a build).
+  struct Bag {
+    Vec unreserved;
+    Resources resources;
+  };
+  constexpr size_t kBags = 8;
+  std::array<Bag, kBags> bags;  // round robin
+  size_t bag_count = 0;
+  auto bag_of = [&](const Vec& unreserved, const Resources& reserved) {
+    if (!reserved.empty()) return BuildResources(unreserved, reserved);
+    for (size_t i = 0; i < std::min(bag_count, kBags); ++i) {
+      if (bags[i].unreserved == unreserved) return bags[i].resources;
+    }
+    Bag& bag = bags[bag_count++ % kBags];
+    bag.unreserved = unreserved;
+    bag.resources = BuildResources(unreserved, reserved);
+    return bag.resources;
+  };
   for (uint64_t step = 0; state.open_count > 0; ++step) {
     uint32_t fw = NextPlacementFramework(state, step);
     size_t request = state.queues[fw].front();
@@ -927,7 +963,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
         for (const Allocation& record : agents_[agent].allocations) __builtin_prefetch(&record);
         last_agent = agent;
       }
-      decision.resources = BuildResources(unreserved, reserved);
+      decision.resources = bag_of(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
       if (state.indexed) {
         state.Refresh(*this, agent, unreserved);
