@@ -920,21 +920,24 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   for (uint32_t fw = 0; fw < frameworks_.size(); ++fw) {
     if (!state.queues[fw].empty()) set_open(fw, true);
   }
-  uint32_t last_agent = kNoNode;  // the agent of the last placement
+  uint32_t last_agent = kNoNode;           // the agent of the last placement
+  constexpr size_t kPrefetchRecords = 16;  // bounds the prefetches on an agent of many holders
   // The decisions' bags by their unreserved amounts, where nothing reserved is taken: a few
   // shapes repeat, and a copy of a bag shares its entries (a reference count, not a build).
   struct Bag {
     Vec unreserved;
     Resources resources;
   };
+  // (A call of one request has nothing to share: it builds its bag.)
   constexpr size_t kBags = 8;
-  std::array<Bag, kBags> bags;  // round robin
+  std::vector<Bag> bags;  // round robin once full
   size_t bag_count = 0;
   auto bag_of = [&](const Vec& unreserved, const Resources& reserved) {
-    if (!reserved.empty()) return BuildResources(unreserved, reserved);
-    for (size_t i = 0; i < std::min(bag_count, kBags); ++i) {
-      if (bags[i].unreserved == unreserved) return bags[i].resources;
+    if (!reserved.empty() || requests.size() == 1) return BuildResources(unreserved, reserved);
+    for (const Bag& bag : bags) {
+      if (bag.unreserved == unreserved) return bag.resources;
     }
+    if (bags.size() < kBags) bags.emplace_back();
     Bag& bag = bags[bag_count++ % kBags];
     bag.unreserved = unreserved;
     bag.resources = BuildResources(unreserved, reserved);
@@ -960,7 +963,10 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       // loads start now and overlap with building the decision's resources. (An agent placed
       // on again, as first-fit and best-fit do, is in the cache already.)
       if (agent != last_agent) {
-        for (const Allocation& record : agents_[agent].allocations) __builtin_prefetch(&record);
+        const auto& records = agents_[agent].allocations;
+        for (size_t i = 0; i < std::min(records.size(), kPrefetchRecords); ++i) {
+          __builtin_prefetch(&records[i]);
+        }
         last_agent = agent;
       }
       decision.resources = bag_of(unreserved, reserved);
