@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <deque>
 #include <limits>
 #include <span>
 #include <vector>
@@ -54,10 +53,24 @@ using internal::At;
 // second sighting (a one-off demand keeps the bounded scan), and at most kDemandCaches demands are
 // remembered (the least recently used is forgotten).
 struct Engine::PlaceState {
-  std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
-  std::vector<char> open;                  // framework still placing
-  std::vector<Vec> demands;                // by request
-  std::vector<uint32_t> roles;             // by request: role node
+  // By framework: its requests in order (FIFO), a list threaded through `next_request` from
+  // `head` to `tail` (kNoRequest: none). Unlike a deque per framework, nothing is allocated
+  // per framework: a call of one request on an engine of many frameworks costs three vectors,
+  // not a map and a node for each of them.
+  static constexpr size_t kNoRequest = SIZE_MAX;
+  std::vector<size_t> head, tail;    // by framework
+  std::vector<size_t> next_request;  // by request
+  bool Queued(uint32_t fw) const { return head[fw] != kNoRequest; }
+  size_t Front(uint32_t fw) const { return head[fw]; }
+  void Push(uint32_t fw, size_t request) {
+    next_request[request] = kNoRequest;
+    (head[fw] == kNoRequest ? head[fw] : next_request[tail[fw]]) = request;
+    tail[fw] = request;
+  }
+  void Pop(uint32_t fw) { head[fw] = next_request[head[fw]]; }
+  std::vector<char> open;       // framework still placing
+  std::vector<Vec> demands;     // by request
+  std::vector<uint32_t> roles;  // by request: role node
   int open_count = 0;
 
   static constexpr size_t kBlock = 64;
@@ -803,7 +816,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
   // (and, with tier_one, whose head request demands a name with unmet guarantee).
   auto head_matches = [&](uint32_t framework, uint32_t node, bool tier_one) {
     if (!state.open[framework]) return false;
-    size_t request = state.queues[framework].front();
+    size_t request = state.Front(framework);
     if (state.roles[request] != node) return false;
     if (!tier_one) return true;
     const Vec& demand = state.demands[request];
@@ -878,7 +891,9 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   ++cycle_;
   ReKeyDirty();
   PlaceState state;
-  state.queues.resize(frameworks_.size());
+  state.head.assign(frameworks_.size(), PlaceState::kNoRequest);
+  state.tail.assign(frameworks_.size(), PlaceState::kNoRequest);
+  state.next_request.assign(requests.size(), PlaceState::kNoRequest);
   state.open.assign(frameworks_.size(), 0);
   std::vector<PlacementDecision> decisions(requests.size());
   // Requests often carry copies of a few demands, and copies of a Resources share their
@@ -905,7 +920,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
       decisions[r].reason = Reason::kFrameworkInactive;
       continue;
     }
-    state.queues[fw].push_back(r);
+    state.Push(fw, r);
   }
   state.Build(*this, policy,
               requests.size());  // after ScalarSums: every demanded name has its columns
@@ -913,12 +928,12 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;
     state.open_count += open ? 1 : -1;
-    for (uint32_t n = state.roles[state.queues[fw].front()]; n != kNoNode; n = roles_[n].parent) {
+    for (uint32_t n = state.roles[state.Front(fw)]; n != kNoNode; n = roles_[n].parent) {
       roles_[n].open_in_subtree += open ? 1 : -1;
     }
   };
   for (uint32_t fw = 0; fw < frameworks_.size(); ++fw) {
-    if (!state.queues[fw].empty()) set_open(fw, true);
+    if (state.Queued(fw)) set_open(fw, true);
   }
   uint32_t last_agent = kNoNode;           // the agent of the last placement
   constexpr size_t kPrefetchRecords = 16;  // bounds the prefetches on an agent of many holders
@@ -945,7 +960,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   };
   for (uint64_t step = 0; state.open_count > 0; ++step) {
     uint32_t fw = NextPlacementFramework(state, step);
-    size_t request = state.queues[fw].front();
+    size_t request = state.Front(fw);
     size_t slot = SlotOf(frameworks_[fw], state.roles[request]);
     uint32_t agent = kNoNode;
     Vec unreserved;
@@ -955,7 +970,7 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     set_open(fw, false);
     PlacementDecision& decision = decisions[request];
     decision.reason = reason;
-    state.queues[fw].pop_front();
+    state.Pop(fw);
     if (reason == Reason::kNone) {
       decision.agent = AgentId(agent);
       // The agent's allocation records, which AddAllocation scans, are rarely in the cache
@@ -985,10 +1000,11 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
         }
       }
       ReKeyDirty();
-      if (!state.queues[fw].empty()) set_open(fw, true);
+      if (state.Queued(fw)) set_open(fw, true);
     } else {
-      for (size_t rest : state.queues[fw]) decisions[rest].reason = Reason::kQueuedBehind;
-      state.queues[fw].clear();
+      for (; state.Queued(fw); state.Pop(fw)) {
+        decisions[state.Front(fw)].reason = Reason::kQueuedBehind;
+      }
     }
   }
   return decisions;
