@@ -142,7 +142,7 @@ struct Engine::PlaceState {
   static constexpr size_t kGroup = 8;  // agents per leaf of a demand's tree
   size_t leaves = 1;                   // groups (of whole blocks) rounded up to a power of two
   std::vector<uint32_t> changed;       // positions of agents changed by placements, in order
-  // The cache TryPlace last looked up and synced (an index into `caches`), or SIZE_MAX.
+  // The cache the last TryPlace looked up and synced (an index into `caches`), or SIZE_MAX.
   size_t looked_up = SIZE_MAX;
   bool minimise = false;  // best-fit
   internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
@@ -551,6 +551,7 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
   const Framework& fw = frameworks_[framework];
   uint32_t node = fw.roles[slot].role;
   const RoleNode& role = roles_[node];
+  state.looked_up = SIZE_MAX;  // until a remembered demand's tree is synced below
   // Names of the demand in ascending name order (the scoring order).
   // Scratch kept in the state: no allocation per request once warm.
   std::vector<size_t>& names = state.names;
@@ -714,7 +715,6 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
     const auto kind = state.kind;
     PlaceState::DemandCache* cache =
         first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
-    state.looked_up = SIZE_MAX;
     if (cache != nullptr) {
       state.Sync(*cache);
       state.looked_up = static_cast<size_t>(cache - state.caches.data());
