@@ -1,7 +1,7 @@
 // Engine: direct placement (the PLACE paragraph of allocator.h).
 #include <algorithm>
+#include <array>
 #include <bit>
-#include <deque>
 #include <limits>
 #include <span>
 #include <vector>
@@ -38,20 +38,39 @@ using internal::At;
 // placing one task changes one agent: for a demand seen before (its names, the amounts, and
 // whether the framework may use GPU agents; a scored call's plain-agent result depends on
 // nothing else), the index keeps every plain agent's score (or none, where the agent does not
-// fit), each block's best agent (best score, ties to the lowest id) and a tournament tree over
-// the blocks. A later request with that demand rescores only the agents changed since its last
-// use (the log of changed agents), rescans a block's stored scores only where its best agent
-// got worse, and updates the paths to the root, which holds the best plain agent of the whole
-// cluster. The scores come from the same kernels (the scalar version for one agent, which is
-// bit-identical), and a fitting agent's scores are finite (its total is at least the positive
-// demand), so (score, id) is a total order and the tree's answer is the one a scan in any order
-// gives. A demand's tree is built on its second sighting (a one-off demand keeps the bounded
-// scan), and at most kDemandCaches demands are remembered (the least recently used is forgotten).
+// fit) and a tournament tree whose leaves are groups of kGroup agents adjacent by position (a
+// leaf holds its group's best agent: best score, ties to the lowest id). A later request with
+// that demand rescores only the agents changed since its last use (the log of changed agents),
+// rescans a group's kGroup stored scores (one cache line) only where its best agent got worse,
+// and carries the new leaf up the path to the root, which holds the best plain agent of the
+// whole cluster. The policies that maximise (worst-fit, dot-product) pick a different agent
+// almost every time and every placement makes that agent worse, so nearly every change reaches
+// the root: small leaves keep the rescan short, and the path is walked with the winner kept in
+// registers and only the siblings read (their loads do not wait on one another). The scores come
+// from the same kernels (the scalar version for one agent, which is bit-identical), and a fitting
+// agent's scores are finite (its total is at least the positive demand), so (score, id) is a total
+// order and the tree's answer is the one a scan in any order gives. A demand's tree is built on its
+// second sighting (a one-off demand keeps the bounded scan), and at most kDemandCaches demands are
+// remembered (the least recently used is forgotten).
 struct Engine::PlaceState {
-  std::vector<std::deque<size_t>> queues;  // by framework: request indexes, FIFO
-  std::vector<char> open;                  // framework still placing
-  std::vector<Vec> demands;                // by request
-  std::vector<uint32_t> roles;             // by request: role node
+  // By framework: its requests in order (FIFO), a list threaded through `next_request` from
+  // `head` to `tail` (kNoRequest: none). Unlike a deque per framework, nothing is allocated
+  // per framework: a call of one request on an engine of many frameworks costs three vectors,
+  // not a map and a node for each of them.
+  static constexpr size_t kNoRequest = SIZE_MAX;
+  std::vector<size_t> head, tail;    // by framework
+  std::vector<size_t> next_request;  // by request
+  bool Queued(uint32_t fw) const { return head[fw] != kNoRequest; }
+  size_t Front(uint32_t fw) const { return head[fw]; }
+  void Push(uint32_t fw, size_t request) {
+    next_request[request] = kNoRequest;
+    (head[fw] == kNoRequest ? head[fw] : next_request[tail[fw]]) = request;
+    tail[fw] = request;
+  }
+  void Pop(uint32_t fw) { head[fw] = next_request[head[fw]]; }
+  std::vector<char> open;       // framework still placing
+  std::vector<Vec> demands;     // by request
+  std::vector<uint32_t> roles;  // by request: role node
   int open_count = 0;
 
   static constexpr size_t kBlock = 64;
@@ -63,7 +82,8 @@ struct Engine::PlaceState {
   // agents are alike and its bounds are tight, and the free and total columns are copied in
   // that order.
   bool permuted = false;
-  std::vector<uint32_t> order;                              // position -> agent (permuted only)
+  // position -> agent (permuted only; padded to whole blocks with kNoNode)
+  std::vector<uint32_t> order;
   std::vector<uint32_t> position;                           // agent -> position (permuted only)
   std::vector<std::vector<int64_t>> local_free, local_cap;  // [name][position] (permuted only)
   std::vector<const int64_t*> free_base, cap_base;          // [name]: columns by position
@@ -85,12 +105,26 @@ struct Engine::PlaceState {
   // Remembered demands (scored policies only). Scores are kept as keys, smaller is better:
   // the score for best-fit, its negation (exact) for the maximising policies; an agent that
   // does not fit has the key kNone, above every score's. A tree node holds the best (key,
-  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none).
+  // agent) of its subtree, ties to the lower id (kNoNode, above every id, for none). Its key is
+  // kept as Rank(key), an integer in the keys' order, so that comparing two nodes is one
+  // comparison of (rank, agent) as a 96-bit integer: the walk up a tree then selects without
+  // a branch (which side wins is close to random) on a short chain of integer operations.
   static constexpr double kNone = std::numeric_limits<double>::infinity();
+  // Keys are never NaN, and equal keys have equal bits (no -0.0): the map is one to one and
+  // keeps the order (negative doubles: all bits flipped; others: the sign bit set).
+  static constexpr uint64_t Rank(double key) {
+    const auto bits = std::bit_cast<uint64_t>(key);
+    return bits ^ ((bits >> 63) != 0 ? ~uint64_t{0} : uint64_t{1} << 63);
+  }
+  static constexpr double Unrank(uint64_t rank) {
+    return std::bit_cast<double>(rank ^ ((rank >> 63) != 0 ? uint64_t{1} << 63 : ~uint64_t{0}));
+  }
   struct Node {
-    double key = kNone;
+    uint64_t rank = Rank(kNone);
     uint32_t agent = kNoNode;
   };
+  __extension__ using Packed = unsigned __int128;  // (rank, agent)
+  static Packed Pack(const Node& node) { return Packed{node.rank} << 32 | node.agent; }
   struct DemandCache {
     std::vector<size_t> names;  // the demand's names in scoring order
     std::vector<int64_t> need;  // by name
@@ -100,32 +134,31 @@ struct Engine::PlaceState {
     uint64_t used = 0;                       // `clock` at the last lookup
     size_t synced = 0;                       // entries of `changed` already applied
     std::vector<double> keys;                // by position: Key(score), kNone where no fit
-    std::vector<Node> tree;                  // [2 * leaves]: node 1 the root, leaf b at leaves + b
+    std::vector<Node> tree;  // [2 * leaves]: node 1 the root, group g's leaf at leaves + g
   };
   static constexpr size_t kDemandCaches = 16;
   std::vector<DemandCache> caches;
   uint64_t clock = 0;
-  size_t leaves = 1;              // blocks rounded up to a power of two
-  std::vector<uint32_t> changed;  // positions of agents changed by placements, in order
-  bool minimise = false;          // best-fit
+  static constexpr size_t kGroup = 8;  // agents per leaf of a demand's tree
+  size_t leaves = 1;                   // groups (of whole blocks) rounded up to a power of two
+  std::vector<uint32_t> changed;       // positions of agents changed by placements, in order
+  // The cache the last TryPlace looked up and synced (an index into `caches`), or SIZE_MAX.
+  size_t looked_up = SIZE_MAX;
+  bool minimise = false;  // best-fit
   internal::kernels::ScoreKind kind = internal::kernels::ScoreKind::kSlack;
   // By block: max_free may be above the block's greatest free amount (a placement took from
   // the agent that held it); FreshMaxFree recomputes it before it is read.
   std::vector<char> max_free_stale;
-  // By block: the agents' ids ascend with their positions (always so in id order).
-  std::vector<char> ascending;
 
   // (+ 0.0 turns a -0.0 into +0.0: keys that compare equal have equal bits.)
   double Key(double score) const { return (minimise ? score : -score) + 0.0; }
-  static bool Before(const Node& a, const Node& b) {
-    return (a.key < b.key) | ((a.key == b.key) & (a.agent < b.agent));
-  }
+  static bool Before(const Node& a, const Node& b) { return Pack(a) < Pack(b); }
   // The block's greatest free amounts, by name (recomputed where stale).
   const int64_t* FreshMaxFree(size_t block);
-  // Scores the cache's demand over `block` into cache.scores and sets its leaf.
+  // Scores the cache's demand over `block` into cache.keys and sets its groups' leaves.
   void ScoreBlock(DemandCache& cache, size_t block);
-  // Sets the block's leaf from the stored scores.
-  void RescanBlock(DemandCache& cache, size_t block);
+  // The best (key, agent) of a group from the stored keys.
+  Node GroupBest(const DemandCache& cache, size_t group) const;
   // The cache for this demand, or nullptr on its first sighting (then remembered).
   DemandCache* Lookup(std::span<const size_t> demand_names, std::span<const int64_t> demand_need,
                       bool gpu_capable);
@@ -136,6 +169,10 @@ struct Engine::PlaceState {
 
   uint32_t AgentAt(size_t pos) const { return permuted ? order[pos] : static_cast<uint32_t>(pos); }
   size_t PositionOf(uint32_t agent) const { return permuted ? position[agent] : agent; }
+  bool IsPlain(uint32_t agent) const {
+    const size_t pos = PositionOf(agent);
+    return ((plain[pos / kBlock] >> (pos % kBlock)) & 1) != 0;
+  }
   // Building the index reads every agent, and grouping sorts them: worth it only for calls
   // with many requests. A first-fit call with fewer requests goes without an index (agents one
   // by one in id order, stopping at the first that qualifies: cheap while the low ids have
@@ -176,6 +213,8 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
     GroupByTotals(engine);
     position.resize(agents);
     for (size_t p = 0; p < agents; ++p) position[order[p]] = static_cast<uint32_t>(p);
+    // A group's rescan reads kGroup ids at once; padding positions hold no agent.
+    order.resize(internal::kernels::MaskWords(agents) * kBlock, kNoNode);
     local_free.resize(columns);
     local_cap.resize(columns);
     for (size_t k = 0; k < columns; ++k) {
@@ -215,17 +254,11 @@ void Engine::PlaceState::Build(const Engine& engine, PlacementPolicy policy, siz
   min_cap.assign(words * columns, 0);
   max_cap.assign(words * columns, 0);
   max_free_stale.assign(words, 0);
-  ascending.assign(words, 1);
-  if (permuted) {
-    for (size_t p = 1; p < agents; ++p) {
-      if (p % kBlock != 0 && order[p - 1] > order[p]) ascending[p / kBlock] = 0;
-    }
-  }
   for (size_t block = 0; block < words; ++block) RefreshBlock(block);
   caches.clear();
   changed.clear();
   clock = 0;
-  leaves = std::bit_ceil(std::max<size_t>(words, 1));
+  leaves = std::bit_ceil(std::max<size_t>(words * (kBlock / kGroup), 1));
   minimise = policy == PlacementPolicy::kBestFit;
   kind = policy == PlacementPolicy::kDotProduct ? internal::kernels::ScoreKind::kDot
                                                 : internal::kernels::ScoreKind::kSlack;
@@ -273,41 +306,34 @@ void Engine::PlaceState::ScoreBlock(DemandCache& cache, size_t block) {
       out[i] = Key(scores[i]);
     }
   }
-  RescanBlock(cache, block);
+  for (size_t g = block * (kBlock / kGroup); g < (block + 1) * (kBlock / kGroup); ++g) {
+    cache.tree[leaves + g] = GroupBest(cache, g);
+  }
 }
 
-void Engine::PlaceState::RescanBlock(DemandCache& cache, size_t block) {
-  const size_t first = block * kBlock;
+Engine::PlaceState::Node Engine::PlaceState::GroupBest(const DemandCache& cache,
+                                                       size_t group) const {
+  const size_t first = group * kGroup;
   const double* in = &cache.keys[first];
-  // Eight independent running minima (the order of a min does not change which keys equal
-  // it), then the lowest id among the agents at the least key.
-  constexpr size_t kLanes = 8;
-  double lane[kLanes];
-  std::fill(lane, lane + kLanes, kNone);
-  for (size_t i = 0; i < kBlock; i += kLanes) {
-    for (size_t j = 0; j < kLanes; ++j) lane[j] = in[i + j] < lane[j] ? in[i + j] : lane[j];
-  }
-  double extreme = lane[0];
-  for (size_t j = 1; j < kLanes; ++j) extreme = lane[j] < extreme ? lane[j] : extreme;
+  double extreme = kNone;
+  for (size_t i = 0; i < kGroup; ++i) extreme = in[i] < extreme ? in[i] : extreme;
+  if (extreme == kNone) return Node{};
   uint32_t best = kNoNode;
-  if (extreme != kNone) {
-    // Branch-free where ids do not ascend with positions: agents of a block are alike, so ties
-    // at the extreme are common.
-    const size_t length = std::min(kBlock, agents - first);
-    if (!ascending[block]) {
-      const uint32_t* ids = &order[first];
-      for (size_t i = 0; i < length; ++i) {
-        const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
-        best = std::min(best, ids[i] | other);
-      }
-    } else {
-      // Ids ascend with positions here: the first agent at the extreme.
-      size_t i = 0;
-      while (in[i] != extreme) ++i;
-      best = AgentAt(first + i);
+  if (permuted) {
+    // Branch-free: agents of a group are alike, so ties at the extreme are common. Padding
+    // positions hold kNone, never the (finite) extreme.
+    const uint32_t* ids = &order[first];
+    for (size_t i = 0; i < kGroup; ++i) {
+      const uint32_t other = 0u - static_cast<uint32_t>(in[i] != extreme);  // all ones if not
+      best = std::min(best, ids[i] | other);
     }
+  } else {
+    // Ids are positions: the first agent at the extreme.
+    unsigned at = 0;
+    for (size_t i = 0; i < kGroup; ++i) at |= static_cast<unsigned>(in[i] == extreme) << i;
+    best = static_cast<uint32_t>(first) + static_cast<uint32_t>(std::countr_zero(at));
   }
-  cache.tree[leaves + block] = Node{extreme, best};
+  return Node{Rank(extreme), best};
 }
 
 Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size_t> demand_names,
@@ -345,31 +371,35 @@ Engine::PlaceState::DemandCache* Engine::PlaceState::Lookup(std::span<const size
 
 void Engine::PlaceState::Apply(DemandCache& cache, size_t pos) {
   Node* tree = cache.tree.data();
-  auto pull = [tree](size_t node) {
-    const size_t l = 2 * node;
-    tree[node] = tree[l + static_cast<size_t>(Before(tree[l + 1], tree[l]))];
-  };
   const size_t block = pos / kBlock;
   const uint64_t bit = uint64_t{1} << (pos % kBlock);
   const bool fits = (plain[block] & bit) != 0 && (cache.gpu_capable || (gpus[block] & bit) == 0) &&
                     internal::kernels::Fits(cache.free, cache.need, pos);
-  const Node now{
-      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone,
-      fits ? AgentAt(pos) : kNoNode};
-  cache.keys[pos] = now.key;
-  size_t node = leaves + block;
+  const uint32_t agent = AgentAt(pos);
+  const double key =
+      fits ? Key(internal::kernels::Score(kind, cache.free, cache.caps, cache.need, pos)) : kNone;
+  cache.keys[pos] = key;
+  const Node now{Rank(key), fits ? agent : kNoNode};
+  size_t node = leaves + pos / kGroup;
+  Node best;
   if (Before(now, tree[node])) {
-    tree[node] = now;
-  } else if (tree[node].agent == AgentAt(pos)) {
-    RescanBlock(cache, block);
+    best = now;
+  } else if (tree[node].agent == agent) {
+    best = GroupBest(cache, pos / kGroup);
   } else {
     return;
   }
-  // Up to the root, or to the first node the change leaves as it was.
-  for (node /= 2; node >= 1; node /= 2) {
-    const Node before = tree[node];
-    pull(node);
-    if (tree[node].key == before.key && tree[node].agent == before.agent) break;
+  tree[node] = best;
+  // Up to the root. A node is the better of its children: the one on the path is `best`, the
+  // other is read (distinct agents never tie, and two empty nodes are equal). Every level is
+  // written, without a test for the first one left as it was: a change that reaches its leaf
+  // nearly always reaches the root (the agent changed is the one just picked). The siblings'
+  // loads do not wait on one another, and the choice is a select, not a branch.
+  Packed carried = Pack(best);
+  for (; node > 1; node /= 2) {
+    const Packed sibling = Pack(tree[node ^ 1]);
+    carried = sibling < carried ? sibling : carried;
+    tree[node / 2] = Node{static_cast<uint64_t>(carried >> 32), static_cast<uint32_t>(carried)};
   }
 }
 
@@ -521,6 +551,7 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
   const Framework& fw = frameworks_[framework];
   uint32_t node = fw.roles[slot].role;
   const RoleNode& role = roles_[node];
+  state.looked_up = SIZE_MAX;  // until a remembered demand's tree is synced below
   // Names of the demand in ascending name order (the scoring order).
   // Scratch kept in the state: no allocation per request once warm.
   std::vector<size_t>& names = state.names;
@@ -686,8 +717,12 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
         first_fit ? nullptr : state.Lookup(names, state.need, fw.gpu_capable);
     if (cache != nullptr) {
       state.Sync(*cache);
+      state.looked_up = static_cast<size_t>(cache - state.caches.data());
       const PlaceState::Node& root = cache->tree[1];
-      if (root.agent != kNoNode) consider(root.agent, state.Key(root.key));
+      if (root.agent != kNoNode) {
+        __builtin_prefetch(&agents_[root.agent].allocations);  // see Place
+        consider(root.agent, state.Key(PlaceState::Unrank(root.rank)));
+      }
     }
     for (size_t block = 0; cache == nullptr && block < state.plain_in_block.size(); ++block) {
       const auto first = static_cast<uint32_t>(block * PlaceState::kBlock);
@@ -760,7 +795,14 @@ Reason Engine::TryPlace(PlaceState& state, uint32_t framework, size_t slot, cons
         return Reason::kInsufficientResources;
     }
   }
-  split(best, true);
+  if (state.indexed && state.IsPlain(best)) {
+    // What split(best, true) finds on a plain agent (no reserved scalar free, and free_other
+    // holds no unreserved scalar): the whole demand unreserved. The agent's record is not read.
+    reserved_taken.clear();
+    for (size_t k = 0; k < names.size(); ++k) unreserved_part[k] = At(demand, names[k]);
+  } else {
+    split(best, true);
+  }
   *chosen_agent = best;
   from_unreserved->assign(scalar_names_.size(), 0);
   for (size_t k = 0; k < names.size(); ++k) (*from_unreserved)[names[k]] = unreserved_part[k];
@@ -774,7 +816,7 @@ uint32_t Engine::NextPlacementFramework(PlaceState& state, uint64_t step) {
   // (and, with tier_one, whose head request demands a name with unmet guarantee).
   auto head_matches = [&](uint32_t framework, uint32_t node, bool tier_one) {
     if (!state.open[framework]) return false;
-    size_t request = state.queues[framework].front();
+    size_t request = state.Front(framework);
     if (state.roles[request] != node) return false;
     if (!tier_one) return true;
     const Vec& demand = state.demands[request];
@@ -849,18 +891,36 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
   ++cycle_;
   ReKeyDirty();
   PlaceState state;
-  state.queues.resize(frameworks_.size());
+  state.head.assign(frameworks_.size(), PlaceState::kNoRequest);
+  state.tail.assign(frameworks_.size(), PlaceState::kNoRequest);
+  state.next_request.assign(requests.size(), PlaceState::kNoRequest);
   state.open.assign(frameworks_.size(), 0);
   std::vector<PlacementDecision> decisions(requests.size());
+  // Requests often carry copies of a few demands, and copies of a Resources share their
+  // entries: a copy's sums are those of the recent request it shares them with.
+  constexpr size_t kRecent = 8;
+  std::array<size_t, kRecent> recent{};  // requests whose sums were computed, round robin
+  size_t recent_count = 0;
+  state.demands.reserve(requests.size());
   for (size_t r = 0; r < requests.size(); ++r) {
     uint32_t fw = requests[r].framework.value();
-    state.demands.push_back(ScalarSums(requests[r].demand));
+    size_t same = SIZE_MAX;
+    for (size_t i = 0; i < std::min(recent_count, kRecent) && same == SIZE_MAX; ++i) {
+      if (requests[recent[i]].demand.SharesEntriesWith(requests[r].demand)) same = recent[i];
+    }
+    if (same != SIZE_MAX) {
+      Vec sums = state.demands[same];
+      state.demands.push_back(std::move(sums));
+    } else {
+      state.demands.push_back(ScalarSums(requests[r].demand));
+      recent[recent_count++ % kRecent] = r;
+    }
     state.roles.push_back(requests[r].role.value());
     if (!frameworks_[fw].active) {
       decisions[r].reason = Reason::kFrameworkInactive;
       continue;
     }
-    state.queues[fw].push_back(r);
+    state.Push(fw, r);
   }
   state.Build(*this, policy,
               requests.size());  // after ScalarSums: every demanded name has its columns
@@ -868,16 +928,39 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     if (static_cast<bool>(state.open[fw]) == open) return;
     state.open[fw] = open;
     state.open_count += open ? 1 : -1;
-    for (uint32_t n = state.roles[state.queues[fw].front()]; n != kNoNode; n = roles_[n].parent) {
+    for (uint32_t n = state.roles[state.Front(fw)]; n != kNoNode; n = roles_[n].parent) {
       roles_[n].open_in_subtree += open ? 1 : -1;
     }
   };
   for (uint32_t fw = 0; fw < frameworks_.size(); ++fw) {
-    if (!state.queues[fw].empty()) set_open(fw, true);
+    if (state.Queued(fw)) set_open(fw, true);
   }
+  uint32_t last_agent = kNoNode;           // the agent of the last placement
+  constexpr size_t kPrefetchRecords = 16;  // bounds the prefetches on an agent of many holders
+  // The decisions' bags by their unreserved amounts, where nothing reserved is taken: a few
+  // shapes repeat, and a copy of a bag shares its entries (a reference count, not a build).
+  struct Bag {
+    Vec unreserved;
+    Resources resources;
+  };
+  // (A call of one request has nothing to share: it builds its bag.)
+  constexpr size_t kBags = 8;
+  std::vector<Bag> bags;  // round robin once full
+  size_t bag_count = 0;
+  auto bag_of = [&](const Vec& unreserved, const Resources& reserved) {
+    if (!reserved.empty() || requests.size() == 1) return BuildResources(unreserved, reserved);
+    for (const Bag& bag : bags) {
+      if (bag.unreserved == unreserved) return bag.resources;
+    }
+    if (bags.size() < kBags) bags.emplace_back();
+    Bag& bag = bags[bag_count++ % kBags];
+    bag.unreserved = unreserved;
+    bag.resources = BuildResources(unreserved, reserved);
+    return bag.resources;
+  };
   for (uint64_t step = 0; state.open_count > 0; ++step) {
     uint32_t fw = NextPlacementFramework(state, step);
-    size_t request = state.queues[fw].front();
+    size_t request = state.Front(fw);
     size_t slot = SlotOf(frameworks_[fw], state.roles[request]);
     uint32_t agent = kNoNode;
     Vec unreserved;
@@ -887,17 +970,41 @@ absl::StatusOr<std::vector<PlacementDecision>> Engine::Place(std::span<const Tas
     set_open(fw, false);
     PlacementDecision& decision = decisions[request];
     decision.reason = reason;
-    state.queues[fw].pop_front();
+    state.Pop(fw);
     if (reason == Reason::kNone) {
       decision.agent = AgentId(agent);
-      decision.resources = BuildResources(unreserved, reserved);
+      // The agent's allocation records, which AddAllocation scans, are rarely in the cache
+      // when placements go to a different agent each time (worst-fit, dot-product): their
+      // loads start now and overlap with building the decision's resources. (An agent placed
+      // on again, as first-fit and best-fit do, is in the cache already.)
+      if (agent != last_agent) {
+        const auto& records = agents_[agent].allocations;
+        for (size_t i = 0; i < std::min(records.size(), kPrefetchRecords); ++i) {
+          __builtin_prefetch(&records[i]);
+        }
+        last_agent = agent;
+      }
+      decision.resources = bag_of(unreserved, reserved);
       AddAllocation(fw, slot, agent, unreserved, reserved);
-      if (state.indexed) state.Refresh(*this, agent, unreserved);
+      if (state.indexed) {
+        state.Refresh(*this, agent, unreserved);
+        if (state.looked_up != SIZE_MAX) {
+          // The demand's tree takes this placement in now rather than at its next use (the
+          // same work), so that its new best agent, likely the next one placed on by a
+          // spreading policy, is known early: its record starts loading (see above).
+          PlaceState::DemandCache& used = state.caches[state.looked_up];
+          state.Sync(used);
+          if (const uint32_t next = used.tree[1].agent; next != kNoNode) {
+            __builtin_prefetch(&agents_[next].allocations);
+          }
+        }
+      }
       ReKeyDirty();
-      if (!state.queues[fw].empty()) set_open(fw, true);
+      if (state.Queued(fw)) set_open(fw, true);
     } else {
-      for (size_t rest : state.queues[fw]) decisions[rest].reason = Reason::kQueuedBehind;
-      state.queues[fw].clear();
+      for (; state.Queued(fw); state.Pop(fw)) {
+        decisions[state.Front(fw)].reason = Reason::kQueuedBehind;
+      }
     }
   }
   return decisions;

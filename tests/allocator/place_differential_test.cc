@@ -103,8 +103,10 @@ class PlaceWorld {
 
   // One Place call of `count` random requests under a random policy, compared decision by
   // decision, then the agents' free pools. With `shapes` > 0 the demands are drawn from that
-  // many random shapes (the engine remembers repeated demands for the scored policies), and
-  // `policy` (if set) replaces the random policy.
+  // many random shapes (the engine remembers repeated demands for the scored policies), as
+  // copies of one parsed bag per shape (which share their entries, as a caller's copies do;
+  // the engine reuses the sums of a demand it has seen shared), and `policy` (if set) replaces
+  // the random policy.
   void PlaceRound(int count, Totals* totals, int shapes = 0, int policy_index = -1) {
     auto random_demand = [&] {
       std::string demand = absl::StrCat("cpus:", 0.5 * (1 + Pick(6)), ";mem:", 128 * (1 + Pick(8)));
@@ -112,13 +114,13 @@ class PlaceWorld {
       if (Pick(12) == 0) demand += ";gpus:1";
       return demand;
     };
-    std::vector<std::string> pool;
-    for (int k = 0; k < shapes; ++k) pool.push_back(random_demand());
+    std::vector<Resources> pool;
+    for (int k = 0; k < shapes; ++k) pool.push_back(R(random_demand()));
     std::vector<TaskRequest> requests;
     for (int i = 0; i < count; ++i) {
       size_t j = Pick(frameworks_.size());
-      std::string demand = pool.empty() ? random_demand() : pool[Pick(pool.size())];
-      requests.push_back({frameworks_[j], framework_roles_[j], R(demand)});
+      Resources demand = pool.empty() ? R(random_demand()) : pool[Pick(pool.size())];
+      requests.push_back({frameworks_[j], framework_roles_[j], demand});
     }
     const auto policy = static_cast<PlacementPolicy>(policy_index >= 0 ? policy_index : Pick(4));
     auto e = engine_.Place(requests, policy);
