@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/hot.h"
 
 namespace steward::allocator {
 
@@ -141,7 +142,8 @@ Engine::Vec Engine::ScalarSums(const Resources& resources) {
   return sums;
 }
 
-const Engine::Vec& Engine::ShareSums(const Vec& unreserved, const Resources& other, Vec* scratch) {
+STEWARD_HOT const Engine::Vec& Engine::ShareSums(const Vec& unreserved, const Resources& other,
+                                                 Vec* scratch) {
   const Vec* sums = &unreserved;
   for (const Resource& piece : other.entries()) {
     if (piece.kind != ResourceKind::kScalar) continue;
@@ -186,7 +188,7 @@ Resources Engine::FreeResources(uint32_t agent) const {
   return BuildResources(unreserved, agents_[agent].free_other);
 }
 
-size_t Engine::SlotOf(const Framework& framework, uint32_t role) const {
+STEWARD_HOT size_t Engine::SlotOf(const Framework& framework, uint32_t role) const {
   for (size_t i = 0; i < framework.roles.size(); ++i) {
     if (framework.roles[i].role == role) return i;
   }
@@ -196,7 +198,7 @@ size_t Engine::SlotOf(const Framework& framework, uint32_t role) const {
 // ---------------------------------------------------------------------------------------------
 // Accounting.
 
-void Engine::AddConsumption(uint32_t node, const Vec& delta, int64_t sign) {
+STEWARD_HOT void Engine::AddConsumption(uint32_t node, const Vec& delta, int64_t sign) {
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     AddVec(roles_[n].consumption, delta, sign);
   }
@@ -262,7 +264,7 @@ void Engine::RefreshPathFlags(uint32_t node) {
   for (uint32_t child : role.children) RefreshPathFlags(child);
 }
 
-void Engine::MarkPathDirty(uint32_t node) {
+STEWARD_HOT void Engine::MarkPathDirty(uint32_t node) {
   for (uint32_t n = node; n != kNoNode; n = roles_[n].parent) {
     if (roles_[n].dirty) continue;
     roles_[n].dirty = true;
@@ -270,7 +272,7 @@ void Engine::MarkPathDirty(uint32_t node) {
   }
 }
 
-void Engine::MarkFrameworkRoleDirty(uint32_t framework, size_t slot) {
+STEWARD_HOT void Engine::MarkFrameworkRoleDirty(uint32_t framework, size_t slot) {
   FrameworkRole& entry = frameworks_[framework].roles[slot];
   if (entry.dirty) return;
   entry.dirty = true;
@@ -329,8 +331,8 @@ void Engine::AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent,
   }
 }
 
-void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, const Vec& unreserved,
-                           const Resources& other) {
+STEWARD_HOT void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent,
+                                       const Vec& unreserved, const Resources& other) {
   Agent& host = agents_[agent];
   FrameworkRole& entry = frameworks_[framework].roles[slot];
   Allocation* record = nullptr;
@@ -368,7 +370,7 @@ void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t agent, cons
   AddConsumption(entry.role, sums, 1);
 }
 
-void Engine::HeldBags::Add(Resources bag) {
+STEWARD_HOT void Engine::HeldBags::Add(Resources bag) {
   if (bag.empty()) return;
   bags_.push_back(std::move(bag));
   if (bags_.size() > kMaxBags) Merge();

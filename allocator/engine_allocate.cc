@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
 #include "allocator/internal/check.h"
+#include "allocator/internal/hot.h"
 #include "allocator/sort_key.h"
 
 namespace steward::allocator {
 
 using internal::At;
 
-int64_t Engine::Surplus(size_t name) const {
+STEWARD_HOT int64_t Engine::Surplus(size_t name) const {
   return std::max<int64_t>(0, At(available_, name) - At(required_, name));
 }
 
@@ -37,7 +38,7 @@ bool Engine::Guaranteed(uint32_t node, size_t name) const {
   return false;
 }
 
-bool Engine::AgentExhausted(uint32_t agent) const {
+STEWARD_HOT bool Engine::AgentExhausted(uint32_t agent) const {
   if (screen_ != nullptr && agents_[agent].taken_cycle == cycle_) return true;
   for (const std::vector<int64_t>& column : free_columns_) {
     if (column[agent] != 0) return false;
@@ -53,8 +54,8 @@ int64_t Engine::NodeHeadroom(uint32_t node, size_t name) const {
   return std::max<int64_t>(0, role.limit[name] - At(role.consumption, name));
 }
 
-bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate* candidate,
-                            Reason* why, Walk* walk) const {
+STEWARD_HOT bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage,
+                                        Candidate* candidate, Reason* why, Walk* walk) const {
   const bool parallel = walk != nullptr && walk->cycle != nullptr;
   const RoleNode& role = roles_[node];
   const Agent& host = agents_[agent];
@@ -155,7 +156,8 @@ bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage, Candidate*
   return !(first_stage && !progress) && !candidate->empty();
 }
 
-bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate) const {
+STEWARD_HOT bool Engine::MeetsMinAllocatable(const Framework& fw,
+                                             const Candidate& candidate) const {
   if (fw.min_allocatable.empty()) return !candidate.empty();
   for (const Vec& alternative : fw.min_allocatable) {
     bool contained = true;
@@ -174,7 +176,8 @@ bool Engine::MeetsMinAllocatable(const Framework& fw, const Candidate& candidate
   return false;
 }
 
-Resources Engine::OfferResources(Walk& walk, uint32_t agent, const Candidate& candidate) {
+STEWARD_HOT Resources Engine::OfferResources(Walk& walk, uint32_t agent,
+                                             const Candidate& candidate) {
   Agent& host = agents_[agent];
   const bool same_other = candidate.other->SharesEntriesWith(host.last_offer_other);
   if (host.last_offer.empty() ||
@@ -189,7 +192,7 @@ Resources Engine::OfferResources(Walk& walk, uint32_t agent, const Candidate& ca
   return host.last_offer;
 }
 
-Resources Engine::SharedBag(Walk& walk, const Vec& unreserved, const Resources& other) {
+STEWARD_HOT Resources Engine::SharedBag(Walk& walk, const Vec& unreserved, const Resources& other) {
   uint64_t hash = other.entries().size();
   for (size_t i = 0; i < unreserved.size(); ++i) {
     if (unreserved[i] != 0) hash = Mix64(hash ^ (static_cast<uint64_t>(unreserved[i]) + i));
@@ -219,7 +222,7 @@ bool Engine::CommitParallel(Walk& walk, uint32_t framework, size_t slot, uint32_
   return true;
 }
 
-bool Engine::TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent) {
+STEWARD_HOT bool Engine::TryOffer(Walk& walk, uint32_t framework, uint32_t node, uint32_t agent) {
   Framework& fw = frameworks_[framework];
   if (!fw.active) return false;
   if (FilterCoversAgent(framework, agent)) return false;  // one bit, before building anything
@@ -308,7 +311,7 @@ class LazyOrder {
 // The walks below start on an agent with something free, and only an offer takes from it:
 // exhaustion is checked after each offer, and a walk that finds the agent exhausted returns
 // true so that its callers stop too.
-bool Engine::VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t depth) {
+STEWARD_HOT bool Engine::VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t depth) {
   if (walk.stage == 1 && !PathHasUnmet(node)) return false;
   if (options_.sorter == SorterKind::kDrf) {
     for (const DrfFrameworkKey& key : FrameworkOrder(walk, node)) {
@@ -330,7 +333,8 @@ bool Engine::VisitFrameworks(Walk& walk, uint32_t node, uint32_t agent, size_t d
   return false;
 }
 
-bool Engine::WalkNodeOrder(Walk& walk, uint32_t node, uint32_t agent, size_t depth, bool covered) {
+STEWARD_HOT bool Engine::WalkNodeOrder(Walk& walk, uint32_t node, uint32_t agent, size_t depth,
+                                       bool covered) {
   bool owed_only = walk.stage == 1 && !covered;
   // Returns true when the agent is exhausted.
   auto visit = [&](const auto& key) {
@@ -361,7 +365,7 @@ bool Engine::WalkNodeOrder(Walk& walk, uint32_t node, uint32_t agent, size_t dep
   return false;
 }
 
-bool Engine::AgentWalkable(uint32_t agent, int stage) const {
+STEWARD_HOT bool Engine::AgentWalkable(uint32_t agent, int stage) const {
   const Agent& host = agents_[agent];
   if (!host.live || !host.active) return false;
   if (stage == 1 && unmet_nodes_ == 0) return false;
@@ -369,7 +373,7 @@ bool Engine::AgentWalkable(uint32_t agent, int stage) const {
   return !AgentExhausted(agent);
 }
 
-void Engine::AllocateAgent(Walk& walk, uint32_t agent) {
+STEWARD_HOT void Engine::AllocateAgent(Walk& walk, uint32_t agent) {
   if (!AgentWalkable(agent, walk.stage)) return;
   WalkNodeOrder(walk, kNoNode, agent, 0, /*covered=*/false);
   ReKeyDirty();
@@ -379,7 +383,8 @@ absl::StatusOr<std::vector<Offer>> Engine::Allocate(double now) {
   return AllocateScreened(now, nullptr);
 }
 
-absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now, OfferScreen* screen) {
+STEWARD_HOT absl::StatusOr<std::vector<Offer>> Engine::AllocateScreened(double now,
+                                                                        OfferScreen* screen) {
   if (!std::isfinite(now)) {
     return absl::InvalidArgumentError(absl::StrCat("now must be finite, got ", now));
   }

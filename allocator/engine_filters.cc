@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "allocator/engine.h"
+#include "allocator/internal/hot.h"
 
 namespace steward::allocator {
 
@@ -147,7 +148,8 @@ void Engine::InstallFilter(uint32_t fw_index, uint32_t host, std::shared_ptr<con
   }
 }
 
-bool Engine::Filtered(uint32_t framework, uint32_t agent, const Candidate& candidate) const {
+STEWARD_HOT bool Engine::Filtered(uint32_t framework, uint32_t agent,
+                                  const Candidate& candidate) const {
   if (!filter_bits_.Test(kFilterPlane, agent, framework)) return false;
   if (filter_bits_.Test(kCoveringPlane, agent, framework)) return true;
   const Refused& refused = *frameworks_[framework].filters.at(agent).refused;

@@ -10,13 +10,14 @@
 #include <limits>
 
 #include "allocator/engine.h"
+#include "allocator/internal/hot.h"
 #include "allocator/sort_key.h"
 
 namespace steward::allocator {
 
 using internal::At;
 
-double Engine::Share(const Vec& amounts, double weight) const {
+STEWARD_HOT double Engine::Share(const Vec& amounts, double weight) const {
   // Branch-free: a resource with a non-positive total divides by +infinity and an absent
   // amount is 0, both giving 0, which never raises the maximum (it starts at +0, and a
   // negative quotient or -0 loses to it), so this equals skipping them. Division by a weight
@@ -114,7 +115,7 @@ void Engine::LeaveWalk(uint32_t node) {
   }
 }
 
-void Engine::ReKeyDirty() {
+STEWARD_HOT void Engine::ReKeyDirty() {
   if (order_stale_) {
     RebuildOrder();
     return;
