@@ -313,11 +313,13 @@ void Engine::AllocateOnAgent(uint32_t framework, uint32_t role, uint32_t agent,
     if (allocation.framework == framework && allocation.role == role) record = &allocation;
   }
   if (record == nullptr) {
-    // Constructed from its ids, not value-initialised: that would first zero the whole record,
-    // inline storage included, with a `rep stos` that cost more than the rest of the call.
-    record = &host.allocations.emplace_back(framework, role);
+    // Constructed from its fields, not value-initialised: that would first zero the whole
+    // record, inline storage included, with a `rep stos` that cost more than the rest of the
+    // call.
+    record = &host.allocations.emplace_back(framework, role, unreserved);
+  } else {
+    AddVec(record->unreserved, unreserved);
   }
-  AddVec(record->unreserved, unreserved);
   for (size_t i = 0; i < unreserved.size(); ++i) {
     if (unreserved[i] != 0) free_columns_[i][agent] -= unreserved[i];
   }
@@ -340,11 +342,13 @@ STEWARD_HOT void Engine::AddAllocation(uint32_t framework, size_t slot, uint32_t
     if (allocation.framework == framework && allocation.role == entry.role) record = &allocation;
   }
   if (record == nullptr) {
-    // Constructed from its ids, not value-initialised: that would first zero the whole record,
-    // inline storage included, with a `rep stos` that cost more than the rest of the call.
-    record = &host.allocations.emplace_back(framework, entry.role);
+    // Constructed from its fields, not value-initialised: that would first zero the whole
+    // record, inline storage included, with a `rep stos` that cost more than the rest of the
+    // call.
+    record = &host.allocations.emplace_back(framework, entry.role, unreserved);
+  } else {
+    AddVec(record->unreserved, unreserved);
   }
-  AddVec(record->unreserved, unreserved);
 
   if (available_.size() < unreserved.size()) available_.resize(unreserved.size(), 0);
   for (size_t i = 0; i < unreserved.size(); ++i) {

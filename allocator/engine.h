@@ -301,6 +301,10 @@ class Engine final : public Allocator {
   // What (framework, role) holds on an agent, split like the free pools.
   struct Allocation {
     Allocation(uint32_t framework_id, uint32_t role_id) : framework(framework_id), role(role_id) {}
+    // A new record holding `amounts`: copying an inline Vec is a plain copy, where growing an
+    // empty one calls out of line.
+    Allocation(uint32_t framework_id, uint32_t role_id, const Vec& amounts)
+        : framework(framework_id), role(role_id), unreserved(amounts) {}
     uint32_t framework;
     uint32_t role;
     Vec unreserved;  // unreserved scalars

@@ -59,7 +59,13 @@ STEWARD_HOT bool Engine::BuildCandidate(uint32_t node, uint32_t agent, int stage
   const bool parallel = walk != nullptr && walk->cycle != nullptr;
   const RoleNode& role = roles_[node];
   const Agent& host = agents_[agent];
-  candidate->unreserved.assign(scalar_names_.size(), 0);
+  // The walk's candidate is reused: zeroed in place when it has the size already (assign is
+  // an out-of-line call).
+  if (candidate->unreserved.size() == scalar_names_.size()) {
+    std::fill(candidate->unreserved.begin(), candidate->unreserved.end(), 0);
+  } else {
+    candidate->unreserved.assign(scalar_names_.size(), 0);
+  }
   candidate->owned_other = Resources();
   candidate->other = &candidate->owned_other;
   bool first_stage = stage == 1;

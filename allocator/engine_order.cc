@@ -9,6 +9,10 @@
 #include <algorithm>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "allocator/engine.h"
 #include "allocator/internal/hot.h"
 #include "allocator/sort_key.h"
@@ -26,7 +30,23 @@ STEWARD_HOT double Engine::Share(const Vec& amounts, double weight) const {
   const int64_t* amount = amounts.data();
   const double* divisor = share_divisors_.data();
   double share = 0;
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // Two quotients per division instruction (SSE2 is in every x86-64 CPU). Each lane is the
+  // same IEEE quotient as the scalar loop's, and _mm_max_pd(q, best) keeps best unless q is
+  // larger, as std::max(best, q) does, so the result is bit-identical.
+  if (n >= 2) {
+    __m128d best = _mm_setzero_pd();
+    for (; i + 2 <= n; i += 2) {
+      const __m128d q =
+          _mm_div_pd(_mm_set_pd(static_cast<double>(amount[i + 1]), static_cast<double>(amount[i])),
+                     _mm_loadu_pd(divisor + i));
+      best = _mm_max_pd(q, best);
+    }
+    share = std::max(_mm_cvtsd_f64(best), _mm_cvtsd_f64(_mm_unpackhi_pd(best, best)));
+  }
+#endif
+  for (; i < n; ++i) {
     share = std::max(share, static_cast<double>(amount[i]) / divisor[i]);
   }
   return weight == 1.0 ? share : share / weight;
